@@ -1,0 +1,169 @@
+import { test, expect } from './fixtures';
+import { ORIGIN, SAFETY_CODE, TinCanPage, connectPair } from './pages/tincan-page';
+
+test.describe('Connecting and chatting', () => {
+  test('pasting the bare answer code connects; messages go both ways', async ({ browser }) => {
+    const { inviter, invitee } = await connectPair(browser, { via: 'code' });
+
+    await inviter.sendWithEnter('hello from the inviter');
+    await expect(invitee.peerMessages()).toHaveCount(1);
+    await expect(invitee.peerMessages().first()).toContainText('hello from the inviter');
+    await expect(inviter.myMessages().first()).toContainText('hello from the inviter');
+
+    await invitee.send('hi back from the invitee');
+    await expect(inviter.peerMessages()).toHaveCount(1);
+    await expect(inviter.peerMessages().first()).toContainText('hi back from the invitee');
+
+    // Both logs hold both messages, in order, each with its author and a <time>.
+    for (const [app, authors] of [
+      [inviter, ['me', 'peer']],
+      [invitee, ['peer', 'me']],
+    ] as const) {
+      await expect(app.messages()).toHaveCount(2);
+      for (let i = 0; i < 2; i++) {
+        await expect(app.messages().nth(i)).toHaveAttribute('data-author', authors[i]);
+        await expect(app.messages().nth(i).locator('time')).toHaveCount(1);
+      }
+      await expect(app.messages().nth(0)).toContainText('hello from the inviter');
+      await expect(app.messages().nth(1)).toContainText('hi back from the invitee');
+    }
+  });
+
+  test('pasting the whole answer link connects; both sides show the same safety code', async ({ browser }) => {
+    const { inviter, invitee } = await connectPair(browser, { via: 'link' });
+
+    const code = await inviter.safetyCode();
+    expect(code).toMatch(SAFETY_CODE);
+    expect(await invitee.safetyCode()).toBe(code);
+
+    await invitee.sendWithEnter('ping');
+    await expect(inviter.peerMessages().last()).toContainText('ping');
+    await inviter.send('pong');
+    await expect(invitee.peerMessages().last()).toContainText('pong');
+  });
+
+  test('every connection shows one safety code on both sides, a new one each time', async ({ browser }) => {
+    // Several connections, because a race between the channel opening and the description
+    // being applied would blank the code only now and then.
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { inviter, invitee } = await connectPair(browser, { via: i % 2 ? 'link' : 'code' });
+      const [mine, theirs] = await Promise.all([inviter.safetyCode(), invitee.safetyCode()]);
+      expect(mine, `connection ${i + 1}: inviter's code`).toMatch(SAFETY_CODE);
+      expect(theirs, `connection ${i + 1}: invitee's code`).toBe(mine);
+      codes.push(mine);
+      await Promise.all([inviter.page.context().close(), invitee.page.context().close()]);
+    }
+    expect(new Set(codes).size).toBe(codes.length);
+  });
+
+  test('Shift+Enter adds a line, Enter sends; an empty message is not sent', async ({ browser }) => {
+    const { inviter, invitee } = await connectPair(browser);
+
+    await inviter.messageBox.fill('first line');
+    await inviter.messageBox.press('Shift+Enter');
+    await inviter.messageBox.pressSequentially('second line');
+    await expect(inviter.messageBox).toHaveValue('first line\nsecond line');
+    await expect(inviter.myMessages()).toHaveCount(0);
+    await inviter.messageBox.press('Enter');
+
+    await expect(inviter.myMessages()).toHaveCount(1);
+    await expect(invitee.peerMessages()).toHaveCount(1);
+    for (const message of [inviter.myMessages().first(), invitee.peerMessages().first()]) {
+      const lines = (await inviter.messageText(message)).split('\n').map((l) => l.trim()).filter(Boolean);
+      expect(lines).toEqual(['first line', 'second line']);
+    }
+
+    // Nothing is not a message.
+    await invitee.messageBox.fill('');
+    await invitee.messageBox.press('Enter');
+    // "Send" may be disabled while the box is empty; if it is not, pressing it must do nothing.
+    if (await invitee.sendButton.isEnabled()) await invitee.sendButton.click();
+    await invitee.send('after blank');
+    await expect(inviter.peerMessages()).toHaveCount(1);
+    await expect(inviter.peerMessages().first()).toContainText('after blank');
+    await expect(invitee.myMessages()).toHaveCount(1);
+  });
+
+  test('messages are text: markup is shown, never run', async ({ browser }) => {
+    const { inviter, invitee } = await connectPair(browser);
+    const payload = '<img src=x onerror="window.__pwned=1"><b>bold</b>';
+
+    await inviter.send(payload);
+    await expect(invitee.peerMessages()).toHaveCount(1);
+    await expect(invitee.peerMessages().first()).toContainText(payload);
+    expect(await invitee.messageText(invitee.peerMessages().first())).toContain(payload);
+    expect(await inviter.messageText(inviter.myMessages().first())).toContain(payload);
+    for (const app of [inviter, invitee]) {
+      await expect(app.messageLog.locator('img, b')).toHaveCount(0);
+      expect(await app.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    }
+  });
+
+  test('closing one side shows Disconnected on the other, and Start over works', async ({ browser }) => {
+    const { inviter, invitee } = await connectPair(browser);
+    await invitee.send('bye');
+    await expect(inviter.peerMessages()).toHaveCount(1);
+
+    await invitee.page.close();
+    await inviter.expectStatus('Disconnected', { timeout: 10_000 });
+    // The conversation stays readable.
+    await expect(inviter.peerMessages().first()).toContainText('bye');
+
+    await inviter.startOver();
+    await inviter.createInvite();
+    await inviter.expectStatus('Waiting');
+  });
+
+  test('no request leaves the app origin', async ({ browser }) => {
+    const requests: string[] = [];
+    const inviterContext = await TinCanPage.newContext(browser);
+    const inviteeContext = await TinCanPage.newContext(browser);
+    for (const context of [inviterContext, inviteeContext]) context.on('request', (r) => requests.push(r.url()));
+
+    const { inviter, invitee } = await connectPair(browser, { inviterContext, inviteeContext });
+    await inviter.send('one');
+    await invitee.send('two');
+    await expect(inviter.peerMessages()).toHaveCount(1);
+    await expect(invitee.peerMessages()).toHaveCount(1);
+
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((url) => !url.startsWith(`${ORIGIN}/`))).toEqual([]);
+    expect(requests.some((url) => url.endsWith('.wasm'))).toBe(true);
+  });
+});
+
+test.describe('Same-browser hand-off', () => {
+  test('opening the answer link in a new tab hands it to the waiting tab', async ({ browser }) => {
+    const inviter = await TinCanPage.launch(browser);
+    const invitee = await TinCanPage.launch(browser);
+    const answerLink = await invitee.openInvite(await inviter.createInvite());
+
+    const tab = await inviter.newTab();
+    await tab.visit(answerLink);
+    await tab.expectNotice(/other tab/i);
+    await expect.poll(() => new URL(tab.page.url()).hash).toBe('');
+
+    await inviter.expectConnected();
+    await invitee.expectConnected();
+    expect(await invitee.safetyCode()).toBe(await inviter.safetyCode());
+    await inviter.send('handed off');
+    await expect(invitee.peerMessages().first()).toContainText('handed off');
+  });
+
+  test('an answer link opened where no tab is waiting says so', async ({ browser }) => {
+    const inviter = await TinCanPage.launch(browser);
+    const invitee = await TinCanPage.launch(browser);
+    const answerLink = await invitee.openInvite(await inviter.createInvite());
+
+    // Another browser: no tab there is waiting for this answer.
+    const elsewhere = await TinCanPage.launch(browser);
+    await elsewhere.visit(answerLink);
+    await elsewhere.expectAlert(/No tab/);
+
+    // The answer still works where it belongs.
+    await inviter.acceptAnswer(answerLink);
+    await inviter.expectConnected();
+    await invitee.expectConnected();
+  });
+});

@@ -1,0 +1,323 @@
+//! A long seeded random run against `signal::decode`:
+//! `cargo run --release --example fuzz_links -- [N] [SEED]` (default 2,000,000 inputs, seed 1).
+//!
+//! Inputs are mutations of valid codes (compact and fallback, from the fixture SDPs), compact
+//! codes whose *body* was mutated and then given a correct length and check (so the body parser
+//! sees the damage), random strings over the code alphabets behind every tag, and random Unicode. Prints how many inputs
+//! ran, how many decoded, errors by kind and panics; exits non-zero on any panic.
+//!
+//! The release profile aborts on panic, so a panic hook prints the offending input and the counts
+//! so far before the process dies (non-zero exit either way); under an unwinding profile the
+//! panic is caught and counted instead.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::panic;
+use tincan::core::signal::{decode, encode, CodeError, InviteId, Signal, SignalKind};
+
+const FIXTURES: [&str; 6] = [
+    include_str!("../tests/fixtures/sdp/chromium-offer.sdp"),
+    include_str!("../tests/fixtures/sdp/chromium2-offer.sdp"),
+    include_str!("../tests/fixtures/sdp/chromium-answer-to-chromium2.sdp"),
+    include_str!("../tests/fixtures/sdp/chromium-answer-to-firefox.sdp"),
+    include_str!("../tests/fixtures/sdp/firefox-offer.sdp"),
+    include_str!("../tests/fixtures/sdp/firefox-answer-to-chromium.sdp"),
+];
+
+const CODE_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+$";
+const ODD_CHARS: &[char] = &[
+    '#', '%', ' ', '\n', '.', '/', ':', '=', '?', '&', 'é', '€', '\u{0}', '\u{feff}', '𝄞',
+];
+
+/// SplitMix64: tiny, fast, good enough to drive a fuzzer, and fixed so runs repeat exactly.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, bound: usize) -> usize {
+        if bound == 0 {
+            0
+        } else {
+            (self.next() % bound as u64) as usize
+        }
+    }
+
+    fn code_char(&mut self) -> char {
+        char::from(CODE_CHARS[self.below(CODE_CHARS.len())])
+    }
+
+    fn any_char(&mut self) -> char {
+        match self.below(4) {
+            0 => ODD_CHARS[self.below(ODD_CHARS.len())],
+            1 => char::from_u32(self.below(0x11_0000) as u32).unwrap_or('?'),
+            _ => self.code_char(),
+        }
+    }
+}
+
+/// Valid codes to mutate: every fixture as invite and answer, plus fallback (`L`) versions made
+/// by adding a line the compact form refuses.
+fn seed_codes() -> Vec<(Vec<char>, Signal)> {
+    let mut codes = Vec::new();
+    for (index, sdp) in FIXTURES.iter().enumerate() {
+        for kind in [SignalKind::Invite, SignalKind::Answer] {
+            let invite_id = InviteId([index as u8, 1, 2, 3, 4, 5, 6, 7]);
+            for sdp in [sdp.to_string(), format!("{sdp}a=x-unknown:1\r\n")] {
+                let code = encode(&Signal {
+                    kind,
+                    invite_id,
+                    sdp,
+                });
+                // What the code decodes to (a compact one rebuilds the SDP, so not the input).
+                match decode(&code) {
+                    Ok(decoded) => codes.push((code.chars().collect(), decoded)),
+                    Err(error) => panic!("a fresh code does not decode: {error}"),
+                }
+            }
+        }
+    }
+    codes
+}
+
+fn mutate(rng: &mut SplitMix64, code: &[char]) -> String {
+    let mut chars = code.to_vec();
+    let edits = 1 + rng.below(3);
+    for _ in 0..edits {
+        let position = rng.below(chars.len());
+        match rng.below(9) {
+            0..=2 => {
+                if let Some(slot) = chars.get_mut(position) {
+                    *slot = rng.code_char();
+                }
+            }
+            3 => {
+                if position < chars.len() {
+                    chars.remove(position);
+                }
+            }
+            4 => chars.insert(position, rng.any_char()),
+            5 => chars.truncate(position),
+            6 => {
+                let other = rng.below(chars.len());
+                if position < chars.len() && other < chars.len() {
+                    chars.swap(position, other);
+                }
+            }
+            7 => {
+                // Duplicate a stretch, as a bad copy-paste would.
+                let end = (position + 1 + rng.below(20)).min(chars.len());
+                let stretch: Vec<char> = chars[position.min(end)..end].to_vec();
+                chars.splice(position..position, stretch);
+            }
+            _ => {
+                if let Some(slot) = chars.get_mut(position) {
+                    *slot = rng.any_char();
+                }
+            }
+        }
+    }
+    let code: String = chars.into_iter().collect();
+    match rng.below(4) {
+        0 => format!("https://example.github.io/tincan/#{code}"),
+        1 => format!("#{code}"),
+        _ => code,
+    }
+}
+
+fn random_input(rng: &mut SplitMix64) -> String {
+    let len = rng.below(600);
+    match rng.below(3) {
+        0 => {
+            let tag = char::from(b"CLCLXZ09ac"[rng.below(10)]);
+            std::iter::once(tag)
+                .chain((0..len).map(|_| rng.code_char()))
+                .collect()
+        }
+        1 => (0..len).map(|_| rng.any_char()).collect(),
+        _ => {
+            // Compact-looking: right tag, plausible length byte, random rest.
+            let bytes: Vec<char> = (0..140).map(|_| rng.code_char()).collect();
+            std::iter::once('C').chain(bytes).collect()
+        }
+    }
+}
+
+/// The body of a compact code: its bytes after the length and the 3-byte check.
+fn compact_body(code: &[char]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text: String = code.iter().skip(1).collect();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()?;
+    let length_bytes = if bytes.first()? & 0x80 == 0 { 1 } else { 2 };
+    bytes.get(length_bytes + 3..).map(<[u8]>::to_vec)
+}
+
+/// A compact code around `body` with a correct length and check, so the body parser itself gets
+/// fuzzed (random damage almost never gets past the check).
+fn reframe(body: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut length = Vec::new();
+    let mut rest = body.len();
+    loop {
+        let low = (rest & 0x7f) as u8;
+        rest >>= 7;
+        if rest == 0 {
+            length.push(low);
+            break;
+        }
+        length.push(low | 0x80);
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(b"C");
+    hasher.update(&length);
+    hasher.update(body);
+    let digest = hasher.finalize();
+    let record = [length.as_slice(), &digest[..3], body].concat();
+    format!(
+        "C{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(record)
+    )
+}
+
+fn mutated_body(rng: &mut SplitMix64, bodies: &[Vec<u8>]) -> String {
+    let mut body = bodies[rng.below(bodies.len())].clone();
+    match rng.below(4) {
+        0 => {
+            for _ in 0..1 + rng.below(4) {
+                let bit = rng.below(body.len() * 8);
+                if let Some(byte) = body.get_mut(bit / 8) {
+                    *byte ^= 0x80 >> (bit % 8);
+                }
+            }
+        }
+        1 => body.truncate(rng.below(body.len())),
+        2 => body.extend((0..1 + rng.below(8)).map(|_| rng.next() as u8)),
+        _ => body = (0..rng.below(200)).map(|_| rng.next() as u8).collect(),
+    }
+    reframe(&body)
+}
+
+/// Where an input came from, to judge a successful decode.
+#[derive(PartialEq)]
+enum Origin<'a> {
+    Random,
+    /// A compact code whose body was changed and then re-checked: may decode to other facts.
+    Rechecked,
+    /// A changed copy of the valid code for this signal.
+    Mutation(&'a Signal),
+}
+
+thread_local! {
+    static CURRENT: RefCell<String> = const { RefCell::new(String::new()) };
+    static SUMMARY: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let total: u64 = args
+        .next()
+        .and_then(|n| n.replace('_', "").parse().ok())
+        .unwrap_or(2_000_000);
+    let seed: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
+
+    panic::set_hook(Box::new(|info| {
+        let input = CURRENT.with(|current| current.borrow().clone());
+        let summary = SUMMARY.with(|summary| summary.borrow().clone());
+        eprintln!("PANIC: {info}\n  input: {input:?}\n  so far: {summary}");
+    }));
+
+    let mut rng = SplitMix64(seed);
+    let seeds = seed_codes();
+    let bodies: Vec<Vec<u8>> = seeds
+        .iter()
+        .filter(|(code, _)| code.first() == Some(&'C'))
+        .filter_map(|(code, _)| compact_body(code))
+        .collect();
+    if bodies.len() != seeds.len() / 2
+        || reframe(&bodies[0]).chars().collect::<Vec<_>>() != seeds[0].0
+    {
+        eprintln!("reframing does not reproduce the codec's own codes");
+        std::process::exit(2);
+    }
+    let mut ok = 0u64;
+    // Mutations that decode to something other than the code they came from: the integrity
+    // check should make these vanishingly rare.
+    let mut ok_but_different = 0u64;
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    let mut panics = 0u64;
+    // Body-mutated, correctly re-checked compact codes: any outcome but a panic is fine.
+    let mut reframed = 0u64;
+    let mut reframed_ok = 0u64;
+    let started = std::time::Instant::now();
+
+    for round in 0..total {
+        if round % 65_536 == 0 {
+            SUMMARY.with(|summary| {
+                summary.replace(format!(
+                    "{round} inputs, {ok} ok, errors {errors:?}, {panics} panics"
+                ))
+            });
+        }
+        let class = rng.below(12);
+        let (input, origin) = match class {
+            0..=2 => (random_input(&mut rng), Origin::Random),
+            3..=5 => (mutated_body(&mut rng, &bodies), Origin::Rechecked),
+            _ => {
+                let (code, signal) = &seeds[rng.below(seeds.len())];
+                (mutate(&mut rng, code), Origin::Mutation(signal))
+            }
+        };
+        CURRENT.with(|current| current.replace(input.clone()));
+        let result = panic::catch_unwind(|| decode(&input));
+        if origin == Origin::Rechecked {
+            reframed += 1;
+            match result {
+                Ok(Ok(_)) => reframed_ok += 1,
+                Ok(Err(_)) => {}
+                Err(_) => panics += 1,
+            }
+            continue;
+        }
+        match result {
+            Ok(Ok(signal)) => {
+                ok += 1;
+                if origin != Origin::Mutation(&signal) {
+                    ok_but_different += 1;
+                    println!("decoded to a different signal: {input:?}");
+                }
+            }
+            Ok(Err(error)) => {
+                let kind = match error {
+                    CodeError::Empty => "Empty",
+                    CodeError::Truncated => "Truncated",
+                    CodeError::Damaged => "Damaged",
+                    CodeError::UnknownVersion => "UnknownVersion",
+                    CodeError::TooLong => "TooLong",
+                };
+                *errors.entry(kind.to_owned()).or_default() += 1;
+            }
+            Err(_) => panics += 1,
+        }
+    }
+
+    println!("seed {seed}: {total} inputs in {:.1?}", started.elapsed());
+    println!("re-checked compact codes with a mutated body: {reframed} ({reframed_ok} decoded, to other facts)");
+    println!("other inputs: {}", total - reframed);
+    println!("decoded ok: {ok} (of which not the original signal: {ok_but_different})");
+    for (kind, count) in &errors {
+        println!("error {kind}: {count}");
+    }
+    println!("panics: {panics}");
+    if panics > 0 {
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,57 @@
+import { defineConfig } from '@playwright/test';
+
+// End-to-end tests for Tin Can, run against the release build in dist/
+// (scripts/test.sh builds it with `trunk build --release --offline
+// --public-url /tincan/ --dist dist`). The browser is Debian's Chromium:
+// Playwright's own browser download is not available here.
+//
+// Every peer connection in these tests uses host (mDNS) candidates only:
+// the page object clears the ICE servers in the Settings dialog before any
+// invite is created or opened, so no test ever contacts a STUN/TURN server.
+
+const PORT = 4173;
+const HOST = '127.0.0.1';
+const ORIGIN = `http://${HOST}:${PORT}`;
+
+export default defineConfig({
+  testDir: './e2e',
+  testMatch: '**/*.spec.ts',
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 30_000,
+  globalTimeout: 6 * 60_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI
+    ? [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]]
+    : [['list']],
+  outputDir: 'test-results',
+  use: {
+    baseURL: `${ORIGIN}/tincan/`,
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+    actionTimeout: 10_000,
+    navigationTimeout: 15_000,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  webServer: {
+    command: `node e2e/serve.mjs --dir dist --base /tincan/ --port ${PORT} --host ${HOST}`,
+    url: `${ORIGIN}/tincan/`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 15_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});

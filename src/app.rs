@@ -1,0 +1,457 @@
+//! The app's state and actions. Components read the signals and call the methods; everything
+//! that decides something is in `core`, everything that touches the browser is in `web`.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::core::chat::{prepare_draft, Author, Chat};
+use crate::core::handoff::{HandoffMessage, HandoffOutcome};
+use crate::core::links::{link_with_code, route, Route};
+use crate::core::protocol::{Frame, PROTOCOL_VERSION};
+use crate::core::safety::{safety_code, Fingerprint};
+use crate::core::session::{AnswerRejection, InviteLedger, Phase};
+use crate::core::settings::{Settings, STORAGE_KEY};
+use crate::core::signal::{self, Signal, SignalKind};
+use crate::web::browser::{
+    self, app_base_url, clear_location_hash, now_ms, random_invite_id, sleep_ms,
+};
+use crate::web::handoff::{offer_answer_to_other_tab, HandoffChannel};
+use crate::web::peer::{Peer, PeerEvent};
+use web_sys::RtcPeerConnectionState;
+
+/// After the inviter presses Connect, how long ICE and DTLS may take before we call it failed.
+/// Chromium alone can take far longer to give up on unreachable candidates.
+const CONNECT_DEADLINE_MS: i32 = 15_000;
+
+const NO_TAB_WAITING: &str = "No tab in this browser is waiting for this answer. Open the answer link in the browser where you made the invite, or paste it into that tab’s “Paste the answer link” box.";
+const HANDED_OVER: &str =
+    "Answer handed to your other tab: the chat continues there. You can close this tab.";
+const ICE_FAILED: &str = "Could not connect to the other browser. A firewall may block direct connections: add a TURN server in Settings, or try again with a new invite.";
+const STILL_IN_CHAT: &str = "You are still in a chat. Press Start over first to open another link.";
+const NO_RANDOM: &str =
+    "This browser could not make a random invite id (Web Crypto is unavailable).";
+
+/// A peer-to-peer chat in this tab. `Copy`: every field is an arena handle.
+#[derive(Clone, Copy)]
+pub struct TinCan {
+    pub phase: RwSignal<Phase>,
+    /// The latest problem to show (role="alert"); cleared by the next action.
+    pub alert: RwSignal<Option<String>>,
+    /// The latest information to show (role="status").
+    pub notice: RwSignal<Option<String>>,
+    pub chat: RwSignal<Chat>,
+    pub safety_code: RwSignal<Option<String>>,
+    pub settings: RwSignal<Settings>,
+    peer: StoredValue<Option<Rc<Peer>>, LocalStorage>,
+    ledger: StoredValue<InviteLedger>,
+    handoff: StoredValue<Option<HandoffChannel>, LocalStorage>,
+    /// Bumped on every new attempt; events and async results of older attempts are ignored.
+    attempt: StoredValue<u64>,
+}
+
+impl TinCan {
+    pub fn new() -> Self {
+        let settings = browser::storage_get(STORAGE_KEY)
+            .map(|raw| Settings::from_json(&raw))
+            .unwrap_or_default();
+        Self {
+            phase: RwSignal::new(Phase::Start),
+            alert: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            chat: RwSignal::new(Chat::default()),
+            safety_code: RwSignal::new(None),
+            settings: RwSignal::new(settings),
+            peer: StoredValue::new_local(None),
+            ledger: StoredValue::new(InviteLedger::default()),
+            handoff: StoredValue::new_local(None),
+            attempt: StoredValue::new(0),
+        }
+    }
+
+    fn show_alert(&self, message: impl Into<String>) {
+        self.notice.set(None);
+        self.alert.set(Some(message.into()));
+    }
+
+    fn clear_messages(&self) {
+        self.alert.set(None);
+        self.notice.set(None);
+    }
+
+    /// Drops the connection and everything tied to it; returns the new attempt number.
+    fn reset(&self) -> u64 {
+        self.peer.set_value(None);
+        self.handoff.set_value(None);
+        self.ledger.update_value(InviteLedger::close);
+        self.chat.set(Chat::default());
+        self.safety_code.set(None);
+        self.attempt.update_value(|n| *n += 1);
+        self.attempt.get_value()
+    }
+
+    fn is_current(&self, attempt: u64) -> bool {
+        self.attempt.get_value() == attempt
+    }
+
+    pub fn start_over(&self) {
+        self.reset();
+        self.clear_messages();
+        self.phase.set(Phase::Start);
+    }
+
+    pub fn save_settings(&self, settings: Settings) -> Result<(), String> {
+        if !browser::storage_set(STORAGE_KEY, &settings.to_json()) {
+            // Still use them for this tab.
+            self.settings.set(settings);
+            return Err(
+                "Saved for this tab only: the browser refused to store settings.".to_owned(),
+            );
+        }
+        self.settings.set(settings);
+        Ok(())
+    }
+
+    fn new_peer(&self, attempt: u64) -> Option<Rc<Peer>> {
+        let this = *self;
+        let settings = self.settings.get_untracked();
+        match Peer::new(&settings, move |event| this.on_peer_event(attempt, event)) {
+            Ok(peer) => {
+                let peer = Rc::new(peer);
+                self.peer.set_value(Some(peer.clone()));
+                Some(peer)
+            }
+            Err(error) => {
+                self.fail(error.to_string());
+                None
+            }
+        }
+    }
+
+    fn fail(&self, message: impl Into<String>) {
+        self.peer.set_value(None);
+        self.phase.set(Phase::Failed);
+        self.show_alert(message);
+    }
+
+    /// "Create invite": offer, gather, show the invite link, listen for a handed-over answer.
+    pub fn create_invite(&self) {
+        let attempt = self.reset();
+        self.clear_messages();
+        let Some(invite_id) = random_invite_id() else {
+            self.fail(NO_RANDOM);
+            return;
+        };
+        self.phase.set(Phase::Preparing);
+        let Some(peer) = self.new_peer(attempt) else {
+            return;
+        };
+        let this = *self;
+        spawn_local(async move {
+            let offer = peer.create_offer().await;
+            if !this.is_current(attempt) {
+                return;
+            }
+            match offer {
+                Ok(sdp) => {
+                    let code = signal::encode(&Signal {
+                        kind: SignalKind::Invite,
+                        invite_id,
+                        sdp,
+                    });
+                    this.ledger.update_value(|ledger| ledger.open(invite_id));
+                    this.listen_for_handoff();
+                    this.phase.set(Phase::WaitingForAnswer {
+                        invite_link: link_with_code(&app_base_url(), &code),
+                    });
+                }
+                Err(error) => this.fail(error.to_string()),
+            }
+        });
+    }
+
+    /// Reads the URL fragment (on load and on every hash change) and acts on the code in it.
+    pub fn open_location(&self) {
+        let Route::Code(code) = route(&browser::location_hash()) else {
+            return;
+        };
+        clear_location_hash();
+        self.open_code(&code);
+    }
+
+    fn open_code(&self, code: &str) {
+        let signal = match signal::decode(code) {
+            Ok(signal) => signal,
+            Err(error) => {
+                self.show_alert(error.to_string());
+                return;
+            }
+        };
+        match signal.kind {
+            SignalKind::Invite if self.phase.get_untracked() == Phase::Connected => {
+                self.show_alert(STILL_IN_CHAT)
+            }
+            SignalKind::Invite => self.answer_invite(signal),
+            SignalKind::Answer
+                if self.ledger.with_value(|l| l.open_invite()) == Some(signal.invite_id) =>
+            {
+                self.clear_messages();
+                self.use_answer(signal);
+            }
+            SignalKind::Answer => self.hand_answer_to_other_tab(signal, code.to_owned()),
+        }
+    }
+
+    /// Invitee: take the offer, make the answer link.
+    fn answer_invite(&self, invite: Signal) {
+        let attempt = self.reset();
+        self.clear_messages();
+        self.phase.set(Phase::Preparing);
+        let Some(peer) = self.new_peer(attempt) else {
+            return;
+        };
+        let this = *self;
+        spawn_local(async move {
+            let answer = peer.accept_offer(&invite.sdp).await;
+            if !this.is_current(attempt) {
+                return;
+            }
+            match answer {
+                Ok(sdp) => {
+                    let code = signal::encode(&Signal {
+                        kind: SignalKind::Answer,
+                        invite_id: invite.invite_id,
+                        sdp,
+                    });
+                    // The channel may already be open if the inviter was very quick.
+                    if this.phase.get_untracked() == Phase::Preparing {
+                        this.phase.set(Phase::WaitingForInviter {
+                            answer_link: link_with_code(&app_base_url(), &code),
+                        });
+                    }
+                }
+                Err(error) => this.fail(error.to_string()),
+            }
+        });
+    }
+
+    fn hand_answer_to_other_tab(&self, answer: Signal, code: String) {
+        self.clear_messages();
+        self.notice.set(Some(
+            "Looking for the tab that made this invite…".to_owned(),
+        ));
+        let this = *self;
+        spawn_local(async move {
+            match offer_answer_to_other_tab(answer.invite_id, &code).await {
+                Some(HandoffOutcome::Accepted) => this.notice.set(Some(HANDED_OVER.to_owned())),
+                Some(HandoffOutcome::AlreadyUsed) => {
+                    this.show_alert(AnswerRejection::AlreadyUsed.to_string())
+                }
+                None => this.show_alert(NO_TAB_WAITING),
+            }
+        });
+    }
+
+    /// Inviter: the "Paste the answer link" box and "Connect".
+    pub fn connect_with(&self, pasted: &str) {
+        match signal::decode(pasted) {
+            Ok(answer) => {
+                self.clear_messages();
+                self.use_answer(answer);
+            }
+            Err(error) => self.show_alert(error.to_string()),
+        }
+    }
+
+    fn use_answer(&self, answer: Signal) {
+        if let Err(rejection) = self
+            .ledger
+            .try_update_value(|ledger| ledger.take_answer(&answer))
+            .unwrap_or(Err(AnswerRejection::NotWaiting))
+        {
+            self.show_alert(rejection.to_string());
+            return;
+        }
+        let Some(peer) = self.peer.get_value() else {
+            self.show_alert(AnswerRejection::NotWaiting.to_string());
+            return;
+        };
+        let attempt = self.attempt.get_value();
+        self.phase.set(Phase::Connecting);
+        let this = *self;
+        spawn_local(async move {
+            if let Err(error) = peer.accept_answer(&answer.sdp).await {
+                if this.is_current(attempt) {
+                    this.fail(error.to_string());
+                }
+                return;
+            }
+            sleep_ms(CONNECT_DEADLINE_MS).await;
+            if this.is_current(attempt) && this.phase.get_untracked() == Phase::Connecting {
+                this.fail(ICE_FAILED);
+            }
+        });
+    }
+
+    /// While this tab holds an invite, other tabs may hand it the answer.
+    fn listen_for_handoff(&self) {
+        let this = *self;
+        let channel = HandoffChannel::open(move |message| this.on_handoff_message(message));
+        self.handoff.set_value(channel);
+    }
+
+    fn on_handoff_message(&self, message: HandoffMessage) {
+        let HandoffMessage::Answer { code, .. } = message else {
+            return;
+        };
+        let Ok(answer) = signal::decode(&code) else {
+            return;
+        };
+        let Some(open_invite) = self.ledger.with_value(|l| l.open_invite()) else {
+            return;
+        };
+        if answer.invite_id != open_invite {
+            return;
+        }
+        let reply = match self.ledger.with_value(|l| l.check_answer(&answer)) {
+            Ok(()) => Some(HandoffOutcome::Accepted),
+            Err(rejection) => HandoffOutcome::for_rejection(&rejection),
+        };
+        if let Some(outcome) = reply {
+            self.handoff.with_value(|channel| {
+                if let Some(channel) = channel {
+                    channel.post(&HandoffMessage::reply(open_invite, outcome));
+                }
+            });
+        }
+        if reply == Some(HandoffOutcome::Accepted) {
+            self.clear_messages();
+            self.notice.set(Some(
+                "Got the answer from your other tab. Connecting…".to_owned(),
+            ));
+            self.use_answer(answer);
+        }
+    }
+
+    fn on_peer_event(&self, attempt: u64, event: PeerEvent) {
+        if !self.is_current(attempt) {
+            return;
+        }
+        match event {
+            PeerEvent::ChannelOpen => self.on_connected(),
+            PeerEvent::Message(raw) => self.on_frame(&raw),
+            PeerEvent::ChannelClosed => self.on_peer_gone("The other person left the chat."),
+            PeerEvent::State(RtcPeerConnectionState::Failed) => {
+                if self.phase.get_untracked() == Phase::Connected {
+                    self.on_peer_gone("The connection was lost.");
+                } else {
+                    self.fail(ICE_FAILED);
+                }
+            }
+            PeerEvent::State(RtcPeerConnectionState::Disconnected) => {
+                if self.phase.get_untracked() == Phase::Connected {
+                    self.phase.set(Phase::Disconnected);
+                    self.notice.set(Some(
+                        "The connection dropped. Waiting to see if it comes back…".to_owned(),
+                    ));
+                }
+            }
+            PeerEvent::State(RtcPeerConnectionState::Connected) => {
+                // Back after a network blip while the channel stayed open.
+                if self.phase.get_untracked() == Phase::Disconnected
+                    && self.peer.with_value(Option::is_some)
+                {
+                    self.phase.set(Phase::Connected);
+                    self.notice.set(None);
+                }
+            }
+            PeerEvent::State(_) => {}
+        }
+    }
+
+    fn on_connected(&self) {
+        let code = self.peer.with_value(|peer| {
+            let peer = peer.as_ref()?;
+            let local = Fingerprint::from_sdp(&peer.local_sdp()?)?;
+            let remote = Fingerprint::from_sdp(&peer.remote_sdp()?)?;
+            Some(safety_code(&local, &remote))
+        });
+        self.safety_code.set(code);
+        self.clear_messages();
+        self.phase.set(Phase::Connected);
+        self.send_frame(&Frame::Hello {
+            v: PROTOCOL_VERSION,
+        });
+    }
+
+    fn on_peer_gone(&self, why: &str) {
+        if matches!(
+            self.phase.get_untracked(),
+            Phase::Connected | Phase::Disconnected
+        ) {
+            // The invite stays "used": its answer cannot start a second chat.
+            self.peer.set_value(None);
+            self.phase.set(Phase::Disconnected);
+            self.notice.set(Some(why.to_owned()));
+        }
+    }
+
+    fn on_frame(&self, raw: &str) {
+        // Malformed, oversized and unknown frames are dropped without a trace in the UI.
+        match Frame::decode(raw) {
+            Ok(Frame::Text { text, .. }) => {
+                // Stamped with our clock: the peer's clock may be wrong or lying.
+                self.chat.update(|chat| {
+                    chat.push(Author::Peer, text, now_ms());
+                });
+            }
+            Ok(Frame::Bye) => self.on_peer_gone("The other person closed the chat."),
+            Ok(Frame::Hello { .. } | Frame::Unknown) | Err(_) => {}
+        }
+    }
+
+    fn send_frame(&self, frame: &Frame) -> bool {
+        self.peer.with_value(|peer| {
+            peer.as_ref()
+                .is_some_and(|peer| peer.send(&frame.encode()).is_ok())
+        })
+    }
+
+    /// Sends the draft; returns true when it went out (so the box can be cleared).
+    pub fn send(&self, draft: &str) -> bool {
+        let text = match prepare_draft(draft) {
+            Ok(text) => text,
+            Err(error) => {
+                self.show_alert(error.to_string());
+                return false;
+            }
+        };
+        let at_ms = now_ms();
+        if !self.send_frame(&Frame::Text {
+            text: text.clone(),
+            ts: at_ms,
+        }) {
+            self.show_alert("Not sent: the chat is not connected.");
+            return false;
+        }
+        self.alert.set(None);
+        self.chat.update(|chat| {
+            chat.push(Author::Me, text, at_ms);
+        });
+        true
+    }
+
+    /// Tab closing: tell the peer at once instead of letting it time out.
+    pub fn say_goodbye(&self) {
+        if self.phase.get_untracked() == Phase::Connected {
+            self.send_frame(&Frame::Bye);
+        }
+    }
+}
+
+impl Default for TinCan {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,94 @@
+use leptos::ev;
+use leptos::prelude::*;
+
+use crate::app::TinCan;
+use crate::components::chat::ChatView;
+use crate::components::link_share::{AnswerView, InviteView};
+use crate::components::settings::SettingsDialog;
+use crate::components::start::StartView;
+use crate::core::session::Phase;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let tin_can = TinCan::new();
+    provide_context(tin_can);
+
+    // The fragment is the app's only input from outside: read it now and whenever it changes
+    // (a link opened in this tab is a same-document navigation).
+    tin_can.open_location();
+    let on_hash = window_event_listener(ev::hashchange, move |_| tin_can.open_location());
+    let on_hide = window_event_listener(ev::pagehide, move |_| tin_can.say_goodbye());
+    on_cleanup(move || {
+        on_hash.remove();
+        on_hide.remove();
+    });
+
+    let settings_open = RwSignal::new(false);
+
+    view! {
+        <header class="top">
+            <div class="brand">
+                <span class="logo" aria-hidden="true">"◎—◎"</span>
+                <h1>"Tin Can"</h1>
+            </div>
+            <StatusBadge/>
+            <button type="button" class="ghost" on:click=move |_| settings_open.set(true)>"Settings"</button>
+        </header>
+        <main>
+            <Notices/>
+            {move || match tin_can.phase.get() {
+                Phase::Start => view! { <StartView/> }.into_any(),
+                Phase::Preparing => view! {
+                    <section class="card center" aria-busy="true">
+                        <div class="spinner" aria-hidden="true"></div>
+                        <p>"Preparing your link…"</p>
+                    </section>
+                }.into_any(),
+                Phase::WaitingForAnswer { invite_link } => view! { <InviteView link=invite_link/> }.into_any(),
+                Phase::WaitingForInviter { answer_link } => view! { <AnswerView link=answer_link/> }.into_any(),
+                Phase::Connecting => view! {
+                    <section class="card center" aria-busy="true">
+                        <div class="spinner" aria-hidden="true"></div>
+                        <p>"Connecting directly to the other browser…"</p>
+                    </section>
+                }.into_any(),
+                Phase::Connected | Phase::Disconnected => view! { <ChatView/> }.into_any(),
+                Phase::Failed => view! { <StartOver/> }.into_any(),
+            }}
+        </main>
+        <SettingsDialog open=settings_open/>
+        <footer>
+            "No server, no account, no tracking: messages go straight from browser to browser over an encrypted WebRTC channel."
+        </footer>
+    }
+}
+
+#[component]
+fn StatusBadge() -> impl IntoView {
+    let tin_can = expect_context::<TinCan>();
+    view! {
+        <p class="status" data-testid="connection-status" data-tone=move || tin_can.phase.with(|p| p.tone())>
+            <span class="dot" aria-hidden="true"></span>
+            {move || tin_can.phase.with(|p| p.status_text())}
+        </p>
+    }
+}
+
+#[component]
+fn Notices() -> impl IntoView {
+    let tin_can = expect_context::<TinCan>();
+    view! {
+        {move || tin_can.alert.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
+        {move || tin_can.notice.get().map(|text| view! { <p class="notice" role="status">{text}</p> })}
+    }
+}
+
+#[component]
+pub fn StartOver() -> impl IntoView {
+    let tin_can = expect_context::<TinCan>();
+    view! {
+        <div class="actions">
+            <button type="button" class="secondary" on:click=move |_| tin_can.start_over()>"Start over"</button>
+        </div>
+    }
+}

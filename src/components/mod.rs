@@ -1,0 +1,9 @@
+//! Small Leptos components. They read `TinCan`'s signals and call its methods; no logic here.
+mod app;
+mod chat;
+mod link_share;
+mod qr;
+mod settings;
+mod start;
+
+pub use app::App;

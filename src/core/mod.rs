@@ -1,0 +1,10 @@
+//! Pure logic: no browser, no Leptos. Everything here is tested with plain `cargo test` on the host.
+pub mod chat;
+pub mod gathering;
+pub mod handoff;
+pub mod links;
+pub mod protocol;
+pub mod safety;
+pub mod session;
+pub mod settings;
+pub mod signal;

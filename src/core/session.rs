@@ -1,0 +1,207 @@
+//! The life of one connection attempt, from "Create invite" (or an opened invite link) to a
+//! closed chat. Pure state: the browser glue feeds it events and renders what it says.
+
+use crate::core::signal::{InviteId, Signal, SignalKind};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing under way.
+    Start,
+    /// Making the offer or answer and gathering network candidates.
+    Preparing,
+    /// Inviter: the invite link is out; waiting for the answer link.
+    WaitingForAnswer {
+        invite_link: String,
+    },
+    /// Invitee: the answer link is made; waiting for the inviter to use it.
+    WaitingForInviter {
+        answer_link: String,
+    },
+    /// Both descriptions are set; ICE and DTLS are working.
+    Connecting,
+    Connected,
+    /// Was connected; the peer left or the network dropped.
+    Disconnected,
+    /// Never connected, or setting up failed.
+    Failed,
+}
+
+impl Phase {
+    /// Text of the status badge. Each starts with the word automation looks for.
+    pub fn status_text(&self) -> &'static str {
+        match self {
+            Phase::Start => "Not connected",
+            Phase::Preparing => "Preparing link…",
+            Phase::WaitingForAnswer { .. } => "Waiting for an answer",
+            Phase::WaitingForInviter { .. } => "Waiting for them to connect",
+            Phase::Connecting => "Connecting…",
+            Phase::Connected => "Connected",
+            Phase::Disconnected => "Disconnected",
+            Phase::Failed => "Failed",
+        }
+    }
+
+    /// A short machine-friendly name, used as a CSS hook.
+    pub fn tone(&self) -> &'static str {
+        match self {
+            Phase::Start => "idle",
+            Phase::Preparing | Phase::WaitingForAnswer { .. } | Phase::WaitingForInviter { .. } => {
+                "waiting"
+            }
+            Phase::Connecting => "connecting",
+            Phase::Connected => "connected",
+            Phase::Disconnected => "disconnected",
+            Phase::Failed => "failed",
+        }
+    }
+
+    pub fn is_chat(&self) -> bool {
+        matches!(self, Phase::Connected | Phase::Disconnected)
+    }
+}
+
+/// Why an answer cannot be used by this tab.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerRejection {
+    #[error(
+        "That is an invite link, not an answer. Paste the answer link that your contact sent back."
+    )]
+    IsAnInvite,
+    #[error("This answer belongs to a different invite. Ask your contact to open your current invite link and send the new answer.")]
+    DifferentInvite,
+    #[error("This answer was already used: each invite connects once. Make a new invite to connect again.")]
+    AlreadyUsed,
+    #[error("This tab is not waiting for an answer. Press Create invite first.")]
+    NotWaiting,
+}
+
+/// The inviter's bookkeeping about which answer it will take.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InviteLedger {
+    open_invite: Option<InviteId>,
+    used: bool,
+}
+
+impl InviteLedger {
+    /// A new invite replaces any earlier one: answers to the old one are refused from now on.
+    pub fn open(&mut self, invite_id: InviteId) {
+        self.open_invite = Some(invite_id);
+        self.used = false;
+    }
+
+    pub fn close(&mut self) {
+        self.open_invite = None;
+        self.used = false;
+    }
+
+    pub fn open_invite(&self) -> Option<InviteId> {
+        self.open_invite
+    }
+
+    /// Checks an answer and, if it fits, marks the invite used so the same answer (or any other)
+    /// cannot be applied twice.
+    pub fn take_answer(&mut self, signal: &Signal) -> Result<(), AnswerRejection> {
+        self.check_answer(signal)?;
+        self.used = true;
+        Ok(())
+    }
+
+    pub fn check_answer(&self, signal: &Signal) -> Result<(), AnswerRejection> {
+        if signal.kind == SignalKind::Invite {
+            return Err(AnswerRejection::IsAnInvite);
+        }
+        let Some(open) = self.open_invite else {
+            return Err(AnswerRejection::NotWaiting);
+        };
+        if open != signal.invite_id {
+            return Err(AnswerRejection::DifferentInvite);
+        }
+        if self.used {
+            return Err(AnswerRejection::AlreadyUsed);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(id: u8) -> Signal {
+        Signal {
+            kind: SignalKind::Answer,
+            invite_id: InviteId([id; 8]),
+            sdp: String::new(),
+        }
+    }
+
+    #[test]
+    fn takes_the_matching_answer_once() {
+        let mut ledger = InviteLedger::default();
+        ledger.open(InviteId([1; 8]));
+        assert_eq!(ledger.take_answer(&answer(1)), Ok(()));
+        assert_eq!(
+            ledger.take_answer(&answer(1)),
+            Err(AnswerRejection::AlreadyUsed)
+        );
+    }
+
+    #[test]
+    fn refuses_invites_foreign_answers_and_answers_when_idle() {
+        let mut ledger = InviteLedger::default();
+        assert_eq!(
+            ledger.take_answer(&answer(1)),
+            Err(AnswerRejection::NotWaiting)
+        );
+        ledger.open(InviteId([1; 8]));
+        let invite = Signal {
+            kind: SignalKind::Invite,
+            ..answer(1)
+        };
+        assert_eq!(
+            ledger.take_answer(&invite),
+            Err(AnswerRejection::IsAnInvite)
+        );
+        assert_eq!(
+            ledger.take_answer(&answer(2)),
+            Err(AnswerRejection::DifferentInvite)
+        );
+    }
+
+    #[test]
+    fn a_new_invite_closes_the_old_one() {
+        let mut ledger = InviteLedger::default();
+        ledger.open(InviteId([1; 8]));
+        ledger.open(InviteId([2; 8]));
+        assert_eq!(
+            ledger.take_answer(&answer(1)),
+            Err(AnswerRejection::DifferentInvite)
+        );
+        assert_eq!(ledger.take_answer(&answer(2)), Ok(()));
+        ledger.close();
+        assert_eq!(
+            ledger.take_answer(&answer(2)),
+            Err(AnswerRejection::NotWaiting)
+        );
+    }
+
+    #[test]
+    fn status_texts_start_with_the_contract_words() {
+        assert!(Phase::WaitingForAnswer {
+            invite_link: String::new()
+        }
+        .status_text()
+        .starts_with("Waiting"));
+        assert!(Phase::WaitingForInviter {
+            answer_link: String::new()
+        }
+        .status_text()
+        .starts_with("Waiting"));
+        assert!(Phase::Connecting.status_text().starts_with("Connecting"));
+        assert!(Phase::Connected.status_text().starts_with("Connected"));
+        assert!(Phase::Disconnected
+            .status_text()
+            .starts_with("Disconnected"));
+        assert!(Phase::Failed.status_text().starts_with("Failed"));
+    }
+}

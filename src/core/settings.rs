@@ -1,0 +1,175 @@
+//! Connection settings the user can edit, stored in the browser.
+
+use serde::{Deserialize, Serialize};
+
+/// A public STUN server so people on different networks find each other's public address.
+pub const DEFAULT_ICE_SERVER: &str = "stun:stun.l.google.com:19302";
+
+/// Key in localStorage.
+pub const STORAGE_KEY: &str = "tincan.settings.v1";
+
+const MAX_SERVERS: usize = 10;
+const MAX_URL_LEN: usize = 512;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// STUN/TURN URLs. Empty: host candidates only (same network).
+    pub ice_servers: Vec<String>,
+    pub turn_username: String,
+    pub turn_credential: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            ice_servers: vec![DEFAULT_ICE_SERVER.to_owned()],
+            turn_username: String::new(),
+            turn_credential: String::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("“{0}” is not a STUN or TURN URL. Each line must start with stun:, stuns:, turn: or turns:.")]
+    NotAnIceUrl(String),
+    #[error("At most {MAX_SERVERS} ICE servers.")]
+    TooMany,
+    #[error("A TURN server needs both a username and a credential.")]
+    TurnNeedsCredentials,
+}
+
+impl Settings {
+    /// Builds settings from the dialog's fields; the ICE servers box holds one URL per line.
+    pub fn from_form(
+        ice_servers_text: &str,
+        turn_username: &str,
+        turn_credential: &str,
+    ) -> Result<Self, SettingsError> {
+        let ice_servers: Vec<String> = ice_servers_text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if ice_servers.len() > MAX_SERVERS {
+            return Err(SettingsError::TooMany);
+        }
+        if let Some(bad) = ice_servers.iter().find(|url| !is_ice_url(url)) {
+            return Err(SettingsError::NotAnIceUrl(bad.clone()));
+        }
+        let settings = Self {
+            ice_servers,
+            turn_username: turn_username.trim().to_owned(),
+            turn_credential: turn_credential.trim().to_owned(),
+        };
+        let has_turn = settings
+            .ice_servers
+            .iter()
+            .any(|url| url.starts_with("turn"));
+        if has_turn && (settings.turn_username.is_empty() || settings.turn_credential.is_empty()) {
+            return Err(SettingsError::TurnNeedsCredentials);
+        }
+        Ok(settings)
+    }
+
+    pub fn ice_servers_text(&self) -> String {
+        self.ice_servers.join("\n")
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Stored settings that no longer parse (another version, hand edits) fall back to defaults.
+    pub fn from_json(raw: &str) -> Self {
+        serde_json::from_str::<Self>(raw)
+            .ok()
+            .and_then(|stored| {
+                Self::from_form(
+                    &stored.ice_servers_text(),
+                    &stored.turn_username,
+                    &stored.turn_credential,
+                )
+                .ok()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn is_ice_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return false;
+    };
+    matches!(scheme, "stun" | "stuns" | "turn" | "turns")
+        && !rest.is_empty()
+        && url.len() <= MAX_URL_LEN
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_url_per_line_blank_lines_ignored() {
+        let settings = Settings::from_form(
+            " stun:a.example:3478 \n\n turn:b.example?transport=udp",
+            "u",
+            "p",
+        )
+        .unwrap();
+        assert_eq!(
+            settings.ice_servers,
+            ["stun:a.example:3478", "turn:b.example?transport=udp"]
+        );
+    }
+
+    #[test]
+    fn empty_list_means_host_candidates_only() {
+        assert_eq!(
+            Settings::from_form("  \n", "", "").unwrap().ice_servers,
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn rejects_non_ice_urls_and_turn_without_credentials() {
+        assert!(matches!(
+            Settings::from_form("https://x", "", ""),
+            Err(SettingsError::NotAnIceUrl(_))
+        ));
+        assert!(matches!(
+            Settings::from_form("stun:", "", ""),
+            Err(SettingsError::NotAnIceUrl(_))
+        ));
+        assert_eq!(
+            Settings::from_form("turn:x", "", ""),
+            Err(SettingsError::TurnNeedsCredentials)
+        );
+        let many = (0..11)
+            .map(|i| format!("stun:h{i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(
+            Settings::from_form(&many, "", ""),
+            Err(SettingsError::TooMany)
+        );
+    }
+
+    #[test]
+    fn storage_round_trips_and_survives_junk() {
+        let settings = Settings::from_form("stun:127.0.0.1:9", "", "").unwrap();
+        assert_eq!(Settings::from_json(&settings.to_json()), settings);
+        assert_eq!(Settings::from_json("garbage"), Settings::default());
+        assert_eq!(
+            Settings::from_json(r#"{"ice_servers":["http://evil"]}"#),
+            Settings::default()
+        );
+        assert_eq!(
+            Settings::from_json(r#"{"ice_servers":[]}"#).ice_servers,
+            Vec::<String>::new()
+        );
+    }
+}

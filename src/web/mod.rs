@@ -1,0 +1,4 @@
+//! Thin browser glue: each file wraps one browser API and owns what it installs.
+pub mod browser;
+pub mod handoff;
+pub mod peer;

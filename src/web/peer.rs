@@ -1,0 +1,258 @@
+//! One RTCPeerConnection with its chat data channel. Owns every JS callback it installs and
+//! releases them, and closes the connection, when dropped.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Array, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState,
+    RtcIceGatheringState, RtcIceServer, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
+};
+
+use crate::core::gathering::{count_candidates, GatheringPolicy, GatheringVerdict};
+use crate::core::settings::Settings;
+use crate::web::browser::{now_ms, sleep_ms};
+
+/// Label and id of the chat channel. Negotiated out of band (both sides create it with the same
+/// id), so no `ondatachannel` race and no extra round trip.
+const CHAT_CHANNEL_LABEL: &str = "chat";
+const CHAT_CHANNEL_ID: u16 = 0;
+
+/// How often the gathering progress is looked at.
+const GATHERING_POLL_MS: i32 = 40;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PeerError {
+    #[error("This browser cannot make direct connections (WebRTC is unavailable or blocked): {0}")]
+    Unsupported(String),
+    #[error("The browser refused the connection details: {0}")]
+    Rejected(String),
+    #[error("No network path was found. Check your connection, or the ICE servers in Settings.")]
+    NoCandidates,
+    #[error("The chat is not connected.")]
+    NotOpen,
+}
+
+/// What the connection tells the app.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PeerEvent {
+    ChannelOpen,
+    ChannelClosed,
+    Message(String),
+    State(RtcPeerConnectionState),
+}
+
+pub struct Peer {
+    connection: RtcPeerConnection,
+    channel: RtcDataChannel,
+    candidates_seen: Rc<Cell<usize>>,
+    // Kept alive as long as the handlers are installed; dropped after they are removed.
+    _on_ice_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
+    _on_state: Closure<dyn FnMut(Event)>,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_close: Closure<dyn FnMut(Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
+fn js_error_text(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
+fn rejected(value: JsValue) -> PeerError {
+    PeerError::Rejected(js_error_text(&value))
+}
+
+impl Peer {
+    pub fn new(
+        settings: &Settings,
+        on_event: impl Fn(PeerEvent) + 'static,
+    ) -> Result<Self, PeerError> {
+        let connection = RtcPeerConnection::new_with_configuration(&rtc_configuration(settings))
+            .map_err(|error| PeerError::Unsupported(js_error_text(&error)))?;
+        let init = RtcDataChannelInit::new();
+        init.set_negotiated(true);
+        init.set_id(CHAT_CHANNEL_ID);
+        init.set_ordered(true);
+        let channel =
+            connection.create_data_channel_with_data_channel_dict(CHAT_CHANNEL_LABEL, &init);
+
+        let on_event = Rc::new(on_event);
+        let candidates_seen = Rc::new(Cell::new(0));
+
+        let seen = candidates_seen.clone();
+        let on_ice_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
+            move |event: RtcPeerConnectionIceEvent| {
+                if event.candidate().is_some() {
+                    seen.set(seen.get() + 1);
+                }
+            },
+        );
+        connection.set_onicecandidate(Some(on_ice_candidate.as_ref().unchecked_ref()));
+
+        let (state_events, state_connection) = (on_event.clone(), connection.clone());
+        let on_state = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            state_events(PeerEvent::State(state_connection.connection_state()));
+        });
+        connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+
+        let open_events = on_event.clone();
+        let on_open =
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| open_events(PeerEvent::ChannelOpen));
+        channel.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+
+        let close_events = on_event.clone();
+        let on_close = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            close_events(PeerEvent::ChannelClosed)
+        });
+        channel.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+
+        let message_events = on_event;
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            // Binary frames have no meaning on the chat channel: ignored, like any junk.
+            if let Some(text) = event.data().as_string() {
+                message_events(PeerEvent::Message(text));
+            }
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+
+        Ok(Self {
+            connection,
+            channel,
+            candidates_seen,
+            _on_ice_candidate: on_ice_candidate,
+            _on_state: on_state,
+            _on_open: on_open,
+            _on_close: on_close,
+            _on_message: on_message,
+        })
+    }
+
+    /// Makes the offer and returns its SDP with the candidates gathered in time.
+    pub async fn create_offer(&self) -> Result<String, PeerError> {
+        let offer = JsFuture::from(self.connection.create_offer())
+            .await
+            .map_err(rejected)?;
+        let sdp = Reflect::get(&offer, &JsValue::from_str("sdp"))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        self.set_local(RtcSdpType::Offer, &sdp).await?;
+        self.gathered_local_sdp().await
+    }
+
+    /// Takes the inviter's offer and returns the answer SDP with the candidates gathered in time.
+    pub async fn accept_offer(&self, offer_sdp: &str) -> Result<String, PeerError> {
+        self.set_remote(RtcSdpType::Offer, offer_sdp).await?;
+        let answer = JsFuture::from(self.connection.create_answer())
+            .await
+            .map_err(rejected)?;
+        let sdp = Reflect::get(&answer, &JsValue::from_str("sdp"))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        self.set_local(RtcSdpType::Answer, &sdp).await?;
+        self.gathered_local_sdp().await
+    }
+
+    pub async fn accept_answer(&self, answer_sdp: &str) -> Result<(), PeerError> {
+        self.set_remote(RtcSdpType::Answer, answer_sdp).await
+    }
+
+    pub fn send(&self, text: &str) -> Result<(), PeerError> {
+        if self.channel.ready_state() != RtcDataChannelState::Open {
+            return Err(PeerError::NotOpen);
+        }
+        self.channel
+            .send_with_str(text)
+            .map_err(|_| PeerError::NotOpen)
+    }
+
+    pub fn local_sdp(&self) -> Option<String> {
+        self.connection
+            .local_description()
+            .map(|description| description.sdp())
+    }
+
+    pub fn remote_sdp(&self) -> Option<String> {
+        self.connection
+            .remote_description()
+            .map(|description| description.sdp())
+    }
+
+    async fn set_local(&self, kind: RtcSdpType, sdp: &str) -> Result<(), PeerError> {
+        let description = RtcSessionDescriptionInit::new(kind);
+        description.set_sdp(sdp);
+        JsFuture::from(self.connection.set_local_description(&description))
+            .await
+            .map_err(rejected)?;
+        Ok(())
+    }
+
+    async fn set_remote(&self, kind: RtcSdpType, sdp: &str) -> Result<(), PeerError> {
+        let description = RtcSessionDescriptionInit::new(kind);
+        description.set_sdp(sdp);
+        JsFuture::from(self.connection.set_remote_description(&description))
+            .await
+            .map_err(rejected)?;
+        Ok(())
+    }
+
+    /// Waits for gathering by [`GatheringPolicy`] and returns the local SDP as it stands then.
+    async fn gathered_local_sdp(&self) -> Result<String, PeerError> {
+        let policy = GatheringPolicy::default();
+        let started = now_ms();
+        loop {
+            let complete = self.connection.ice_gathering_state() == RtcIceGatheringState::Complete;
+            let sdp = self.local_sdp().unwrap_or_default();
+            // Candidates are counted from the SDP (what the link will carry), with the event count
+            // as a fallback for browsers that update the description late.
+            let candidates = count_candidates(&sdp).max(if complete {
+                0
+            } else {
+                self.candidates_seen.get()
+            });
+            match policy.verdict(now_ms() - started, candidates, complete) {
+                GatheringVerdict::Ready if count_candidates(&sdp) > 0 => return Ok(sdp),
+                GatheringVerdict::NoCandidates => return Err(PeerError::NoCandidates),
+                _ => sleep_ms(GATHERING_POLL_MS).await,
+            }
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.connection.set_onicecandidate(None);
+        self.connection.set_onconnectionstatechange(None);
+        self.channel.set_onopen(None);
+        self.channel.set_onclose(None);
+        self.channel.set_onmessage(None);
+        self.channel.close();
+        self.connection.close();
+    }
+}
+
+fn rtc_configuration(settings: &Settings) -> RtcConfiguration {
+    let servers = Array::new();
+    for url in &settings.ice_servers {
+        let server = RtcIceServer::new();
+        server.set_urls(&JsValue::from_str(url));
+        if url.starts_with("turn") {
+            server.set_username(&settings.turn_username);
+            server.set_credential(&settings.turn_credential);
+        }
+        servers.push(&server);
+    }
+    let configuration = RtcConfiguration::new();
+    configuration.set_ice_servers(&servers);
+    configuration
+}
