@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-exec trunk serve --release --offline --address 127.0.0.1 --port 8080 "$@"
+# No autoreload: its injected inline script would be refused by the page's CSP.
+exec trunk serve --release --offline --no-autoreload --address 127.0.0.1 --port 8080 "$@"

@@ -248,7 +248,7 @@ export class TinCanPage {
 
   /** The safety code shown once connected, trimmed. */
   async safetyCode(): Promise<string> {
-    await expect(this.safetyCodeText).toHaveText(/\d/);
+    await expect(this.safetyCodeText, 'the safety code is shown').toHaveText(/\d/);
     return ((await this.safetyCodeText.textContent()) ?? '').trim();
   }
 

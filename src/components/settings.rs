@@ -11,6 +11,7 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
     let ice_servers = RwSignal::new(String::new());
     let turn_username = RwSignal::new(String::new());
     let turn_credential = RwSignal::new(String::new());
+    let relay_only = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
 
     // Sync the native <dialog> with the `open` signal; fill the form from the current settings.
@@ -21,6 +22,7 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
             ice_servers.set(settings.ice_servers_text());
             turn_username.set(settings.turn_username);
             turn_credential.set(settings.turn_credential);
+            relay_only.set(settings.relay_only);
             error.set(None);
             if !dialog.open() {
                 let _ = dialog.show_modal();
@@ -36,6 +38,7 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
             &ice_servers.get_untracked(),
             &turn_username.get_untracked(),
             &turn_credential.get_untracked(),
+            relay_only.get_untracked(),
         );
         match parsed
             .map_err(|e| e.to_string())
@@ -70,6 +73,13 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
                             on:input=move |ev| turn_credential.set(event_target_value(&ev))/>
                     </div>
                 </div>
+                <label class="check">
+                    <input type="checkbox" aria-describedby="relay-help"
+                        prop:checked=move || relay_only.get()
+                        on:change=move |ev| relay_only.set(event_target_checked(&ev))/>
+                    "Relay only (hide my IP address)"
+                </label>
+                <p id="relay-help" class="hint">"Links then carry only your TURN relay’s address, not yours. Needs a TURN server above; the chat stays end-to-end encrypted through the relay."</p>
                 {move || error.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
                 <div class="actions end">
                     <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>

@@ -18,6 +18,9 @@ pub struct Settings {
     pub ice_servers: Vec<String>,
     pub turn_username: String,
     pub turn_credential: String,
+    /// Privacy: only relay (TURN) candidates go into links, so the other person and whoever
+    /// carries the links learn the relay's address, never this device's.
+    pub relay_only: bool,
 }
 
 impl Default for Settings {
@@ -26,6 +29,7 @@ impl Default for Settings {
             ice_servers: vec![DEFAULT_ICE_SERVER.to_owned()],
             turn_username: String::new(),
             turn_credential: String::new(),
+            relay_only: false,
         }
     }
 }
@@ -38,6 +42,8 @@ pub enum SettingsError {
     TooMany,
     #[error("A TURN server needs both a username and a credential.")]
     TurnNeedsCredentials,
+    #[error("Relay only needs a TURN server (a turn: or turns: URL) to relay through.")]
+    RelayNeedsTurn,
 }
 
 impl Settings {
@@ -46,32 +52,37 @@ impl Settings {
         ice_servers_text: &str,
         turn_username: &str,
         turn_credential: &str,
+        relay_only: bool,
     ) -> Result<Self, SettingsError> {
-        let ice_servers: Vec<String> = ice_servers_text
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if ice_servers.len() > MAX_SERVERS {
-            return Err(SettingsError::TooMany);
-        }
-        if let Some(bad) = ice_servers.iter().find(|url| !is_ice_url(url)) {
-            return Err(SettingsError::NotAnIceUrl(bad.clone()));
-        }
-        let settings = Self {
-            ice_servers,
+        Self {
+            ice_servers: ice_servers_text
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect(),
             turn_username: turn_username.trim().to_owned(),
             turn_credential: turn_credential.trim().to_owned(),
-        };
-        let has_turn = settings
-            .ice_servers
-            .iter()
-            .any(|url| url.starts_with("turn"));
-        if has_turn && (settings.turn_username.is_empty() || settings.turn_credential.is_empty()) {
+            relay_only,
+        }
+        .validated()
+    }
+
+    fn validated(self) -> Result<Self, SettingsError> {
+        if self.ice_servers.len() > MAX_SERVERS {
+            return Err(SettingsError::TooMany);
+        }
+        if let Some(bad) = self.ice_servers.iter().find(|url| !is_ice_url(url)) {
+            return Err(SettingsError::NotAnIceUrl(bad.clone()));
+        }
+        let has_turn = self.ice_servers.iter().any(|url| url.starts_with("turn"));
+        if has_turn && (self.turn_username.is_empty() || self.turn_credential.is_empty()) {
             return Err(SettingsError::TurnNeedsCredentials);
         }
-        Ok(settings)
+        if self.relay_only && !has_turn {
+            return Err(SettingsError::RelayNeedsTurn);
+        }
+        Ok(self)
     }
 
     pub fn ice_servers_text(&self) -> String {
@@ -82,18 +93,12 @@ impl Settings {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Stored settings that no longer parse (another version, hand edits) fall back to defaults.
+    /// Stored settings that no longer parse or validate (another version, hand edits) fall back
+    /// to defaults.
     pub fn from_json(raw: &str) -> Self {
         serde_json::from_str::<Self>(raw)
             .ok()
-            .and_then(|stored| {
-                Self::from_form(
-                    &stored.ice_servers_text(),
-                    &stored.turn_username,
-                    &stored.turn_credential,
-                )
-                .ok()
-            })
+            .and_then(|stored| stored.validated().ok())
             .unwrap_or_default()
     }
 }
@@ -118,6 +123,7 @@ mod tests {
             " stun:a.example:3478 \n\n turn:b.example?transport=udp",
             "u",
             "p",
+            false,
         )
         .unwrap();
         assert_eq!(
@@ -129,7 +135,9 @@ mod tests {
     #[test]
     fn empty_list_means_host_candidates_only() {
         assert_eq!(
-            Settings::from_form("  \n", "", "").unwrap().ice_servers,
+            Settings::from_form("  \n", "", "", false)
+                .unwrap()
+                .ice_servers,
             Vec::<String>::new()
         );
     }
@@ -137,15 +145,15 @@ mod tests {
     #[test]
     fn rejects_non_ice_urls_and_turn_without_credentials() {
         assert!(matches!(
-            Settings::from_form("https://x", "", ""),
+            Settings::from_form("https://x", "", "", false),
             Err(SettingsError::NotAnIceUrl(_))
         ));
         assert!(matches!(
-            Settings::from_form("stun:", "", ""),
+            Settings::from_form("stun:", "", "", false),
             Err(SettingsError::NotAnIceUrl(_))
         ));
         assert_eq!(
-            Settings::from_form("turn:x", "", ""),
+            Settings::from_form("turn:x", "", "", false),
             Err(SettingsError::TurnNeedsCredentials)
         );
         let many = (0..11)
@@ -153,14 +161,23 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         assert_eq!(
-            Settings::from_form(&many, "", ""),
+            Settings::from_form(&many, "", "", false),
             Err(SettingsError::TooMany)
         );
     }
 
     #[test]
+    fn relay_only_needs_a_turn_server() {
+        assert_eq!(
+            Settings::from_form("stun:a.example", "", "", true),
+            Err(SettingsError::RelayNeedsTurn)
+        );
+        assert!(Settings::from_form("turn:a.example", "u", "p", true).is_ok_and(|s| s.relay_only));
+    }
+
+    #[test]
     fn storage_round_trips_and_survives_junk() {
-        let settings = Settings::from_form("stun:127.0.0.1:9", "", "").unwrap();
+        let settings = Settings::from_form("stun:127.0.0.1:9", "", "", false).unwrap();
         assert_eq!(Settings::from_json(&settings.to_json()), settings);
         assert_eq!(Settings::from_json("garbage"), Settings::default());
         assert_eq!(

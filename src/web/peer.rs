@@ -1,7 +1,7 @@
 //! One RTCPeerConnection with its chat data channel. Owns every JS callback it installs and
 //! releases them, and closes the connection, when dropped.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Reflect};
@@ -10,8 +10,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState,
-    RtcIceGatheringState, RtcIceServer, RtcPeerConnection, RtcPeerConnectionIceEvent,
-    RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
+    RtcIceGatheringState, RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
 };
 
 use crate::core::gathering::{count_candidates, GatheringPolicy, GatheringVerdict};
@@ -51,6 +51,9 @@ pub struct Peer {
     connection: RtcPeerConnection,
     channel: RtcDataChannel,
     candidates_seen: Rc<Cell<usize>>,
+    /// The remote SDP as handed to the browser. `remoteDescription` is only updated when the
+    /// promise resolves, which can come after the channel has already opened on a fast network.
+    remote_sdp: RefCell<Option<String>>,
     // Kept alive as long as the handlers are installed; dropped after they are removed.
     _on_ice_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_state: Closure<dyn FnMut(Event)>,
@@ -128,6 +131,7 @@ impl Peer {
             connection,
             channel,
             candidates_seen,
+            remote_sdp: RefCell::new(None),
             _on_ice_candidate: on_ice_candidate,
             _on_state: on_state,
             _on_open: on_open,
@@ -183,9 +187,7 @@ impl Peer {
     }
 
     pub fn remote_sdp(&self) -> Option<String> {
-        self.connection
-            .remote_description()
-            .map(|description| description.sdp())
+        self.remote_sdp.borrow().clone()
     }
 
     async fn set_local(&self, kind: RtcSdpType, sdp: &str) -> Result<(), PeerError> {
@@ -198,6 +200,7 @@ impl Peer {
     }
 
     async fn set_remote(&self, kind: RtcSdpType, sdp: &str) -> Result<(), PeerError> {
+        self.remote_sdp.replace(Some(sdp.to_owned()));
         let description = RtcSessionDescriptionInit::new(kind);
         description.set_sdp(sdp);
         JsFuture::from(self.connection.set_remote_description(&description))
@@ -254,5 +257,8 @@ fn rtc_configuration(settings: &Settings) -> RtcConfiguration {
     }
     let configuration = RtcConfiguration::new();
     configuration.set_ice_servers(&servers);
+    if settings.relay_only {
+        configuration.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+    }
     configuration
 }

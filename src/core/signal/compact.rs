@@ -498,7 +498,8 @@ fn read_address(input: &mut BitReader, seen: &mut Vec<Address>) -> Result<Addres
     Ok(address)
 }
 
-#[cfg(test)]
+// proptest needs getrandom, which has no wasm32-unknown-unknown backend: host only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -272,7 +272,8 @@ fn push_units(output: &mut Vec<u16>, extra: usize) -> Result<(), CodeError> {
     Ok(())
 }
 
-#[cfg(test)]
+// proptest needs getrandom, which has no wasm32-unknown-unknown backend: host only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

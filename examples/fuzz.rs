@@ -1,5 +1,7 @@
-//! A long seeded random run against `signal::decode`:
-//! `cargo run --release --example fuzz_links -- [N] [SEED]` (default 2,000,000 inputs, seed 1).
+//! A long seeded random run against every decoder of outside input:
+//! `cargo run --release --example fuzz -- [N] [SEED]` (default 2,000,000 inputs per decoder
+//! family, seed 1). First the link codes (`signal::decode`), then what a peer or another tab can
+//! send (`protocol::Frame::decode`, `handoff::HandoffMessage::decode`, and stored settings).
 //!
 //! Inputs are mutations of valid codes (compact and fallback, from the fixture SDPs), compact
 //! codes whose *body* was mutated and then given a correct length and check (so the body parser
@@ -13,6 +15,9 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::panic;
+use tincan::core::handoff::HandoffMessage;
+use tincan::core::protocol::Frame;
+use tincan::core::settings::Settings;
 use tincan::core::signal::{decode, encode, CodeError, InviteId, Signal, SignalKind};
 
 const FIXTURES: [&str; 6] = [
@@ -317,7 +322,72 @@ fn main() {
         println!("error {kind}: {count}");
     }
     println!("panics: {panics}");
-    if panics > 0 {
+    let frame_panics = fuzz_frames(&mut rng, total);
+    if panics + frame_panics > 0 {
         std::process::exit(1);
     }
+}
+
+/// Valid frames and hand-off messages to mutate.
+const FRAME_SEEDS: &[&str] = &[
+    r#"{"k":"text","text":"hello <b>there</b>","ts":1700000000000}"#,
+    r#"{"k":"hello","v":1}"#,
+    r#"{"k":"bye"}"#,
+    r#"{"k":"answer","invite":"0001020304050607","code":"CZAvnolD9i9w"}"#,
+    r#"{"k":"reply","invite":"0001020304050607","outcome":"accepted"}"#,
+    r#"{"ice_servers":["stun:127.0.0.1:9"],"turn_username":"","turn_credential":"","relay_only":false}"#,
+];
+const JSON_CHARS: &[char] = &[
+    '{', '}', '[', ']', '"', ':', ',', '\\', 'k', 'e', '1', '-', '.', ' ',
+];
+
+/// Frames a peer (or another tab, or a stale localStorage) could send: mutated valid frames,
+/// JSON-ish noise and random text. Every decoder must return, never panic.
+fn fuzz_frames(rng: &mut SplitMix64, total: u64) -> u64 {
+    let started = std::time::Instant::now();
+    let (mut frames_ok, mut handoffs_ok, mut panics) = (0u64, 0u64, 0u64);
+    for _ in 0..total {
+        let input: String = match rng.below(3) {
+            0 => {
+                let mut chars: Vec<char> =
+                    FRAME_SEEDS[rng.below(FRAME_SEEDS.len())].chars().collect();
+                for _ in 0..=rng.below(4) {
+                    let at = rng.below(chars.len() + 1);
+                    match rng.below(3) {
+                        0 if at < chars.len() => {
+                            chars.remove(at);
+                        }
+                        1 => chars.insert(at, JSON_CHARS[rng.below(JSON_CHARS.len())]),
+                        _ => chars.insert(at, rng.any_char()),
+                    }
+                }
+                chars.into_iter().collect()
+            }
+            1 => (0..rng.below(64))
+                .map(|_| JSON_CHARS[rng.below(JSON_CHARS.len())])
+                .collect(),
+            _ => (0..rng.below(64)).map(|_| rng.any_char()).collect(),
+        };
+        CURRENT.with(|current| current.replace(input.clone()));
+        let result = panic::catch_unwind(|| {
+            let frame = Frame::decode(&input).is_ok();
+            let handoff = HandoffMessage::decode(&input).is_some();
+            let _ = Settings::from_json(&input);
+            (frame, handoff)
+        });
+        match result {
+            Ok((frame, handoff)) => {
+                frames_ok += u64::from(frame);
+                handoffs_ok += u64::from(handoff);
+            }
+            Err(_) => panics += 1,
+        }
+    }
+    println!(
+        "frames, hand-off messages and stored settings: {total} inputs in {:.1?}",
+        started.elapsed()
+    );
+    println!("frames decoded ok: {frames_ok}; hand-off messages decoded ok: {handoffs_ok}");
+    println!("panics: {panics}");
+    panics
 }

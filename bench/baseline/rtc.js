@@ -1,0 +1,152 @@
+// Plain-JS reference for Tin Can's benchmark (bench/run.mjs): the least a page has to do to
+// make a WebRTC offer, connect two browsers, chat and send a file. No UI and no framework; the
+// runner calls these functions with page.evaluate, one RTCPeerConnection per page.
+//
+// Same wire format as Tin Can: a negotiated data channel (id 0, label "chat") carrying JSON text
+// frames {"k":"text","text":"...","ts":<ms>}. Files go over a second negotiated channel (id 1).
+'use strict';
+
+/** Milliseconds on a clock that two tabs of one browser share. */
+const now = () => performance.timeOrigin + performance.now();
+
+const rtc = {
+  pc: null,
+  chat: null,
+  file: null,
+  /** Resolves to the time the chat channel opened. */
+  chatOpen: null,
+
+  setup(iceServers) {
+    const pc = new RTCPeerConnection({ iceServers: iceServers.map((urls) => ({ urls })) });
+    this.pc = pc;
+    this.chat = pc.createDataChannel('chat', { negotiated: true, id: 0, ordered: true });
+    this.file = pc.createDataChannel('file', { negotiated: true, id: 1, ordered: true });
+    this.file.binaryType = 'arraybuffer';
+    this.chatOpen = new Promise((resolve) =>
+      this.chat.addEventListener('open', () => resolve(now()), { once: true }));
+  },
+
+  /** Waits until ICE gathering is complete, at most capMs; true if it completed. */
+  gathered(capMs) {
+    const pc = this.pc;
+    return new Promise((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve(true);
+      const timer = setTimeout(() => resolve(false), capMs);
+      pc.addEventListener('icegatheringstatechange', () => {
+        if (pc.iceGatheringState !== 'complete') return;
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  },
+
+  /** Inviter: a new connection, its offer, all candidates. */
+  async makeOffer(iceServers, capMs = 45000) {
+    const t0 = now();
+    this.setup(iceServers);
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    const complete = await this.gathered(capMs);
+    return { ms: now() - t0, complete, sdp: this.pc.localDescription.sdp };
+  },
+
+  /** Invitee: takes the offer, returns the answer with all its candidates. */
+  async acceptOffer(sdp, iceServers, capMs = 45000) {
+    const t0 = now();
+    this.setup(iceServers);
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    const complete = await this.gathered(capMs);
+    return { t0, ms: now() - t0, complete, sdp: this.pc.localDescription.sdp };
+  },
+
+  /** Inviter: takes the answer; the chat channel opens once ICE and DTLS are done. */
+  async acceptAnswer(sdp) {
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+  },
+
+  sendText(text) {
+    this.chat.send(JSON.stringify({ k: 'text', text, ts: Date.now() }));
+  },
+
+  /** Invitee: answers every "ping N" with "pong N". */
+  echo() {
+    this.chat.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.k === 'text') this.sendText(frame.text.replace(/^ping/, 'pong'));
+    };
+  },
+
+  /** Inviter: `warmup + n` pings one after the other; the round-trip times of the last n. */
+  async pings(n, warmup) {
+    let replied = null;
+    this.chat.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.k === 'text' && replied) replied(now());
+    };
+    const rtt = [];
+    for (let i = 0; i < warmup + n; i++) {
+      const reply = new Promise((resolve) => (replied = resolve));
+      const t0 = now();
+      this.sendText(`ping ${i}`);
+      const t1 = await reply;
+      if (i >= warmup) rtt.push(t1 - t0);
+    }
+    return rtt;
+  },
+
+  /** Receiver: resolves when n text frames have arrived, with the time of each 10 %. */
+  expectBurst(n) {
+    let count = 0;
+    const marks = [];
+    return new Promise((resolve) => {
+      this.chat.onmessage = (event) => {
+        const frame = JSON.parse(event.data);
+        if (frame.k !== 'text') return;
+        count += 1;
+        if (count % Math.ceil(n / 10) === 0 || count === n) marks.push(now());
+        if (count === n) resolve({ at: now(), count, marks });
+      };
+    });
+  },
+
+  /** Sender: n frames as fast as send() takes them; the time it started. */
+  burst(n) {
+    const t0 = now();
+    for (let i = 0; i < n; i++) this.sendText(`burst ${i}`);
+    return { t0, loopMs: now() - t0 };
+  },
+
+  /**
+   * Sender: `total` bytes in chunks, keeping at most `high` bytes queued and resuming at
+   * bufferedAmountLowThreshold (the usual backpressure). The time it started.
+   * Keep the queue short: in Chromium 156 on loopback, 64 KiB / 256 KiB gave about 30 MiB/s,
+   * while 1 MiB / 4 MiB dropped to 5-7 MiB/s.
+   */
+  async sendFile(total, chunkSize = 64 * 1024, low = 64 * 1024, high = 256 * 1024) {
+    const chunk = new Uint8Array(chunkSize);
+    crypto.getRandomValues(chunk);
+    const file = this.file;
+    file.bufferedAmountLowThreshold = low;
+    const t0 = now();
+    for (let sent = 0; sent < total; sent += chunkSize) {
+      if (file.bufferedAmount > high) {
+        await new Promise((resolve) => file.addEventListener('bufferedamountlow', resolve, { once: true }));
+      }
+      file.send(sent + chunkSize <= total ? chunk : chunk.subarray(0, total - sent));
+    }
+    return { t0 };
+  },
+
+  /** Receiver: resolves when `total` bytes have arrived. */
+  expectFile(total) {
+    let received = 0;
+    return new Promise((resolve) => {
+      this.file.onmessage = (event) => {
+        received += event.data.byteLength;
+        if (received >= total) resolve({ at: now(), received });
+      };
+    });
+  },
+};
+
+window.rtc = rtc;

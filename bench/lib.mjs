@@ -1,0 +1,96 @@
+// Small helpers for bench/run.mjs: the static server, statistics, number formatting, sizes.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+/** Starts e2e/serve.mjs on a free loopback port; resolves to { url, stop }. */
+export function serve(repo, dir, base) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(repo, 'e2e/serve.mjs'), '--dir', dir, '--base', base, '--port', '0', '--host', '127.0.0.1'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    // Never leave a server behind, whatever way this process ends.
+    const killChild = () => child.exitCode === null && child.kill('SIGTERM');
+    process.once('exit', killChild);
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`serve.mjs did not start for ${dir}`));
+    }, 10000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve.mjs exited (${code}) for ${dir}`));
+    });
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/at (http:\/\/\S+)/);
+      if (!match) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      child.stdout.resume();
+      resolve({
+        url: match[1],
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+export function median(values) {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(values, p) {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length, Math.max(1, Math.ceil((p / 100) * s.length))) - 1];
+}
+
+export const round = (x, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
+
+const group = (x, digits) =>
+  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** "12.3 ms", "1,234 ms", "40.0 s". */
+export function ms(x) {
+  if (!Number.isFinite(x)) return 'n/a';
+  if (x >= 10000) return `${group(x / 1000, 1)} s`;
+  return `${group(x, x < 10 ? 2 : x < 100 ? 1 : 0)} ms`;
+}
+
+export const kb = (bytes) => `${group(bytes / 1000, 1)} KB`;
+export const int = (x) => (Number.isFinite(x) ? group(x, 0) : 'n/a');
+export const ratio = (x) => (Number.isFinite(x) ? `${x >= 10 ? group(x, 0) : x >= 1 ? x.toFixed(2) : x.toFixed(3)}x` : '—');
+
+/** Raw and `gzip -9` sizes of each file in dir whose name ends in one of exts. */
+export function sizes(dir, exts) {
+  const files = readdirSync(dir)
+    .filter((name) => exts.some((ext) => name.endsWith(ext)))
+    .sort();
+  return files.map((name) => {
+    const file = path.join(dir, name);
+    const raw = statSync(file).size;
+    const gzip = execFileSync('gzip', ['-9', '-c', file], { maxBuffer: 64 << 20 }).length;
+    return { name, raw, gzip };
+  });
+}
+
+export function sumSizes(list) {
+  return list.reduce((t, f) => ({ raw: t.raw + f.raw, gzip: t.gzip + f.gzip }), { raw: 0, gzip: 0 });
+}
+
+export function readJson(file) {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}

@@ -1,0 +1,83 @@
+// Drives the plain-JS baseline (bench/baseline/rtc.html, window.rtc) for bench/run.mjs, with the
+// same steps and the same number of Playwright round trips as bench/tincan.mjs.
+
+async function openPlain(browser, rtcUrl) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`  [baseline page error] ${err.message}`));
+  await page.goto(rtcUrl);
+  await page.waitForFunction(() => window.rtc);
+  return { context, page };
+}
+
+/** createOffer + setLocalDescription + gathering complete (capped at capMs). */
+export async function timeToOffer(browser, rtcUrl, iceServers, capMs) {
+  const a = await openPlain(browser, rtcUrl);
+  try {
+    return await a.page.evaluate(([ice, cap]) => window.rtc.makeOffer(ice, cap), [iceServers, capMs]);
+  } finally {
+    await a.context.close();
+  }
+}
+
+/** Offer in A, answer in B, until both chat channels are open (timed from B getting the offer). */
+export async function connectPair(browser, rtcUrl) {
+  const a = await openPlain(browser, rtcUrl);
+  const b = await openPlain(browser, rtcUrl);
+  const offer = await a.page.evaluate(() => window.rtc.makeOffer([]));
+  const answer = await b.page.evaluate((sdp) => window.rtc.acceptOffer(sdp, []), offer.sdp);
+  const aOpenAt = await a.page.evaluate(async (sdp) => {
+    await window.rtc.acceptAnswer(sdp);
+    return window.rtc.chatOpen;
+  }, answer.sdp);
+  const bOpenAt = await b.page.evaluate(() => window.rtc.chatOpen);
+  return {
+    a,
+    b,
+    offer,
+    answer,
+    connectMs: Math.max(aOpenAt, bOpenAt) - answer.t0,
+    close: async () => {
+      await a.context.close();
+      await b.context.close();
+    },
+  };
+}
+
+export async function pingPong(browser, rtcUrl, n, warmup) {
+  const pair = await connectPair(browser, rtcUrl);
+  try {
+    await pair.b.page.evaluate(() => window.rtc.echo());
+    return await pair.a.page.evaluate(([n, w]) => window.rtc.pings(n, w), [n, warmup]);
+  } finally {
+    await pair.close();
+  }
+}
+
+export async function burst(browser, rtcUrl, n) {
+  const pair = await connectPair(browser, rtcUrl);
+  try {
+    await pair.b.page.evaluate((n) => {
+      window.expected = window.rtc.expectBurst(n);
+    }, n);
+    const sent = await pair.a.page.evaluate((n) => window.rtc.burst(n), n);
+    const got = await pair.b.page.evaluate(() => window.expected);
+    return { sent, got };
+  } finally {
+    await pair.close();
+  }
+}
+
+export async function file(browser, rtcUrl, bytes, chunk, low, high) {
+  const pair = await connectPair(browser, rtcUrl);
+  try {
+    await pair.b.page.evaluate((n) => {
+      window.expected = window.rtc.expectFile(n);
+    }, bytes);
+    const sent = await pair.a.page.evaluate((args) => window.rtc.sendFile(...args), [bytes, chunk, low, high]);
+    const got = await pair.b.page.evaluate(() => window.expected);
+    return { sent, got, ms: got.at - sent.t0 };
+  } finally {
+    await pair.close();
+  }
+}

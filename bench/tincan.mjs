@@ -1,0 +1,382 @@
+// Drives Tin Can (the release build in dist/) for bench/run.mjs.
+//
+// Setup goes through the UI like a person would (Settings dialog, via Playwright locators); the
+// timed parts run inside the pages, so that Playwright's own round trips and actionability checks
+// are not in the figures. Times are `performance.timeOrigin + performance.now()`, a clock the two
+// browser contexts share.
+
+/**
+ * Installed in every Tin Can page before the app loads (context.addInitScript). Records every
+ * RTCPeerConnection the app makes (to read the SDP that went into a link) and when chat frames
+ * pass through the data channel, and adds small DOM helpers that find controls by their visible
+ * names, as a person would.
+ */
+function probe() {
+  const now = () => performance.timeOrigin + performance.now();
+  const wire = { in: 0, out: 0, lastInAt: 0, lastOutAt: 0, openAt: 0, turnaround: null };
+  // Where the main thread's time goes while messages arrive (see burst()).
+  const split = { handlerMs: 0, handlerCalls: 0, layoutMs: 0, layoutCalls: 0 };
+  const pcs = [];
+
+  const createDataChannel = RTCPeerConnection.prototype.createDataChannel;
+  RTCPeerConnection.prototype.createDataChannel = function (...args) {
+    const channel = createDataChannel.apply(this, args);
+    pcs.push(this);
+    channel.addEventListener('open', () => (wire.openAt = now()));
+    channel.addEventListener('message', () => {
+      wire.in += 1;
+      wire.lastInAt = now();
+    });
+    return channel;
+  };
+  // The app's own message handler: frame decoding and the chat update. Leptos renders afterwards,
+  // in microtasks, outside of this.
+  const onmessage = Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage');
+  Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
+    ...onmessage,
+    set(handler) {
+      const timed =
+        typeof handler === 'function'
+          ? function (event) {
+              const t = now();
+              try {
+                return handler.call(this, event);
+              } finally {
+                split.handlerMs += now() - t;
+                split.handlerCalls += 1;
+              }
+            }
+          : handler;
+      onmessage.set.call(this, timed);
+    },
+  });
+  // Reading scrollHeight forces a synchronous layout: the app does it after every new message
+  // to keep the log scrolled to the end.
+  const scrollHeight = Object.getOwnPropertyDescriptor(Element.prototype, 'scrollHeight');
+  Object.defineProperty(Element.prototype, 'scrollHeight', {
+    ...scrollHeight,
+    get() {
+      const t = now();
+      try {
+        return scrollHeight.get.call(this);
+      } finally {
+        split.layoutMs += now() - t;
+        split.layoutCalls += 1;
+      }
+    },
+  });
+  const send = RTCDataChannel.prototype.send;
+  RTCDataChannel.prototype.send = function (data) {
+    wire.out += 1;
+    wire.lastOutAt = now();
+    // Invitee during the ping test: time from a frame arriving to the reply leaving.
+    if (wire.turnaround) wire.turnaround.push(wire.lastOutAt - wire.lastInAt);
+    return send.call(this, data);
+  };
+
+  const text = (el) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+  const button = (name) => [...document.querySelectorAll('button')].find((b) => text(b) === name);
+  const control = (label) => {
+    const l = [...document.querySelectorAll('label')].find((el) => text(el) === label);
+    return l ? l.control ?? document.getElementById(l.htmlFor) : null;
+  };
+  const status = () => text(document.querySelector('[data-testid="connection-status"]'));
+  const log = () => document.querySelector('ol[role="log"][aria-label="Messages"]');
+
+  /** Resolves to { at, value } once check() returns something truthy (checked on every DOM change). */
+  function when(check, timeoutMs = 60000, what = 'condition') {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = (value) => {
+        done = true;
+        observer.disconnect();
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve({ at: now(), value });
+      };
+      const test = () => {
+        if (done) return;
+        const value = check();
+        if (value) finish(value);
+      };
+      const observer = new MutationObserver(test);
+      observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+      const poll = setInterval(test, 20); // for values set as properties, which no observer sees
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        observer.disconnect();
+        clearInterval(poll);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      test();
+    });
+  }
+
+  /** What a person typing does, as far as the app can tell: a new value and an input event. */
+  function type(el, value) {
+    el.value = value;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+
+  /** Calls onAdded(li) for every message of `author` added to the log from now on. */
+  function onMessages(author, onAdded) {
+    const selector = `li[data-author="${author}"]`;
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) {
+          if (node.nodeType !== 1) continue;
+          if (node.matches(selector)) onAdded(node);
+          else for (const li of node.querySelectorAll(selector)) onAdded(li);
+        }
+      }
+    });
+    observer.observe(log(), { childList: true, subtree: true });
+    return observer;
+  }
+
+  const linkValue = (label) => {
+    const box = control(label);
+    return box && box.value.includes('#') ? box.value : null;
+  };
+  const latestSdp = () => pcs.at(-1)?.localDescription?.sdp ?? null;
+
+  window.__bench = {
+    now,
+    wire,
+    split,
+    pcs,
+    connected: null,
+
+    watchConnected() {
+      this.connected = when(() => /\bConnected\b/.test(status()), 30000, '"Connected"');
+    },
+
+    /** Inviter: "Create invite" until the "Invite link" box has the link. */
+    async createInvite() {
+      const t0 = now();
+      button('Create invite').click();
+      const { at, value } = await when(() => linkValue('Invite link'), 60000, 'the invite link');
+      return { ms: at - t0, link: value, sdp: latestSdp() };
+    },
+
+    /** Invitee: opens the invite link (same-document navigation) until the answer link shows. */
+    async openInvite(link) {
+      this.watchConnected();
+      const t0 = now();
+      location.href = link;
+      const { at, value } = await when(() => linkValue('Answer link'), 60000, 'the answer link');
+      return { t0, ms: at - t0, link: value, sdp: latestSdp() };
+    },
+
+    /** Inviter: pastes the answer, presses Connect, waits for "Connected". */
+    async acceptAnswer(link) {
+      this.watchConnected();
+      type(control('Paste the answer link'), link);
+      button('Connect').click();
+      return (await this.connected).at;
+    },
+
+    /** Invitee: answers each "ping N" with "pong N" through the composer, as soon as it shows. */
+    autoReply() {
+      const box = control('Message');
+      const sendButton = button('Send');
+      wire.turnaround = [];
+      onMessages('peer', (li) => {
+        type(box, text(li.querySelector('p.text')).replace(/^ping/, 'pong'));
+        sendButton.click();
+      });
+    },
+
+    /** Inviter: `warmup + n` pings one after the other, each until its reply is in the log. */
+    async pings(n, warmup) {
+      const box = control('Message');
+      const sendButton = button('Send');
+      let replied = null;
+      const observer = onMessages('peer', () => replied?.(now()));
+      // Per ping: until the frame left (sent), until the reply frame came in (channel), until
+      // the reply was in the log (rtt); all from the click.
+      const rtt = [];
+      const sent = [];
+      const channel = [];
+      for (let i = 0; i < warmup + n; i++) {
+        const reply = new Promise((resolve) => (replied = resolve));
+        const t0 = now();
+        type(box, `ping ${i}`);
+        sendButton.click();
+        const sentAt = wire.lastOutAt;
+        const t1 = await reply;
+        replied = null;
+        if (i >= warmup) {
+          rtt.push(t1 - t0);
+          sent.push(sentAt - t0);
+          channel.push(wire.lastInAt - t0);
+        }
+      }
+      observer.disconnect();
+      return { rtt, sent, channel };
+    },
+
+    /**
+     * Counts messages of `author` as they are added to the log; marks each 10 %. `expected`
+     * resolves when all n are there; `progress()` tells how far it got (the runner enforces the
+     * time cap: a page this busy runs its own timers far too late).
+     */
+    expectMessages(author, n) {
+      let count = 0;
+      const marks = [];
+      for (const key of Object.keys(split)) split[key] = 0;
+      const result = (timedOut) => ({
+        at: now(), count, marks, timedOut, lastWireAt: wire.lastInAt, wireIn: wire.in, split: { ...split },
+      });
+      this.progress = () => result(count < n);
+      this.expected = new Promise((resolve) => {
+        const observer = onMessages(author, () => {
+          count += 1;
+          if (count % Math.ceil(n / 10) === 0) marks.push(now());
+          if (count === n) {
+            observer.disconnect();
+            resolve(result(false));
+          }
+        });
+      });
+    },
+
+    /** Sender: n messages typed and sent through the composer in one loop. */
+    burst(n) {
+      const box = control('Message');
+      const sendButton = button('Send');
+      const t0 = now();
+      for (let i = 0; i < n; i++) {
+        type(box, `burst ${i}`);
+        sendButton.click();
+      }
+      return { t0, loopMs: now() - t0 };
+    },
+  };
+}
+
+/** Tin Can in one browser context: page, probe, ICE servers set in Settings. */
+export async function openApp(browser, appUrl, iceServers) {
+  const context = await browser.newContext();
+  await context.addInitScript(probe);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`  [tincan page error] ${err.message}`));
+  await page.goto(appUrl);
+  await page.getByRole('button', { name: 'Create invite', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('textbox', { name: 'ICE servers', exact: true }).fill(iceServers.join('\n'));
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  return { context, page };
+}
+
+/** Inviter side only: time to a link. */
+export async function timeToInvite(browser, appUrl, iceServers) {
+  const a = await openApp(browser, appUrl, iceServers);
+  try {
+    return await a.page.evaluate(() => window.__bench.createInvite());
+  } finally {
+    await a.context.close();
+  }
+}
+
+/**
+ * Two contexts, invite → answer → connected. Returns the pages (caller closes the contexts)
+ * and the figures: time to the invite link, and from opening the invite link in B until both
+ * sides show "Connected".
+ */
+export async function connectPair(browser, appUrl) {
+  const a = await openApp(browser, appUrl, []);
+  const b = await openApp(browser, appUrl, []);
+  const invite = await a.page.evaluate(() => window.__bench.createInvite());
+  const answer = await b.page.evaluate((link) => window.__bench.openInvite(link), invite.link);
+  const aConnectedAt = await a.page.evaluate((link) => window.__bench.acceptAnswer(link), answer.link);
+  const bConnectedAt = await b.page.evaluate(async () => (await window.__bench.connected).at);
+  const openAt = Math.max(
+    await a.page.evaluate(() => window.__bench.wire.openAt),
+    await b.page.evaluate(() => window.__bench.wire.openAt),
+  );
+  await a.page.getByRole('textbox', { name: 'Message', exact: true }).waitFor();
+  await b.page.getByRole('textbox', { name: 'Message', exact: true }).waitFor();
+  return {
+    a,
+    b,
+    invite,
+    answer,
+    connectMs: Math.max(aConnectedAt, bConnectedAt) - answer.t0,
+    // From opening the invite until both data channels were open (before the UI said so).
+    channelOpenMs: openAt - answer.t0,
+    close: async () => {
+      await a.context.close();
+      await b.context.close();
+    },
+  };
+}
+
+export async function pingPong(browser, appUrl, n, warmup) {
+  const pair = await connectPair(browser, appUrl);
+  try {
+    await pair.b.page.evaluate(() => window.__bench.autoReply());
+    const a = await pair.a.page.evaluate(([n, w]) => window.__bench.pings(n, w), [n, warmup]);
+    const turnaround = (await pair.b.page.evaluate(() => window.__bench.wire.turnaround)).slice(warmup);
+    return { ...a, turnaround };
+  } finally {
+    await pair.close();
+  }
+}
+
+// The page clock is performance.timeOrigin + performance.now(), close enough to Date.now() here.
+const startedAt = (sent) => sent.t0;
+
+export async function burst(browser, appUrl, n, capMs) {
+  const pair = await connectPair(browser, appUrl);
+  try {
+    await pair.b.page.evaluate((n) => window.__bench.expectMessages('peer', n), n);
+    await pair.a.page.evaluate((n) => window.__bench.expectMessages('me', n), n);
+    const sent = await pair.a.page.evaluate((n) => window.__bench.burst(n), n);
+    const own = await pair.a.page.evaluate(() => window.__bench.expected);
+    const left = Math.max(0, capMs - (Date.now() - startedAt(sent)));
+    let timer;
+    const got =
+      (await Promise.race([
+        pair.b.page.evaluate(() => window.__bench.expected),
+        new Promise((resolve) => (timer = setTimeout(resolve, left, null))),
+      ])) ?? (await pair.b.page.evaluate(() => window.__bench.progress()));
+    clearTimeout(timer);
+    return { sent, got, own };
+  } finally {
+    await pair.close();
+  }
+}
+
+/** A cold load in a fresh context: navigation until "Create invite" is there and enabled. */
+export const interactiveProbe = () => {
+  const found = () =>
+    [...document.querySelectorAll('button')].some(
+      (b) => b.textContent.trim() === 'Create invite' && !b.disabled,
+    );
+  window.__interactive = new Promise((resolve) => {
+    const check = () => {
+      if (!found()) return false;
+      observer.disconnect();
+      resolve(performance.now());
+      return true;
+    };
+    const observer = new MutationObserver(check);
+    observer.observe(document, { subtree: true, childList: true, attributes: true });
+  });
+};
+
+export async function coldLoad(browser, url) {
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(interactiveProbe);
+    const page = await context.newPage();
+    await page.goto(url);
+    return await page.evaluate(() => window.__interactive);
+  } finally {
+    await context.close();
+  }
+}

@@ -1,0 +1,131 @@
+import type { Browser as FirefoxBrowser } from 'puppeteer-core';
+import { test, expect } from './fixtures';
+import { APP_URL, SAFETY_CODE, TinCanPage, codeOf } from './pages/tincan-page';
+import { FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
+
+// Issue #3: Chromium and Firefox connect through Tin Can's own links, in both
+// directions, and chat. The links must be compact (`C` codes): the compact
+// codec drops most of each SDP and rebuilds it on the other side, so this is
+// where a rebuilt SDP that only the same browser accepts would show.
+//
+// Chromium is the Playwright-driven browser of the rest of the suite (page
+// object tincan-page.ts; the crashGuard fixture checks it). Firefox ESR is
+// driven with puppeteer-core over WebDriver BiDi (pages/firefox-page.ts):
+// one Firefox per file, each test in fresh browser contexts. Both sides use
+// host (mDNS) candidates only: no ICE servers, nothing leaves loopback.
+
+/** The fragment of a link must stay well below this (a QR code and a chat message both stay small). */
+const MAX_CODE_LENGTH = 160;
+
+let firefox: FirefoxBrowser | undefined;
+let firefoxPages: FirefoxTinCanPage[] = [];
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  firefox = await launchFirefox();
+});
+
+test.afterAll(async () => {
+  await firefox?.close().catch(() => {});
+  firefox = undefined;
+});
+
+/** A fresh Firefox tab (in its own browser context) on the start screen, without ICE servers. */
+async function openFirefox(): Promise<FirefoxTinCanPage> {
+  console.log(Date.now() % 100000, 'open ff');
+  if (!firefox) throw new Error('Firefox is not running (beforeAll failed)');
+  const app = await FirefoxTinCanPage.open(firefox, { iceServers: [] });
+  firefoxPages.push(app);
+  return app;
+}
+
+// Firefox's counterpart of the crashGuard fixture: no panic, no uncaught error.
+test.afterEach(async ({}, testInfo) => {
+  const pages = firefoxPages.splice(0);
+  const problems = pages.flatMap((p) => p.crashes());
+  const consoleErrors = pages.flatMap((p) => p.consoleErrors);
+  if (consoleErrors.length) {
+    await testInfo.attach('firefox-console-errors.txt', { body: consoleErrors.join('\n'), contentType: 'text/plain' });
+  }
+  console.log(Date.now() % 100000, 'end', consoleErrors);
+  await Promise.all(pages.map((p) => p.close()));
+  expect(problems, 'the app in Firefox must not panic or throw uncaught errors').toEqual([]);
+});
+
+/** A link of the compact kind: this app's URL, a `C` code, short. */
+function expectCompact(link: string, what: string): void {
+  console.log(Date.now() % 100000, what, codeOf(link).length, codeOf(link));
+  expect(link.startsWith(`${APP_URL}#`), `${what} is a link to this app`).toBe(true);
+  const code = codeOf(link);
+  expect(code[0], `${what} uses the compact codec (tag C), not the lz-string fallback: ${code}`).toBe('C');
+  expect(code.length, `${what}'s code is short: ${code}`).toBeLessThan(MAX_CODE_LENGTH);
+}
+
+test.describe('Chromium and Firefox connect through the links (issue #3)', () => {
+  test.beforeEach(() => {
+    test.setTimeout(45_000);
+  });
+
+  test('Chromium invites, Firefox answers; messages go both ways', async ({ browser }) => {
+    const chromium = await TinCanPage.launch(browser);
+    const ff = await openFirefox();
+
+    const inviteLink = await chromium.createInvite();
+    expectCompact(inviteLink, "Chromium's invite link");
+
+    const answerLink = await ff.openInvite(inviteLink);
+    expectCompact(answerLink, "Firefox's answer link");
+
+    await chromium.acceptAnswer(codeOf(answerLink));
+    await chromium.expectConnected(); console.log(Date.now() % 100000, 'chromium connected');
+    await ff.waitForConnected(); console.log(Date.now() % 100000, 'ff connected');
+
+    const code = await chromium.safetyCode();
+    expect(code).toMatch(SAFETY_CODE);
+    expect(await ff.safetyCode(), 'both browsers show the same safety code').toBe(code);
+
+    await chromium.sendWithEnter('hello Firefox, from Chromium');
+    expect(await ff.waitForMessages('peer', 1)).toEqual(['hello Firefox, from Chromium']);
+
+    await ff.sendWithEnter('hello Chromium, from Firefox');
+    await expect(chromium.peerMessages()).toHaveCount(1);
+    await expect(chromium.peerMessages().first().locator('p.text')).toHaveText('hello Chromium, from Firefox');
+
+    await ff.send('second from Firefox ✓');
+    await expect(chromium.peerMessages()).toHaveCount(2);
+    await expect(chromium.peerMessages().nth(1).locator('p.text')).toHaveText('second from Firefox ✓');
+
+    await ff.waitForStatus('Connected');
+    await chromium.expectStatus('Connected');
+  });
+
+  test('Firefox invites, Chromium answers; messages go both ways', async ({ browser }) => {
+    const ff = await openFirefox();
+    const chromium = await TinCanPage.launch(browser);
+
+    const inviteLink = await ff.createInvite();
+    expectCompact(inviteLink, "Firefox's invite link");
+
+    const answerLink = await chromium.openInvite(inviteLink);
+    expectCompact(answerLink, "Chromium's answer link");
+
+    await ff.acceptAnswer(codeOf(answerLink));
+    await ff.waitForConnected(); console.log(Date.now() % 100000, 'ff connected');
+    await chromium.expectConnected(); console.log(Date.now() % 100000, 'chromium connected');
+
+    const code = await ff.safetyCode();
+    expect(code).toMatch(SAFETY_CODE);
+    expect(await chromium.safetyCode(), 'both browsers show the same safety code').toBe(code);
+
+    await ff.sendWithEnter('hello Chromium, from Firefox');
+    await expect(chromium.peerMessages()).toHaveCount(1);
+    await expect(chromium.peerMessages().first().locator('p.text')).toHaveText('hello Chromium, from Firefox');
+
+    await chromium.send('hello Firefox, from Chromium ✓');
+    expect(await ff.waitForMessages('peer', 1)).toEqual(['hello Firefox, from Chromium ✓']);
+
+    await ff.waitForStatus('Connected');
+    await chromium.expectStatus('Connected');
+  });
+});
