@@ -1,7 +1,8 @@
 // Small helpers for bench/run.mjs: the static server, statistics, number formatting, sizes.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Starts e2e/serve.mjs on a free loopback port; resolves to { url, stop }. */
@@ -93,4 +94,23 @@ export function sumSizes(list) {
 
 export function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/**
+ * Copies a trunk build to a temporary folder, so that a rebuild of dist/ during the run (others
+ * work in the same tree) cannot mix two builds. Retries while the copy is not self-consistent
+ * (every file index.html refers to is there). Returns { dir, remove }.
+ */
+export async function snapshot(dist, base) {
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tincan-bench-'));
+    cpSync(dist, dir, { recursive: true, filter: (src) => src === dist || !path.basename(src).startsWith('.') });
+    const remove = () => rmSync(dir, { recursive: true, force: true });
+    const html = existsSync(path.join(dir, 'index.html')) ? readFileSync(path.join(dir, 'index.html'), 'utf8') : '';
+    const refs = [...html.matchAll(new RegExp(`${base}([\\w.-]+\\.(?:js|wasm|css))`, 'g'))].map((m) => m[1]);
+    if (html && refs.length && refs.every((f) => existsSync(path.join(dir, f)))) return { dir, remove };
+    remove();
+    if (attempt === 5) throw new Error(`${dist} is not a complete build (index.html refers to missing files)`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
 }

@@ -10,7 +10,7 @@
 // breaks (an exception) does, after everything else was measured.
 
 import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,9 +89,13 @@ async function measure(name, fn) {
 }
 
 const fragment = (link) => link.slice(link.indexOf('#') + 1);
+let distBuiltAt = null;
 
 async function main() {
-  const app = await lib.serve(REPO, opts.dist, '/tincan/');
+  const snap = await lib.snapshot(opts.dist, '/tincan/');
+  distBuiltAt = statSync(path.join(snap.dir, 'index.html')).mtime.toISOString();
+  process.once('exit', snap.remove);
+  const app = await lib.serve(REPO, snap.dir, '/tincan/');
   const base = await lib.serve(REPO, path.join(HERE, 'baseline'), '/baseline/').catch(async (err) => {
     await app.stop();
     throw err;
@@ -108,7 +112,7 @@ async function main() {
   try {
     await measure('shipped', () => {
       const exts = ['.wasm', '.js', '.css', '.html'];
-      const files = lib.sizes(opts.dist, exts);
+      const files = lib.sizes(snap.dir, exts);
       const byKind = Object.fromEntries(
         exts.map((ext) => [ext.slice(1), lib.sumSizes(files.filter((f) => f.name.endsWith(ext)))]),
       );
@@ -137,7 +141,9 @@ async function main() {
         const t = await tincan.connectPair(browser, appUrl);
         out.tincan.push({
           inviteMs: t.invite.ms,
+          inviteGatheredMs: t.invite.gatheredMs,
           answerMs: t.answer.ms,
+          answerGatheredMs: t.answer.gatheredMs,
           connectMs: t.connectMs,
           channelOpenMs: t.channelOpenMs,
           inviteFragment: fragment(t.invite.link).length,
@@ -198,6 +204,7 @@ async function main() {
     await browser.close();
     await app.stop();
     await base.stop();
+    snap.remove();
   }
 
   const elapsedS = (Date.now() - started) / 1000;
@@ -209,6 +216,7 @@ async function main() {
     node: process.version,
     machine: { platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpu: os.cpus()[0]?.model },
     dist: opts.dist,
+    distBuiltAt,
     distStale: process.env.BENCH_DIST_STALE === '1',
     config: { ...C, quick: opts.quick, deadStun: DEAD_STUN },
     elapsedS: lib.round(elapsedS),
@@ -256,6 +264,12 @@ function table() {
     const pl = lib.median(c.plain.map((r) => r.offerMs));
     summary.linkNoIceMs = { tincan: tl, plain: pl };
     row(`Time to a link, no ICE servers (median of ${c.tincan.length})`, lib.ms(tl), lib.ms(pl), lib.ratio(tl / pl));
+    const gathered = lib.median(c.tincan.map((r) => r.inviteGatheredMs).filter(Number.isFinite));
+    summary.linkNoIceMs.tincanGathered = gathered;
+    notes.push(
+      `Link, no ICE servers (medians): in Tin Can, ICE gathering is complete after ${lib.ms(gathered)} and the ` +
+        `invite link shows after ${lib.ms(tl)}; plain JS has its offer with all candidates after ${lib.ms(pl)}.`,
+    );
   } else {
     failed('Link size and time to a link', 'connect');
   }
@@ -286,9 +300,11 @@ function table() {
     const answerT = lib.median(c.tincan.map((r) => r.answerMs));
     const answerP = lib.median(c.plain.map((r) => r.answerMs));
     const openT = lib.median(c.tincan.map((r) => r.channelOpenMs));
-    summary.connectSplitMs = { tincanAnswerLink: answerT, plainAnswer: answerP, tincanChannelsOpen: openT };
+    const gatheredT = lib.median(c.tincan.map((r) => r.answerGatheredMs).filter(Number.isFinite));
+    summary.connectSplitMs = { tincanAnswerGathered: gatheredT, tincanAnswerLink: answerT, plainAnswer: answerP, tincanChannelsOpen: openT };
     notes.push(
-      `Connect (medians, from opening the invite): Tin Can shows the answer link after ${lib.ms(answerT)} ` +
+      `Connect (medians, from opening the invite): Tin Can's answer has gathered all candidates after ` +
+        `${lib.ms(gatheredT)} and its link shows after ${lib.ms(answerT)} ` +
         `(plain JS has its answer with all candidates after ${lib.ms(answerP)}); both Tin Can channels are open ` +
         `after ${lib.ms(openT)}, "Connected" shows on both sides after ${lib.ms(tc)}.`,
     );
@@ -316,7 +332,7 @@ function table() {
     notes.push(
       `Round trip (Tin Can medians, from the click on Send): the ping frame leaves after ${lib.ms(sent)}; ` +
         `the pong frame is back after ${lib.ms(channel)}, of which the peer spent ${lib.ms(turn)} between ` +
-        `receiving the ping and sending the pong (showing the ping, then typing and sending); the pong is in the log ` +
+        `receiving the ping and sending the pong (handling the frame, showing the ping, typing and sending); the pong is in the log ` +
         `after ${lib.ms(t50)}. It grows with the log: median ${lib.ms(firstHundred)} over the first 100 pings, ` +
         `${lib.ms(lastHundred)} over the last 100 (each ping adds two messages on each side). ` +
         `Plain JS only parses and answers the frame: ${lib.ms(p50)}.`,
@@ -354,8 +370,10 @@ function table() {
       lastFrameInMs: g.lastWireAt - b.tincan.sent.t0,
     };
     notes.push(
-      `Burst (Tin Can): the sender's loop (type, Send) took ${lib.ms(b.tincan.sent.loopMs)} ` +
-        `(${(b.tincan.sent.loopMs / C.burst).toFixed(2)} ms a message) and its own log showed all of them after ` +
+      `Burst (Tin Can): the receiver got ${lib.int(g.wireIn ?? NaN)} frames at the channel for ` +
+        `${lib.int(g.count)} messages shown. The sender's loop (type, Send) took ${lib.ms(b.tincan.sent.loopMs)} ` +
+        `(${(b.tincan.sent.loopMs / C.burst).toFixed(2)} ms a message) and its own log showed ` +
+        `${b.tincan.own.complete ? 'all of them' : `only ${lib.int(b.tincan.own.count)}`} after ` +
         `${lib.ms(b.tincan.own.at - b.tincan.sent.t0)}. The receiver's cost per message grows with the log: ` +
         `${perMsg.map((x) => x.toFixed(2)).join(', ')} ms a message for each successive ${lib.int(tenth)}` +
         `${g.timedOut ? ` (stopped after ${lib.ms(tMs)}, the time cap)` : ''}. Of the receiver's ${lib.ms(tMs)}, ` +

@@ -13,15 +13,22 @@
  */
 function probe() {
   const now = () => performance.timeOrigin + performance.now();
-  const wire = { in: 0, out: 0, lastInAt: 0, lastOutAt: 0, openAt: 0, turnaround: null };
+  const wire = { in: 0, out: 0, lastInAt: 0, lastOutAt: 0, openAt: 0, gatheredAt: 0, turnaround: [] };
   // Where the main thread's time goes while messages arrive (see burst()).
   const split = { handlerMs: 0, handlerCalls: 0, layoutMs: 0, layoutCalls: 0 };
   const pcs = [];
 
+  // Only the chat channel (label "chat") counts; the app may open others.
+  const isChat = (channel) => channel.label === 'chat';
   const createDataChannel = RTCPeerConnection.prototype.createDataChannel;
   RTCPeerConnection.prototype.createDataChannel = function (...args) {
     const channel = createDataChannel.apply(this, args);
+    if (!isChat(channel)) return channel;
     pcs.push(this);
+    const pc = this;
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') wire.gatheredAt = now();
+    });
     channel.addEventListener('open', () => (wire.openAt = now()));
     channel.addEventListener('message', () => {
       wire.in += 1;
@@ -36,7 +43,7 @@ function probe() {
     ...onmessage,
     set(handler) {
       const timed =
-        typeof handler === 'function'
+        typeof handler === 'function' && isChat(this)
           ? function (event) {
               const t = now();
               try {
@@ -67,10 +74,10 @@ function probe() {
   });
   const send = RTCDataChannel.prototype.send;
   RTCDataChannel.prototype.send = function (data) {
-    wire.out += 1;
-    wire.lastOutAt = now();
-    // Invitee during the ping test: time from a frame arriving to the reply leaving.
-    if (wire.turnaround) wire.turnaround.push(wire.lastOutAt - wire.lastInAt);
+    if (isChat(this)) {
+      wire.out += 1;
+      wire.lastOutAt = now();
+    }
     return send.call(this, data);
   };
 
@@ -140,6 +147,8 @@ function probe() {
     return box && box.value.includes('#') ? box.value : null;
   };
   const latestSdp = () => pcs.at(-1)?.localDescription?.sdp ?? null;
+  /** When ICE gathering completed, if it did after t0 (null: not complete when the link showed). */
+  const gatheredSince = (t0) => (wire.gatheredAt >= t0 ? wire.gatheredAt - t0 : null);
 
   window.__bench = {
     now,
@@ -157,7 +166,7 @@ function probe() {
       const t0 = now();
       button('Create invite').click();
       const { at, value } = await when(() => linkValue('Invite link'), 60000, 'the invite link');
-      return { ms: at - t0, link: value, sdp: latestSdp() };
+      return { ms: at - t0, gatheredMs: gatheredSince(t0), link: value, sdp: latestSdp() };
     },
 
     /** Invitee: opens the invite link (same-document navigation) until the answer link shows. */
@@ -166,7 +175,7 @@ function probe() {
       const t0 = now();
       location.href = link;
       const { at, value } = await when(() => linkValue('Answer link'), 60000, 'the answer link');
-      return { t0, ms: at - t0, link: value, sdp: latestSdp() };
+      return { t0, ms: at - t0, gatheredMs: gatheredSince(t0), link: value, sdp: latestSdp() };
     },
 
     /** Inviter: pastes the answer, presses Connect, waits for "Connected". */
@@ -185,6 +194,8 @@ function probe() {
       onMessages('peer', (li) => {
         type(box, text(li.querySelector('p.text')).replace(/^ping/, 'pong'));
         sendButton.click();
+        // From the ping's frame arriving to the pong's frame leaving (the last frame sent).
+        wire.turnaround.push(wire.lastOutAt - wire.lastInAt);
       });
     },
 
@@ -219,24 +230,28 @@ function probe() {
 
     /**
      * Counts messages of `author` as they are added to the log; marks each 10 %. `expected`
-     * resolves when all n are there; `progress()` tells how far it got (the runner enforces the
-     * time cap: a page this busy runs its own timers far too late).
+     * resolves when all n are there. Progress also goes out as console messages every 1 %: a page
+     * flooded with incoming frames runs nothing else (no timer, no page.evaluate) until it has
+     * worked through all of them, so the runner enforces its time cap from outside.
      */
     expectMessages(author, n) {
       let count = 0;
       const marks = [];
+      const framesBefore = wire.in;
       for (const key of Object.keys(split)) split[key] = 0;
-      const result = (timedOut) => ({
-        at: now(), count, marks, timedOut, lastWireAt: wire.lastInAt, wireIn: wire.in, split: { ...split },
+      const result = () => ({
+        at: now(), count, complete: count >= n, marks, lastWireAt: wire.lastInAt, wireIn: wire.in - framesBefore,
+        split: { ...split },
       });
-      this.progress = () => result(count < n);
+      const report = () => console.debug(`__bench progress ${JSON.stringify(result())}`);
       this.expected = new Promise((resolve) => {
         const observer = onMessages(author, () => {
           count += 1;
           if (count % Math.ceil(n / 10) === 0) marks.push(now());
+          if (count % Math.ceil(n / 100) === 0 || count === n) report();
           if (count === n) {
             observer.disconnect();
-            resolve(result(false));
+            resolve(result());
           }
         });
       });
@@ -327,26 +342,45 @@ export async function pingPong(browser, appUrl, n, warmup) {
   }
 }
 
-// The page clock is performance.timeOrigin + performance.now(), close enough to Date.now() here.
-const startedAt = (sent) => sent.t0;
+/** Follows the progress reports (console messages) of expectMessages() in a page. */
+function followProgress(page) {
+  const follow = { latest: null };
+  follow.complete = new Promise((resolve) => {
+    page.on('console', (msg) => {
+      const text = msg.text();
+      if (!text.startsWith('__bench progress ')) return;
+      follow.latest = JSON.parse(text.slice('__bench progress '.length));
+      if (follow.latest.complete) resolve();
+    });
+  });
+  return follow;
+}
 
+/**
+ * A sends n messages in one loop; B counts them into its log, A into its own. Waits at most capMs
+ * after the loop started (the page clock is performance.timeOrigin + performance.now(), close to
+ * Date.now()), then takes how far each side got. Nothing after the loop waits on page.evaluate:
+ * a page busy with incoming frames (B with the messages, A with whatever B sends back) would
+ * answer only once it is through all of them.
+ */
 export async function burst(browser, appUrl, n, capMs) {
   const pair = await connectPair(browser, appUrl);
+  const got = followProgress(pair.b.page);
+  const own = followProgress(pair.a.page);
+  let timer;
   try {
     await pair.b.page.evaluate((n) => window.__bench.expectMessages('peer', n), n);
     await pair.a.page.evaluate((n) => window.__bench.expectMessages('me', n), n);
     const sent = await pair.a.page.evaluate((n) => window.__bench.burst(n), n);
-    const own = await pair.a.page.evaluate(() => window.__bench.expected);
-    const left = Math.max(0, capMs - (Date.now() - startedAt(sent)));
-    let timer;
-    const got =
-      (await Promise.race([
-        pair.b.page.evaluate(() => window.__bench.expected),
-        new Promise((resolve) => (timer = setTimeout(resolve, left, null))),
-      ])) ?? (await pair.b.page.evaluate(() => window.__bench.progress()));
-    clearTimeout(timer);
-    return { sent, got, own };
+    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, capMs - (Date.now() - sent.t0)))));
+    await Promise.race([Promise.all([got.complete, own.complete]), deadline]);
+    const final = (f) => {
+      const latest = f.latest ?? { at: sent.t0, count: 0, complete: false, marks: [], split: {} };
+      return { ...latest, timedOut: !latest.complete };
+    };
+    return { sent, got: final(got), own: final(own) };
   } finally {
+    clearTimeout(timer);
     await pair.close();
   }
 }

@@ -12,15 +12,13 @@ import { FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
 // object tincan-page.ts; the crashGuard fixture checks it). Firefox ESR is
 // driven with puppeteer-core over WebDriver BiDi (pages/firefox-page.ts):
 // one Firefox per file, each test in fresh browser contexts. Both sides use
-// host (mDNS) candidates only: no ICE servers, nothing leaves loopback.
+// host (mDNS) candidates only: no ICE servers, nothing leaves this machine.
 
 /** The fragment of a link must stay well below this (a QR code and a chat message both stay small). */
 const MAX_CODE_LENGTH = 160;
 
 let firefox: FirefoxBrowser | undefined;
-let firefoxPages: FirefoxTinCanPage[] = [];
-
-test.describe.configure({ mode: 'serial' });
+const firefoxPages: FirefoxTinCanPage[] = [];
 
 test.beforeAll(async () => {
   firefox = await launchFirefox();
@@ -33,7 +31,6 @@ test.afterAll(async () => {
 
 /** A fresh Firefox tab (in its own browser context) on the start screen, without ICE servers. */
 async function openFirefox(): Promise<FirefoxTinCanPage> {
-  console.log(Date.now() % 100000, 'open ff');
   if (!firefox) throw new Error('Firefox is not running (beforeAll failed)');
   const app = await FirefoxTinCanPage.open(firefox, { iceServers: [] });
   firefoxPages.push(app);
@@ -48,14 +45,12 @@ test.afterEach(async ({}, testInfo) => {
   if (consoleErrors.length) {
     await testInfo.attach('firefox-console-errors.txt', { body: consoleErrors.join('\n'), contentType: 'text/plain' });
   }
-  console.log(Date.now() % 100000, 'end', consoleErrors);
   await Promise.all(pages.map((p) => p.close()));
   expect(problems, 'the app in Firefox must not panic or throw uncaught errors').toEqual([]);
 });
 
 /** A link of the compact kind: this app's URL, a `C` code, short. */
 function expectCompact(link: string, what: string): void {
-  console.log(Date.now() % 100000, what, codeOf(link).length, codeOf(link));
   expect(link.startsWith(`${APP_URL}#`), `${what} is a link to this app`).toBe(true);
   const code = codeOf(link);
   expect(code[0], `${what} uses the compact codec (tag C), not the lz-string fallback: ${code}`).toBe('C');
@@ -63,10 +58,6 @@ function expectCompact(link: string, what: string): void {
 }
 
 test.describe('Chromium and Firefox connect through the links (issue #3)', () => {
-  test.beforeEach(() => {
-    test.setTimeout(45_000);
-  });
-
   test('Chromium invites, Firefox answers; messages go both ways', async ({ browser }) => {
     const chromium = await TinCanPage.launch(browser);
     const ff = await openFirefox();
@@ -78,8 +69,8 @@ test.describe('Chromium and Firefox connect through the links (issue #3)', () =>
     expectCompact(answerLink, "Firefox's answer link");
 
     await chromium.acceptAnswer(codeOf(answerLink));
-    await chromium.expectConnected(); console.log(Date.now() % 100000, 'chromium connected');
-    await ff.waitForConnected(); console.log(Date.now() % 100000, 'ff connected');
+    await chromium.expectConnected();
+    await ff.waitForConnected();
 
     const code = await chromium.safetyCode();
     expect(code).toMatch(SAFETY_CODE);
@@ -111,8 +102,8 @@ test.describe('Chromium and Firefox connect through the links (issue #3)', () =>
     expectCompact(answerLink, "Chromium's answer link");
 
     await ff.acceptAnswer(codeOf(answerLink));
-    await ff.waitForConnected(); console.log(Date.now() % 100000, 'ff connected');
-    await chromium.expectConnected(); console.log(Date.now() % 100000, 'chromium connected');
+    await ff.waitForConnected();
+    await chromium.expectConnected();
 
     const code = await ff.safetyCode();
     expect(code).toMatch(SAFETY_CODE);

@@ -58,7 +58,8 @@ test.describe('A hostile peer', () => {
         crypto.getRandomValues(bytes);
         return bytes;
       };
-      const valid = JSON.stringify({ k: 'text', text: 'valid', ts: 1 });
+      // Message numbers the victim has not seen yet are 1, 2, …: junk uses impossible ones.
+      const valid = JSON.stringify({ k: 'text', seq: 1, text: 'valid', ts: 1 });
       for (let i = 0; i < 3000; i++) {
         switch (i % 12) {
           case 0: send(''); break;
@@ -68,11 +69,16 @@ test.describe('A hostile peer', () => {
           case 4: send(JSON.stringify({ k: 'x-future-kind-' + i, data: 'ignored' })); break;
           case 5: send(JSON.stringify({ k: 'file', name: '<img src=x onerror=alert(1)>', size: 1e18, chunks: -1 })); break;
           case 6: send(String.fromCharCode(...noise(64))); break;
-          case 7: send(JSON.stringify({ k: 'text', text: 42, ts: 'now' })); break;
-          case 8: send(JSON.stringify({ k: 'text', text: 'x'.repeat(20_000), ts: 1 })); break; // over the text limit
+          case 7: send(JSON.stringify({ k: 'text', seq: 1, text: 42, ts: 'now' })); break;
+          case 8: send(JSON.stringify({ k: 'text', seq: 1, text: 'x'.repeat(20_000), ts: 1 })); break; // over the text limit
           case 9: send('{"k":"hello","v":' + '9'.repeat(400) + '}'); break;
           case 10: send('['.repeat(5000)); break; // deep nesting
-          case 11: send(JSON.stringify({ k: 'bye', extra: true }).replace('bye', 'by\u0000e')); break;
+          case 11: send(JSON.stringify({ k: 'text', seq: 1_000_000 + i, text: 'from the future', ts: 1 })); break; // out of order
+        }
+        if (i % 500 === 0) {
+          send(JSON.stringify({ k: 'hello', v: 2, conversation: 'another', peer: 'x', received: 0 })); // a second hello
+          send(JSON.stringify({ k: 'ack', upto: Number.MAX_SAFE_INTEGER })); // acks for messages never written
+          send(JSON.stringify({ k: 'renegotiate', offer: true, sdp: 'v=0\r\na=fingerprint:sha-256 00:11\r\n' })); // a foreign certificate
         }
         if (i % 200 === 0) {
           // Stay under the SCTP send buffer.
@@ -80,14 +86,15 @@ test.describe('A hostile peer', () => {
         }
       }
       // Frames far over the size limit, then markup in well-formed messages.
-      for (let i = 0; i < 10; i++) send('{"k":"text","text":"' + 'A'.repeat(200_000) + '","ts":1}');
+      for (let i = 0; i < 10; i++) send('{"k":"text","seq":1,"text":"' + 'A'.repeat(200_000) + '","ts":1}');
       for (let i = 0; i < 20; i++) {
-        send(JSON.stringify({ k: 'text', text: `<img src=x onerror="window.__pwned=${i}"><script>window.__pwned=1</script><b>bold ${i}</b>`, ts: 1 }));
+        const text = `<img src=x onerror="window.__pwned=${i}"><script>window.__pwned=1</script><b>bold ${i}</b>`;
+        send(JSON.stringify({ k: 'text', seq: i + 1, text, ts: 1 }));
       }
       while (channel.bufferedAmount > 0) await new Promise((r) => setTimeout(r, 10));
       return count;
     });
-    expect(sent).toBe(3030);
+    expect(sent).toBe(3048);
 
     // The 20 well-formed markup messages arrive as text; nothing else shows up.
     await expect(victim.peerMessages()).toHaveCount(20);
@@ -95,6 +102,10 @@ test.describe('A hostile peer', () => {
     await expect(victim.messageLog.locator('img, script, b')).toHaveCount(0);
     expect(await victim.page.evaluate(() => (window as any).__pwned)).toBeUndefined();
     await victim.expectStatus('Connected');
+    // The junk was dropped and counted (binary frames and unknown kinds are ignored without
+    // counting: they are not offences); none of it reached the conversation.
+    const dropped = Number(await victim.messageLog.getAttribute('data-dropped-frames'));
+    expect(dropped).toBeGreaterThanOrEqual(2000);
 
     // Memory stays bounded: the junk (over 2 MB of it) left no lasting allocation.
     const memoryAfter = await wasmMemoryBytes(victim.page);
@@ -105,6 +116,8 @@ test.describe('A hostile peer', () => {
     await expect(victim.peerMessages().last()).toContainText('still here?');
     await victim.send('yes, unharmed');
     await expect(attacker.peerMessages().last()).toContainText('yes, unharmed');
+    // The lying acks marked nothing in advance: this message was delivered by a real receipt.
+    await expect(victim.myMessages().last()).toHaveAttribute('data-delivery', 'delivered');
   });
 });
 

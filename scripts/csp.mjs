@@ -28,7 +28,8 @@ const policy = [
   "default-src 'none'",
   `script-src 'self' 'wasm-unsafe-eval' ${inline.join(' ')}`,
   "style-src 'self'",
-  "img-src 'self' data:",
+  // blob: for previews of received images (made from bytes checked to be PNG/JPEG/GIF/WebP).
+  "img-src 'self' data: blob:",
   "connect-src 'self'",
   "manifest-src 'self'",
   "base-uri 'none'",

@@ -9,9 +9,10 @@ import { APP_URL, LINK, type Status } from './tincan-page';
 /**
  * Firefox ESR for the cross-browser tests (e2e/cross-browser.spec.ts).
  *
- * Playwright's own Firefox support does not work with Debian's Firefox ESR
- * (it needs Playwright's patched Juggler build), so Firefox is driven with
- * puppeteer-core over WebDriver BiDi, the standard protocol Firefox ships.
+ * Playwright 1.65's own Firefox support does not work with Debian's Firefox
+ * ESR 153 (newContext fails: "emulation.setMediaFeaturesOverride: unknown
+ * command"), so Firefox is driven with puppeteer-core over WebDriver BiDi,
+ * the standard protocol Firefox ships.
  * Chromium stays with the Playwright test runner and its page object
  * (tincan-page.ts); this file is the Firefox-side counterpart, with the same
  * UI contract reached through CSS ids, ARIA names and DOM state.
@@ -24,10 +25,12 @@ const CRASH = /panic|RuntimeError|unreachable/i;
 
 /**
  * Preferences on top of puppeteer's own Firefox test profile (which already
- * turns off updates, Normandy, safe browsing, health reports, first-run pages,
- * remote-settings and blocklist fetches). These keep Firefox on loopback in a
- * machine with no network; none touches WebRTC, so host candidates stay
- * obfuscated as mDNS names, exactly as for a real user.
+ * turns off updates, Normandy, safe browsing, health reports, data
+ * submission and first-run pages). These keep Firefox's own traffic on
+ * loopback on a machine with no network (checked with strace: no DNS query,
+ * no connection beyond 127.0.0.1, the machine's own address for ICE, and
+ * mDNS multicast). None changes WebRTC: host candidates stay obfuscated as
+ * mDNS names, exactly as for a real user.
  */
 export const FIREFOX_PREFS: Record<string, unknown> = {
   // Connect directly: no system-proxy lookup (the default, 5) and no PAC/WPAD probing.
@@ -35,14 +38,21 @@ export const FIREFOX_PREFS: Record<string, unknown> = {
   // No probe of detectportal.firefox.com at start-up or on network changes.
   'network.captive-portal-service.enabled': false,
   'network.connectivity-service.enabled': false,
-  // No DNS-over-HTTPS resolver (5 = off by choice): names resolve through the OS only.
+  // No DNS-over-HTTPS resolver (5 = off by choice).
   'network.trr.mode': 5,
+  // Every host name resolves to 127.0.0.1 without asking DNS (the switch Mozilla's own test
+  // harness uses). A release build ignores puppeteer's dummy remote-settings server and keeps
+  // polling firefox.settings.services.mozilla.com; this turns that into a refused connection
+  // to loopback instead of DNS traffic. The app is served from the literal 127.0.0.1, and
+  // WebRTC resolves peers' .local (mDNS) candidates with its own mDNS client, not through this.
+  'network.dns.native-is-localhost': true,
+  // ... and no HTTPS-record (type 65) lookups, which go to the OS resolver even so.
+  'network.dns.native_https_query': false,
   // No connection to the Web Push service (push.services.mozilla.com).
   'dom.push.connection.enabled': false,
   // No telemetry pings (puppeteer's profile turns off health reports, not these).
   'toolkit.telemetry.enabled': false,
   'toolkit.telemetry.server': '',
-  'datareporting.policy.dataSubmissionEnabled': false,
   // Keep mDNS host candidates (the default): stated so that nothing overrides it.
   'media.peerconnection.ice.obfuscate_host_addresses': true,
 };

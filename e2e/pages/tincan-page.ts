@@ -308,16 +308,9 @@ export class TinCanPage {
     await expect(this.messageBox).toHaveValue('');
   }
 
-  /** The text of one message as rendered (innerText), without its <time>. */
+  /** The text of one message as rendered (innerText), without its time and delivery state. */
   async messageText(message: Locator): Promise<string> {
-    return message.evaluate((li: HTMLElement) => {
-      let text = li.innerText;
-      for (const time of Array.from(li.querySelectorAll('time'))) {
-        const t = (time as HTMLElement).innerText;
-        if (t) text = text.replace(t, '');
-      }
-      return text.trim();
-    });
+    return (await message.locator('.text').innerText()).trim();
   }
 
   /** Problems (panics, uncaught errors) seen on this tab so far. */

@@ -53,6 +53,11 @@ pub fn App() -> impl IntoView {
                     </section>
                 }.into_any(),
                 Phase::Connected | Phase::Disconnected => view! { <ChatView/> }.into_any(),
+                // A failed reconnect goes back to its conversation; a failed first contact to
+                // a way out.
+                Phase::Failed if tin_can.conversation.with(|c| c.as_ref().is_some_and(|c| c.peer_id.is_some())) => {
+                    view! { <ChatView/> }.into_any()
+                }
                 Phase::Failed => view! { <StartOver/> }.into_any(),
             }}
         </main>

@@ -1,9 +1,11 @@
 //! Small Leptos components. They read `TinCan`'s signals and call its methods; no logic here.
 mod app;
 mod chat;
+mod history;
 mod link_share;
 mod qr;
 mod settings;
 mod start;
+mod transfers;
 
 pub use app::App;

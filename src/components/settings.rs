@@ -12,6 +12,7 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
     let turn_username = RwSignal::new(String::new());
     let turn_credential = RwSignal::new(String::new());
     let relay_only = RwSignal::new(false);
+    let display_name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
 
     // Sync the native <dialog> with the `open` signal; fill the form from the current settings.
@@ -23,6 +24,7 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
             turn_username.set(settings.turn_username);
             turn_credential.set(settings.turn_credential);
             relay_only.set(settings.relay_only);
+            display_name.set(settings.display_name);
             error.set(None);
             if !dialog.open() {
                 let _ = dialog.show_modal();
@@ -39,7 +41,8 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
             &turn_username.get_untracked(),
             &turn_credential.get_untracked(),
             relay_only.get_untracked(),
-        );
+        )
+        .map(|settings| settings.with_display_name(&display_name.get_untracked()));
         match parsed
             .map_err(|e| e.to_string())
             .and_then(|settings| tin_can.save_settings(settings))
@@ -53,6 +56,12 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
         <dialog node_ref=dialog class="settings" aria-labelledby="settings-title" on:close=move |_| open.set(false)>
             <form on:submit=save>
                 <h2 id="settings-title">"Settings"</h2>
+                <label for="display-name">"Display name"</label>
+                <input id="display-name" type="text" autocomplete="nickname" maxlength="40"
+                    aria-describedby="name-help"
+                    prop:value=move || display_name.get()
+                    on:input=move |ev| display_name.set(event_target_value(&ev))/>
+                <p id="name-help" class="hint">"Optional. The other person sees it in the chat."</p>
                 <label for="ice-servers">"ICE servers"</label>
                 <textarea id="ice-servers" rows="4" spellcheck="false" autocomplete="off"
                     aria-describedby="ice-help"

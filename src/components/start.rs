@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::app::TinCan;
+use crate::components::history::ConversationList;
 
 #[component]
 pub fn StartView() -> impl IntoView {
@@ -16,5 +17,6 @@ pub fn StartView() -> impl IntoView {
                 <li><strong>"Talk."</strong>" Paste it here (or open it in this browser) and chat."</li>
             </ol>
         </section>
+        <ConversationList/>
     }
 }

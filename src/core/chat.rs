@@ -1,8 +1,17 @@
-//! The conversation as the user sees it: an ordered list of messages.
+//! A conversation: the messages both people wrote, with what the other side has seen of them.
+//!
+//! Each side numbers its own messages 1, 2, 3… (`seq`). The receiver keeps the highest number it
+//! has taken in order (`received_upto`) and acknowledges it; the sender marks everything up to an
+//! acknowledgement delivered. After a reconnect each side says how far it got (in the hello) and
+//! the other resends only what came after. So every message arrives exactly once, in the order it
+//! was written, whatever was lost on the way.
+
+use serde::{Deserialize, Serialize};
 
 use crate::core::protocol::MAX_TEXT_CHARS;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Author {
     Me,
     Peer,
@@ -18,14 +27,48 @@ impl Author {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Where one's own message is. Peer messages are always `Delivered` (they are here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Written, not yet on the wire (no connection, or not yet resent after one).
+    Pending,
+    /// Handed to the data channel.
+    Sent,
+    /// The peer acknowledged it.
+    Delivered,
+}
+
+impl Delivery {
+    /// Value of the `data-delivery` attribute.
+    pub fn as_attr(self) -> &'static str {
+        match self {
+            Delivery::Pending => "pending",
+            Delivery::Sent => "sent",
+            Delivery::Delivered => "delivered",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Delivery::Pending => "Pending",
+            Delivery::Sent => "Sent",
+            Delivery::Delivered => "Delivered",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {
-    /// Local, unique within this conversation; used as the list key.
+    /// Local display key, unique within the conversation.
     pub id: u64,
     pub author: Author,
+    /// The author's own number for it (1, 2, …), per author.
+    pub seq: u64,
     pub text: String,
-    /// Milliseconds since the Unix epoch: when it was sent (own) or received (peer).
+    /// Milliseconds since the Unix epoch: when it was written (own) or received (peer).
     pub at_ms: f64,
+    pub delivery: Delivery,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -49,27 +92,181 @@ pub fn prepare_draft(draft: &str) -> Result<String, DraftError> {
     Ok(text.to_owned())
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Chat {
-    messages: Vec<ChatMessage>,
-    next_id: u64,
+/// What became of a message from the peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Received {
+    /// New and next in order: now in the conversation.
+    Added,
+    /// Already here (a resend): ignored, but worth acknowledging again.
+    Duplicate,
+    /// Skips numbers: cannot be placed in order; dropped (the peer resends after a reconnect).
+    OutOfOrder,
 }
 
-impl Chat {
+/// One message to put on the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outgoing {
+    pub seq: u64,
+    pub text: String,
+    pub at_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// Random hex id, the same on both sides (the inviter's choice).
+    pub id: String,
+    /// The other browser's stable id, once it said hello.
+    pub peer_id: Option<String>,
+    /// The name the other person chose, if any.
+    pub peer_name: Option<String>,
+    pub created_ms: f64,
+    pub updated_ms: f64,
+    messages: Vec<ChatMessage>,
+    /// Highest own `seq` used so far.
+    last_own_seq: u64,
+    /// Highest peer `seq` taken in order.
+    received_upto: u64,
+}
+
+impl Conversation {
+    pub fn new(id: String, now_ms: f64) -> Self {
+        Self {
+            id,
+            peer_id: None,
+            peer_name: None,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+            messages: Vec::new(),
+            last_own_seq: 0,
+            received_upto: 0,
+        }
+    }
+
     pub fn messages(&self) -> &[ChatMessage] {
         &self.messages
     }
 
-    pub fn push(&mut self, author: Author, text: String, at_ms: f64) -> &ChatMessage {
-        let id = self.next_id;
-        self.next_id += 1;
+    pub fn received_upto(&self) -> u64 {
+        self.received_upto
+    }
+
+    /// A title for lists: the peer's name, else "Conversation".
+    pub fn title(&self) -> String {
+        self.peer_name
+            .clone()
+            .unwrap_or_else(|| "Conversation".to_owned())
+    }
+
+    pub fn last_message(&self) -> Option<&ChatMessage> {
+        self.messages.last()
+    }
+
+    fn push(&mut self, author: Author, seq: u64, text: String, at_ms: f64, delivery: Delivery) {
+        let id = self.messages.last().map_or(0, |m| m.id + 1);
         self.messages.push(ChatMessage {
             id,
             author,
+            seq,
             text,
             at_ms,
+            delivery,
         });
-        &self.messages[self.messages.len() - 1]
+        self.updated_ms = self.updated_ms.max(at_ms);
+    }
+
+    /// Adds one's own message as pending and returns its number.
+    pub fn compose(&mut self, text: String, now_ms: f64) -> u64 {
+        self.last_own_seq += 1;
+        self.push(
+            Author::Me,
+            self.last_own_seq,
+            text,
+            now_ms,
+            Delivery::Pending,
+        );
+        self.last_own_seq
+    }
+
+    /// Own messages the peer has not received, given that it has everything up to `peer_has`,
+    /// oldest first.
+    pub fn unreceived(&self, peer_has: u64) -> Vec<Outgoing> {
+        self.messages
+            .iter()
+            .filter(|m| m.author == Author::Me && m.seq > peer_has)
+            .map(|m| Outgoing {
+                seq: m.seq,
+                text: m.text.clone(),
+                at_ms: m.at_ms,
+            })
+            .collect()
+    }
+
+    /// The message went onto the wire. Never moves a delivered message back.
+    pub fn mark_sent(&mut self, seq: u64) {
+        // Newest first: the message just sent is almost always at the end.
+        let message = self
+            .messages
+            .iter_mut()
+            .rev()
+            .find(|m| m.author == Author::Me && m.seq == seq);
+        if let Some(message) = message.filter(|m| m.delivery == Delivery::Pending) {
+            message.delivery = Delivery::Sent;
+        }
+    }
+
+    /// The peer acknowledged everything up to `upto`. Acks for messages never written are
+    /// clamped: a lying peer cannot mark the future delivered.
+    pub fn acknowledge(&mut self, upto: u64) {
+        let upto = upto.min(self.last_own_seq);
+        // Newest first, stopping at the first own message already delivered: acks are cumulative,
+        // so everything older is delivered too. Keeps a burst of acks linear.
+        for message in self
+            .messages
+            .iter_mut()
+            .rev()
+            .filter(|m| m.author == Author::Me)
+        {
+            if message.seq <= upto {
+                if message.delivery == Delivery::Delivered {
+                    break;
+                }
+                message.delivery = Delivery::Delivered;
+            }
+        }
+    }
+
+    pub fn receive(&mut self, seq: u64, text: String, now_ms: f64) -> Received {
+        if seq <= self.received_upto {
+            Received::Duplicate
+        } else if seq == self.received_upto + 1 {
+            self.received_upto = seq;
+            self.push(Author::Peer, seq, text, now_ms, Delivery::Delivered);
+            Received::Added
+        } else {
+            Received::OutOfOrder
+        }
+    }
+
+    /// The peer said hello as `peer_id`. A different browser than before starts its own
+    /// numbering, so what we received from the old one says nothing about the new one.
+    pub fn meet(&mut self, peer_id: &str, name: Option<String>) {
+        if self.peer_id.as_deref() != Some(peer_id) {
+            if self.peer_id.is_some() {
+                self.received_upto = 0;
+            }
+            self.peer_id = Some(peer_id.to_owned());
+        }
+        if name.is_some() {
+            self.peer_name = name;
+        }
+    }
+
+    /// Own messages not yet on the wire.
+    pub fn pending_count(&self) -> usize {
+        self.messages
+            .iter()
+            .filter(|m| m.author == Author::Me && m.delivery == Delivery::Pending)
+            .count()
     }
 }
 
@@ -81,6 +278,14 @@ pub fn format_clock(hours: u32, minutes: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn texts(conversation: &Conversation) -> Vec<(&str, Author, Delivery)> {
+        conversation
+            .messages()
+            .iter()
+            .map(|m| (m.text.as_str(), m.author, m.delivery))
+            .collect()
+    }
 
     #[test]
     fn drafts_are_trimmed_but_keep_inner_lines() {
@@ -94,13 +299,118 @@ mod tests {
     }
 
     #[test]
-    fn messages_keep_order_and_get_unique_ids() {
-        let mut chat = Chat::default();
-        chat.push(Author::Me, "one".into(), 1.0);
-        chat.push(Author::Peer, "two".into(), 2.0);
-        let ids: Vec<u64> = chat.messages().iter().map(|m| m.id).collect();
-        assert_eq!(ids, [0, 1]);
-        assert_eq!(chat.messages()[1].author.as_attr(), "peer");
+    fn own_messages_go_pending_sent_delivered() {
+        let mut c = Conversation::new("c".into(), 0.0);
+        let one = c.compose("one".into(), 1.0);
+        let two = c.compose("two".into(), 2.0);
+        assert_eq!((one, two), (1, 2));
+        assert_eq!(c.pending_count(), 2);
+        c.mark_sent(1);
+        c.acknowledge(1);
+        assert_eq!(
+            texts(&c),
+            [
+                ("one", Author::Me, Delivery::Delivered),
+                ("two", Author::Me, Delivery::Pending)
+            ]
+        );
+        // A late "sent" never undoes "delivered".
+        c.mark_sent(1);
+        assert_eq!(c.messages()[0].delivery, Delivery::Delivered);
+    }
+
+    #[test]
+    fn acks_beyond_what_was_written_are_clamped() {
+        let mut c = Conversation::new("c".into(), 0.0);
+        c.acknowledge(u64::MAX);
+        c.compose("later".into(), 1.0);
+        assert_eq!(c.messages()[0].delivery, Delivery::Pending);
+    }
+
+    #[test]
+    fn peer_messages_are_taken_once_and_in_order() {
+        let mut c = Conversation::new("c".into(), 0.0);
+        assert_eq!(c.receive(1, "a".into(), 1.0), Received::Added);
+        assert_eq!(c.receive(1, "a again".into(), 2.0), Received::Duplicate);
+        assert_eq!(c.receive(3, "c".into(), 3.0), Received::OutOfOrder);
+        assert_eq!(c.receive(0, "zero".into(), 3.0), Received::Duplicate);
+        assert_eq!(c.receive(2, "b".into(), 4.0), Received::Added);
+        assert_eq!(c.received_upto(), 2);
+        let peer: Vec<&str> = c.messages().iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(peer, ["a", "b"]);
+    }
+
+    #[test]
+    fn reconnect_resends_exactly_what_the_peer_lacks() {
+        // Alice and Bob chat; the connection drops with messages in flight and written offline.
+        let (mut alice, mut bob) = (
+            Conversation::new("c".into(), 0.0),
+            Conversation::new("c".into(), 0.0),
+        );
+        for text in ["a1", "a2", "a3"] {
+            alice.compose(text.into(), 1.0);
+        }
+        // a1 arrived, a2 was on the wire and lost, a3 written while offline.
+        alice.mark_sent(1);
+        alice.mark_sent(2);
+        bob.receive(1, "a1".into(), 1.0);
+        alice.acknowledge(bob.received_upto());
+        bob.compose("b1".into(), 2.0);
+
+        // Hello exchange: each says how far it got; each resends the rest.
+        let to_bob = alice.unreceived(bob.received_upto());
+        let to_alice = bob.unreceived(alice.received_upto());
+        assert_eq!(to_bob.iter().map(|m| m.seq).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(
+            to_alice.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+            ["b1"]
+        );
+        // Sending twice (a second reconnect racing the first) still delivers once.
+        for _ in 0..2 {
+            for message in &to_bob {
+                bob.receive(message.seq, message.text.clone(), 3.0);
+            }
+        }
+        for message in &to_alice {
+            alice.receive(message.seq, message.text.clone(), 3.0);
+        }
+        alice.acknowledge(bob.received_upto());
+        bob.acknowledge(alice.received_upto());
+
+        let bob_sees: Vec<&str> = bob.messages().iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(bob_sees, ["a1", "b1", "a2", "a3"]);
+        assert!(alice
+            .messages()
+            .iter()
+            .all(|m| m.delivery == Delivery::Delivered));
+        assert!(bob
+            .messages()
+            .iter()
+            .all(|m| m.delivery == Delivery::Delivered));
+    }
+
+    #[test]
+    fn a_new_peer_browser_restarts_the_peer_numbering() {
+        let mut c = Conversation::new("c".into(), 0.0);
+        c.meet("bob-laptop", Some("Bob".into()));
+        c.receive(1, "hi".into(), 1.0);
+        c.meet("bob-laptop", None);
+        assert_eq!((c.received_upto(), c.title()), (1, "Bob".to_owned()));
+        c.meet("bob-phone", None);
+        assert_eq!(c.received_upto(), 0);
+        assert_eq!(
+            c.receive(1, "hi from the phone".into(), 2.0),
+            Received::Added
+        );
+    }
+
+    #[test]
+    fn survives_storage() {
+        let mut c = Conversation::new("c".into(), 0.0);
+        c.compose("kept".into(), 1.0);
+        c.receive(1, "also kept".into(), 2.0);
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<Conversation>(&json).unwrap(), c);
     }
 
     #[test]

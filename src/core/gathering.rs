@@ -21,6 +21,9 @@ pub struct GatheringPolicy {
     pub grace_ms: f64,
     /// After this, give up waiting even for the first candidate.
     pub give_up_ms: f64,
+    /// Before this, "complete" without candidates is not believed: right after an ICE restart the
+    /// browser still reports the previous round's state for a moment.
+    pub settle_ms: f64,
 }
 
 impl Default for GatheringPolicy {
@@ -30,6 +33,7 @@ impl Default for GatheringPolicy {
         Self {
             grace_ms: 900.0,
             give_up_ms: 10_000.0,
+            settle_ms: 300.0,
         }
     }
 }
@@ -37,6 +41,7 @@ impl Default for GatheringPolicy {
 impl GatheringPolicy {
     pub fn verdict(&self, elapsed_ms: f64, candidates: usize, complete: bool) -> GatheringVerdict {
         match (complete, candidates) {
+            (true, 0) if elapsed_ms < self.settle_ms => GatheringVerdict::KeepWaiting,
             (true, 0) => GatheringVerdict::NoCandidates,
             (true, _) => GatheringVerdict::Ready,
             (false, 0) if elapsed_ms >= self.give_up_ms => GatheringVerdict::NoCandidates,
@@ -62,7 +67,13 @@ mod tests {
     fn complete_gathering_is_ready_at_once() {
         let policy = GatheringPolicy::default();
         assert_eq!(policy.verdict(5.0, 2, true), Ready);
-        assert_eq!(policy.verdict(5.0, 0, true), NoCandidates);
+        assert_eq!(policy.verdict(400.0, 0, true), NoCandidates);
+    }
+
+    #[test]
+    fn a_stale_complete_state_is_not_believed_at_once() {
+        let policy = GatheringPolicy::default();
+        assert_eq!(policy.verdict(5.0, 0, true), KeepWaiting);
     }
 
     #[test]

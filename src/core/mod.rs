@@ -2,9 +2,11 @@
 pub mod chat;
 pub mod gathering;
 pub mod handoff;
+pub mod history;
 pub mod links;
 pub mod protocol;
 pub mod safety;
 pub mod session;
 pub mod settings;
 pub mod signal;
+pub mod transfer;

@@ -2,13 +2,13 @@
 //!
 //! JSON text frames with a kind tag `k`. Kinds this version does not know decode to
 //! [`Frame::Unknown`] and are ignored, so a newer peer can talk to an older one. Anything
-//! oversized or malformed is rejected before it reaches the chat: a hostile peer sees nothing
-//! happen.
+//! oversized or malformed is rejected before it reaches the chat; frames that come before the
+//! hello, or in the wrong role, are dropped by [`FrameGate`]. A hostile peer sees nothing happen.
 
 use serde::{Deserialize, Serialize};
 
 /// Version of the frame protocol this build speaks, sent in [`Frame::Hello`].
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest frame accepted from the peer, in bytes. Well under every browser's SCTP message limit.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -16,13 +16,42 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Longest message a person may send, in characters (a long letter, not a file).
 pub const MAX_TEXT_CHARS: usize = 10_000;
 
+/// Longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 40;
+
+/// Longest id (conversation, peer) a peer may send.
+const MAX_ID_CHARS: usize = 64;
+
+/// Longest SDP carried in a renegotiation frame.
+const MAX_SDP_BYTES: usize = 16 * 1024;
+
+/// What this build can do, announced in the hello so a peer can tell.
+pub const CAPABILITIES: &[&str] = &["receipts", "typing", "ice-restart"];
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 pub enum Frame {
-    /// First frame on an open channel.
-    Hello { v: u32 },
-    /// A chat message; `ts` is the sender's clock in milliseconds since the Unix epoch.
-    Text { text: String, ts: f64 },
+    /// First frame on an open channel, from each side. `received` is the highest message number
+    /// of the other side's this side already has in `conversation`: the other resends the rest.
+    Hello {
+        v: u32,
+        conversation: String,
+        peer: String,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        received: u64,
+        #[serde(default)]
+        caps: Vec<String>,
+    },
+    /// A chat message: the sender's `seq`-th, written at `ts` (sender's clock, ms since epoch).
+    Text { seq: u64, text: String, ts: f64 },
+    /// Everything up to `upto` arrived.
+    Ack { upto: u64 },
+    /// The sender is typing.
+    Typing,
+    /// ICE restart, negotiated over the channel itself: an offer or an answer SDP.
+    Renegotiate { offer: bool, sdp: String },
     /// The sender is leaving (tab closing): the other side can say so at once.
     Bye,
     /// A kind from a newer version.
@@ -36,8 +65,8 @@ pub enum FrameError {
     TooLarge,
     #[error("frame is not valid JSON of a known shape")]
     Malformed,
-    #[error("message longer than {MAX_TEXT_CHARS} characters")]
-    TextTooLong,
+    #[error("a field is out of bounds")]
+    OutOfBounds,
 }
 
 impl Frame {
@@ -51,13 +80,92 @@ impl Frame {
             return Err(FrameError::TooLarge);
         }
         let frame: Frame = serde_json::from_str(raw).map_err(|_| FrameError::Malformed)?;
-        match &frame {
-            Frame::Text { text, .. } if text.chars().count() > MAX_TEXT_CHARS => {
-                Err(FrameError::TextTooLong)
-            }
-            Frame::Text { ts, .. } if !ts.is_finite() => Err(FrameError::Malformed),
-            _ => Ok(frame),
+        if frame.within_bounds() {
+            Ok(frame)
+        } else {
+            Err(FrameError::OutOfBounds)
         }
+    }
+
+    fn within_bounds(&self) -> bool {
+        let id_ok = |id: &str| {
+            !id.is_empty()
+                && id.len() <= MAX_ID_CHARS
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        match self {
+            Frame::Hello {
+                conversation,
+                peer,
+                name,
+                caps,
+                ..
+            } => {
+                id_ok(conversation)
+                    && id_ok(peer)
+                    && name
+                        .as_ref()
+                        .is_none_or(|n| n.chars().count() <= MAX_NAME_CHARS)
+                    && caps.len() <= 32
+            }
+            Frame::Text { seq, text, ts } => {
+                *seq > 0 && text.chars().count() <= MAX_TEXT_CHARS && ts.is_finite()
+            }
+            Frame::Renegotiate { sdp, .. } => sdp.len() <= MAX_SDP_BYTES,
+            Frame::Ack { .. } | Frame::Typing | Frame::Bye | Frame::Unknown => true,
+        }
+    }
+}
+
+/// A display name as the user typed it: trimmed, capped, `None` when empty.
+pub fn clean_name(name: &str) -> Option<String> {
+    let name: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Admits frames in the order the protocol allows and counts what it drops.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrameGate {
+    greeted: bool,
+    dropped: u64,
+}
+
+impl FrameGate {
+    /// Whether the peer's hello has been taken on this connection.
+    pub fn greeted(&self) -> bool {
+        self.greeted
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    pub fn drop_one(&mut self) {
+        self.dropped += 1;
+    }
+
+    /// Decodes a raw frame and decides whether it may be acted on now.
+    pub fn admit(&mut self, raw: &str) -> Option<Frame> {
+        let admitted = match Frame::decode(raw) {
+            Ok(Frame::Unknown) => return None, // a newer kind: ignored, not an offence
+            Ok(frame @ Frame::Hello { .. }) if !self.greeted => {
+                self.greeted = true;
+                Some(frame)
+            }
+            Ok(Frame::Hello { .. }) => None, // a second hello on one connection
+            Ok(frame @ (Frame::Bye | Frame::Typing)) => Some(frame),
+            Ok(frame) if self.greeted => Some(frame),
+            Ok(_) | Err(_) => None, // out of place before the hello, or junk
+        };
+        if admitted.is_none() {
+            self.dropped += 1;
+        }
+        admitted
     }
 }
 
@@ -65,20 +173,31 @@ impl Frame {
 mod tests {
     use super::*;
 
-    #[test]
-    fn text_round_trips() {
-        let frame = Frame::Text {
-            text: "hi <b>there</b>\nline two".into(),
-            ts: 1.7e12,
-        };
-        assert_eq!(Frame::decode(&frame.encode()), Ok(frame));
+    fn hello() -> Frame {
+        Frame::Hello {
+            v: PROTOCOL_VERSION,
+            conversation: "0123abcd".into(),
+            peer: "peer-1".into(),
+            name: Some("Ann".into()),
+            received: 3,
+            caps: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+        }
     }
 
     #[test]
-    fn hello_and_bye_round_trip() {
+    fn frames_round_trip() {
         for frame in [
-            Frame::Hello {
-                v: PROTOCOL_VERSION,
+            hello(),
+            Frame::Text {
+                seq: 1,
+                text: "hi <b>there</b>\nline two".into(),
+                ts: 1.7e12,
+            },
+            Frame::Ack { upto: 7 },
+            Frame::Typing,
+            Frame::Renegotiate {
+                offer: true,
+                sdp: "v=0\r\n".into(),
             },
             Frame::Bye,
         ] {
@@ -103,7 +222,7 @@ mod tests {
             "{}",
             "{\"k\":5}",
             "{\"k\":\"text\"}",
-            "{\"k\":\"text\",\"text\":1,\"ts\":0}",
+            "{\"k\":\"text\",\"text\":1,\"seq\":1,\"ts\":0}",
             "\u{0}",
         ] {
             assert_eq!(Frame::decode(raw), Err(FrameError::Malformed), "{raw:?}");
@@ -111,17 +230,75 @@ mod tests {
     }
 
     #[test]
-    fn oversized_frames_and_texts_are_rejected() {
+    fn out_of_bounds_fields_are_rejected() {
         let huge = format!(
-            r#"{{"k":"text","text":"{}","ts":0}}"#,
+            r#"{{"k":"text","seq":1,"text":"{}","ts":0}}"#,
             "a".repeat(MAX_FRAME_BYTES)
         );
         assert_eq!(Frame::decode(&huge), Err(FrameError::TooLarge));
         let long = Frame::Text {
+            seq: 1,
             text: "é".repeat(MAX_TEXT_CHARS + 1),
             ts: 0.0,
         }
         .encode();
-        assert_eq!(Frame::decode(&long), Err(FrameError::TextTooLong));
+        assert_eq!(Frame::decode(&long), Err(FrameError::OutOfBounds));
+        assert_eq!(
+            Frame::decode(r#"{"k":"text","seq":0,"text":"x","ts":0}"#),
+            Err(FrameError::OutOfBounds)
+        );
+        let bad_id = r#"{"k":"hello","v":2,"conversation":"<script>","peer":"p"}"#;
+        assert_eq!(Frame::decode(bad_id), Err(FrameError::OutOfBounds));
+        let long_name = format!(
+            r#"{{"k":"hello","v":2,"conversation":"c","peer":"p","name":"{}"}}"#,
+            "n".repeat(41)
+        );
+        assert_eq!(Frame::decode(&long_name), Err(FrameError::OutOfBounds));
+    }
+
+    #[test]
+    fn older_hellos_without_optional_fields_decode() {
+        let frame =
+            Frame::decode(r#"{"k":"hello","v":2,"conversation":"c1","peer":"p1"}"#).unwrap();
+        assert!(matches!(
+            frame,
+            Frame::Hello {
+                received: 0,
+                name: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_gate_wants_a_hello_first_and_only_once() {
+        let mut gate = FrameGate::default();
+        let text = Frame::Text {
+            seq: 1,
+            text: "early".into(),
+            ts: 0.0,
+        }
+        .encode();
+        assert_eq!(gate.admit(&text), None);
+        assert_eq!(gate.admit(&Frame::Ack { upto: 1 }.encode()), None);
+        assert_eq!(gate.admit(&Frame::Typing.encode()), Some(Frame::Typing));
+        assert_eq!(gate.admit(&hello().encode()), Some(hello()));
+        assert!(gate.greeted());
+        assert_eq!(gate.admit(&hello().encode()), None);
+        assert!(gate.admit(&text).is_some());
+        assert_eq!(gate.admit("garbage"), None);
+        assert_eq!(gate.admit(r#"{"k":"future"}"#), None);
+        assert_eq!(gate.dropped(), 4);
+    }
+
+    #[test]
+    fn names_are_cleaned() {
+        assert_eq!(clean_name("  Ann \n"), Some("Ann".into()));
+        assert_eq!(clean_name(" \t "), None);
+        assert_eq!(
+            clean_name(&"x".repeat(100)).map(|n| n.len()),
+            Some(MAX_NAME_CHARS)
+        );
+        assert_eq!(clean_name("a\u{0}b"), Some("ab".into()));
     }
 }

@@ -3,6 +3,14 @@
 
 use crate::core::signal::{InviteId, Signal, SignalKind};
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Made the invite; chooses the conversation and starts the hello.
+    Inviter,
+    /// Opened an invite; answers the hello and joins the inviter's conversation.
+    Invitee,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// Nothing under way.

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::protocol::clean_name;
+
 /// A public STUN server so people on different networks find each other's public address.
 pub const DEFAULT_ICE_SERVER: &str = "stun:stun.l.google.com:19302";
 
@@ -21,6 +23,8 @@ pub struct Settings {
     /// Privacy: only relay (TURN) candidates go into links, so the other person and whoever
     /// carries the links learn the relay's address, never this device's.
     pub relay_only: bool,
+    /// Shown to the other person; empty means none.
+    pub display_name: String,
 }
 
 impl Default for Settings {
@@ -30,6 +34,7 @@ impl Default for Settings {
             turn_username: String::new(),
             turn_credential: String::new(),
             relay_only: false,
+            display_name: String::new(),
         }
     }
 }
@@ -42,6 +47,8 @@ pub enum SettingsError {
     TooMany,
     #[error("A TURN server needs both a username and a credential.")]
     TurnNeedsCredentials,
+    #[error("That display name cannot be used.")]
+    BadName,
     #[error("Relay only needs a TURN server (a turn: or turns: URL) to relay through.")]
     RelayNeedsTurn,
 }
@@ -64,8 +71,15 @@ impl Settings {
             turn_username: turn_username.trim().to_owned(),
             turn_credential: turn_credential.trim().to_owned(),
             relay_only,
+            display_name: String::new(),
         }
         .validated()
+    }
+
+    /// Sets the name shown to the other person, cleaned the way the peer will check it.
+    pub fn with_display_name(mut self, name: &str) -> Self {
+        self.display_name = clean_name(name).unwrap_or_default();
+        self
     }
 
     fn validated(self) -> Result<Self, SettingsError> {
@@ -81,6 +95,9 @@ impl Settings {
         }
         if self.relay_only && !has_turn {
             return Err(SettingsError::RelayNeedsTurn);
+        }
+        if clean_name(&self.display_name).unwrap_or_default() != self.display_name {
+            return Err(SettingsError::BadName);
         }
         Ok(self)
     }
@@ -173,6 +190,15 @@ mod tests {
             Err(SettingsError::RelayNeedsTurn)
         );
         assert!(Settings::from_form("turn:a.example", "u", "p", true).is_ok_and(|s| s.relay_only));
+    }
+
+    #[test]
+    fn display_names_are_cleaned_and_stored() {
+        let settings = Settings::default().with_display_name("  Ann  ");
+        assert_eq!(settings.display_name, "Ann");
+        assert_eq!(Settings::from_json(&settings.to_json()), settings);
+        let tampered = r#"{"ice_servers":[],"display_name":"  spaced  "}"#;
+        assert_eq!(Settings::from_json(tampered), Settings::default());
     }
 
     #[test]

@@ -57,12 +57,22 @@ pub fn clear_location_hash() {
     }
 }
 
+fn random_bytes<const N: usize>() -> Option<[u8; N]> {
+    let crypto = window()?.crypto().ok()?;
+    let mut bytes = [0u8; N];
+    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 /// A fresh random invite id from the browser's CSPRNG.
 pub fn random_invite_id() -> Option<InviteId> {
-    let crypto = window()?.crypto().ok()?;
-    let mut bytes = [0u8; 8];
-    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
-    Some(InviteId(bytes))
+    random_bytes().map(InviteId)
+}
+
+/// 128 random bits as 32 hex characters (conversation and browser ids).
+pub fn random_hex_id() -> Option<String> {
+    let bytes: [u8; 16] = random_bytes()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn local_storage() -> Option<Storage> {
@@ -76,6 +86,12 @@ pub fn storage_get(key: &str) -> Option<String> {
 /// Returns false when storage is unavailable or full (private mode, quota).
 pub fn storage_set(key: &str, value: &str) -> bool {
     local_storage().is_some_and(|storage| storage.set_item(key, value).is_ok())
+}
+
+pub fn storage_remove(key: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(key);
+    }
 }
 
 /// "14:05" in the user's local time.

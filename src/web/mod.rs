@@ -1,4 +1,5 @@
 //! Thin browser glue: each file wraps one browser API and owns what it installs.
 pub mod browser;
+pub mod file_channel;
 pub mod handoff;
 pub mod peer;

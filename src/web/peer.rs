@@ -12,6 +12,7 @@ use web_sys::{
     Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState,
     RtcIceGatheringState, RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection,
     RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
+    RtcSignalingState,
 };
 
 use crate::core::gathering::{count_candidates, GatheringPolicy, GatheringVerdict};
@@ -36,6 +37,8 @@ pub enum PeerError {
     NoCandidates,
     #[error("The chat is not connected.")]
     NotOpen,
+    #[error("Both sides renegotiated at once; the other side's offer wins.")]
+    Glare,
 }
 
 /// What the connection tells the app.
@@ -45,6 +48,8 @@ pub enum PeerEvent {
     ChannelClosed,
     Message(String),
     State(RtcPeerConnectionState),
+    /// The browser wants a new offer (after `restart_ice`).
+    NegotiationNeeded,
 }
 
 pub struct Peer {
@@ -57,6 +62,7 @@ pub struct Peer {
     // Kept alive as long as the handlers are installed; dropped after they are removed.
     _on_ice_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_state: Closure<dyn FnMut(Event)>,
+    _on_negotiation_needed: Closure<dyn FnMut(Event)>,
     _on_open: Closure<dyn FnMut(Event)>,
     _on_close: Closure<dyn FnMut(Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -107,6 +113,12 @@ impl Peer {
         });
         connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
 
+        let negotiation_events = on_event.clone();
+        let on_negotiation_needed = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            negotiation_events(PeerEvent::NegotiationNeeded)
+        });
+        connection.set_onnegotiationneeded(Some(on_negotiation_needed.as_ref().unchecked_ref()));
+
         let open_events = on_event.clone();
         let on_open =
             Closure::<dyn FnMut(Event)>::new(move |_: Event| open_events(PeerEvent::ChannelOpen));
@@ -134,6 +146,7 @@ impl Peer {
             remote_sdp: RefCell::new(None),
             _on_ice_candidate: on_ice_candidate,
             _on_state: on_state,
+            _on_negotiation_needed: on_negotiation_needed,
             _on_open: on_open,
             _on_close: on_close,
             _on_message: on_message,
@@ -171,6 +184,47 @@ impl Peer {
         self.set_remote(RtcSdpType::Answer, answer_sdp).await
     }
 
+    /// Starts an ICE restart; the browser then asks for negotiation (`NegotiationNeeded`).
+    pub fn restart_ice(&self) {
+        // Not in web-sys yet: call the standard method by name.
+        let restart = Reflect::get(&self.connection, &JsValue::from_str("restartIce"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(restart) = restart {
+            let _ = restart.call0(&self.connection);
+        }
+    }
+
+    /// An ICE-restart offer, with the candidates gathered in time, to send over the channel.
+    pub async fn restart_offer(&self) -> Result<String, PeerError> {
+        self.create_offer().await
+    }
+
+    /// Takes the peer's ICE-restart offer and returns the answer. On glare (both sides offered at
+    /// once) the polite side (the invitee) drops its own offer; the other keeps its own and
+    /// ignores the peer's, which will accept ours.
+    pub async fn accept_restart_offer(
+        &self,
+        offer_sdp: &str,
+        polite: bool,
+    ) -> Result<String, PeerError> {
+        if self.connection.signaling_state() == RtcSignalingState::HaveLocalOffer {
+            if !polite {
+                return Err(PeerError::Glare);
+            }
+            self.set_local(RtcSdpType::Rollback, "").await?;
+        }
+        self.accept_offer(offer_sdp).await
+    }
+
+    /// Takes the answer to our ICE-restart offer, if we still have one out.
+    pub async fn accept_restart_answer(&self, answer_sdp: &str) -> Result<(), PeerError> {
+        if self.connection.signaling_state() != RtcSignalingState::HaveLocalOffer {
+            return Err(PeerError::Glare);
+        }
+        self.accept_answer(answer_sdp).await
+    }
+
     pub fn send(&self, text: &str) -> Result<(), PeerError> {
         if self.channel.ready_state() != RtcDataChannelState::Open {
             return Err(PeerError::NotOpen);
@@ -178,6 +232,11 @@ impl Peer {
         self.channel
             .send_with_str(text)
             .map_err(|_| PeerError::NotOpen)
+    }
+
+    /// The underlying connection, for features that open channels of their own on it.
+    pub fn connection(&self) -> &RtcPeerConnection {
+        &self.connection
     }
 
     pub fn local_sdp(&self) -> Option<String> {
@@ -213,6 +272,8 @@ impl Peer {
     async fn gathered_local_sdp(&self) -> Result<String, PeerError> {
         let policy = GatheringPolicy::default();
         let started = now_ms();
+        // Count this round's candidates only (an ICE restart gathers anew).
+        self.candidates_seen.set(0);
         loop {
             let complete = self.connection.ice_gathering_state() == RtcIceGatheringState::Complete;
             let sdp = self.local_sdp().unwrap_or_default();
@@ -236,6 +297,7 @@ impl Drop for Peer {
     fn drop(&mut self) {
         self.connection.set_onicecandidate(None);
         self.connection.set_onconnectionstatechange(None);
+        self.connection.set_onnegotiationneeded(None);
         self.channel.set_onopen(None);
         self.channel.set_onclose(None);
         self.channel.set_onmessage(None);

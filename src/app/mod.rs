@@ -1,25 +1,34 @@
 //! The app's state and actions. Components read the signals and call the methods; everything
 //! that decides something is in `core`, everything that touches the browser is in `web`.
+//!
+//! This file is the connection's life: invite, answer, hand-off, connect, disconnect.
+//! `conversation.rs` is what travels over the connection once it is up (hello, messages,
+//! receipts, typing, history); `renegotiation.rs` is ICE restarts over the channel itself.
+
+mod conversation;
+mod renegotiation;
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use web_sys::RtcPeerConnectionState;
 
-use crate::core::chat::{prepare_draft, Author, Chat};
+use crate::core::chat::Conversation;
 use crate::core::handoff::{HandoffMessage, HandoffOutcome};
+use crate::core::history::{History, INDEX_KEY, PEER_ID_KEY};
 use crate::core::links::{link_with_code, route, Route};
-use crate::core::protocol::{Frame, PROTOCOL_VERSION};
+use crate::core::protocol::FrameGate;
 use crate::core::safety::{safety_code, Fingerprint};
-use crate::core::session::{AnswerRejection, InviteLedger, Phase};
+use crate::core::session::{AnswerRejection, InviteLedger, Phase, Role};
 use crate::core::settings::{Settings, STORAGE_KEY};
 use crate::core::signal::{self, Signal, SignalKind};
+use crate::files::FileTransfers;
 use crate::web::browser::{
-    self, app_base_url, clear_location_hash, now_ms, random_invite_id, sleep_ms,
+    self, app_base_url, clear_location_hash, random_hex_id, random_invite_id, sleep_ms,
 };
 use crate::web::handoff::{offer_answer_to_other_tab, HandoffChannel};
 use crate::web::peer::{Peer, PeerEvent};
-use web_sys::RtcPeerConnectionState;
 
 /// After the inviter presses Connect, how long ICE and DTLS may take before we call it failed.
 /// Chromium alone can take far longer to give up on unreachable candidates.
@@ -41,33 +50,82 @@ pub struct TinCan {
     pub alert: RwSignal<Option<String>>,
     /// The latest information to show (role="status").
     pub notice: RwSignal<Option<String>>,
-    pub chat: RwSignal<Chat>,
+    /// The conversation on screen: live, being reconnected, or restored from history.
+    pub conversation: RwSignal<Option<Conversation>>,
+    /// Every stored conversation, most recent first.
+    pub history: RwSignal<History>,
+    pub peer_typing: RwSignal<bool>,
     pub safety_code: RwSignal<Option<String>>,
     pub settings: RwSignal<Settings>,
+    /// Frames from the peer dropped as junk or out of place on this connection.
+    pub dropped_frames: RwSignal<u64>,
+    /// Files sent and received in this chat, on their own data channel.
+    pub files: FileTransfers,
+    role: StoredValue<Option<Role>>,
+    /// This browser's stable id, told to peers so a reconnect finds the same conversation.
+    my_id: StoredValue<String>,
     peer: StoredValue<Option<Rc<Peer>>, LocalStorage>,
     ledger: StoredValue<InviteLedger>,
     handoff: StoredValue<Option<HandoffChannel>, LocalStorage>,
+    gate: StoredValue<FrameGate>,
     /// Bumped on every new attempt; events and async results of older attempts are ignored.
     attempt: StoredValue<u64>,
+    /// When this side last told the peer it is typing, and which typing notice is the latest.
+    typing_sent_ms: StoredValue<f64>,
+    typing_seen: StoredValue<u64>,
+    /// A write of the conversation to storage is already scheduled.
+    store_scheduled: StoredValue<bool>,
 }
 
 impl TinCan {
+    /// Restores settings, this browser's id and the conversation history. Unless the page was
+    /// opened with a link to act on, the most recent conversation is shown, disconnected.
     pub fn new() -> Self {
         let settings = browser::storage_get(STORAGE_KEY)
             .map(|raw| Settings::from_json(&raw))
             .unwrap_or_default();
-        Self {
+        let history = browser::storage_get(INDEX_KEY)
+            .map(|raw| History::from_json(&raw))
+            .unwrap_or_default();
+        let my_id = browser::storage_get(PEER_ID_KEY)
+            .filter(|id| !id.is_empty())
+            .or_else(|| {
+                let id = random_hex_id()?;
+                browser::storage_set(PEER_ID_KEY, &id);
+                Some(id)
+            })
+            .unwrap_or_else(|| "unknown".to_owned());
+        let this = Self {
             phase: RwSignal::new(Phase::Start),
             alert: RwSignal::new(None),
             notice: RwSignal::new(None),
-            chat: RwSignal::new(Chat::default()),
+            conversation: RwSignal::new(None),
+            history: RwSignal::new(history),
+            peer_typing: RwSignal::new(false),
             safety_code: RwSignal::new(None),
             settings: RwSignal::new(settings),
+            dropped_frames: RwSignal::new(0),
+            files: FileTransfers::new(),
+            role: StoredValue::new(None),
+            my_id: StoredValue::new(my_id),
             peer: StoredValue::new_local(None),
             ledger: StoredValue::new(InviteLedger::default()),
             handoff: StoredValue::new_local(None),
+            gate: StoredValue::new(FrameGate::default()),
             attempt: StoredValue::new(0),
+            typing_sent_ms: StoredValue::new(0.0),
+            typing_seen: StoredValue::new(0),
+            store_scheduled: StoredValue::new(false),
+        };
+        if route(&browser::location_hash()) == Route::Home {
+            if let Some(id) = this
+                .history
+                .with_untracked(|h| h.most_recent().map(|s| s.id.clone()))
+            {
+                this.open_conversation(&id);
+            }
         }
+        this
     }
 
     fn show_alert(&self, message: impl Into<String>) {
@@ -82,10 +140,15 @@ impl TinCan {
 
     /// Drops the connection and everything tied to it; returns the new attempt number.
     fn reset(&self) -> u64 {
+        self.store_now();
+        self.files.clear();
         self.peer.set_value(None);
         self.handoff.set_value(None);
         self.ledger.update_value(InviteLedger::close);
-        self.chat.set(Chat::default());
+        self.role.set_value(None);
+        self.gate.set_value(FrameGate::default());
+        self.dropped_frames.set(0);
+        self.peer_typing.set(false);
         self.safety_code.set(None);
         self.attempt.update_value(|n| *n += 1);
         self.attempt.get_value()
@@ -95,22 +158,23 @@ impl TinCan {
         self.attempt.get_value() == attempt
     }
 
+    /// Back to the start screen; stored conversations stay in the list.
     pub fn start_over(&self) {
         self.reset();
         self.clear_messages();
+        self.conversation.set(None);
         self.phase.set(Phase::Start);
     }
 
     pub fn save_settings(&self, settings: Settings) -> Result<(), String> {
-        if !browser::storage_set(STORAGE_KEY, &settings.to_json()) {
-            // Still use them for this tab.
-            self.settings.set(settings);
-            return Err(
-                "Saved for this tab only: the browser refused to store settings.".to_owned(),
-            );
-        }
+        let stored = browser::storage_set(STORAGE_KEY, &settings.to_json());
+        // Used for this tab either way.
         self.settings.set(settings);
-        Ok(())
+        if stored {
+            Ok(())
+        } else {
+            Err("Saved for this tab only: the browser refused to store settings.".to_owned())
+        }
     }
 
     fn new_peer(&self, attempt: u64) -> Option<Rc<Peer>> {
@@ -130,19 +194,39 @@ impl TinCan {
     }
 
     fn fail(&self, message: impl Into<String>) {
+        self.files.detach();
         self.peer.set_value(None);
         self.phase.set(Phase::Failed);
         self.show_alert(message);
     }
 
-    /// "Create invite": offer, gather, show the invite link, listen for a handed-over answer.
+    /// "Create invite": a new conversation with whoever opens the link.
     pub fn create_invite(&self) {
+        match random_hex_id() {
+            Some(id) => self.invite_into(Conversation::new(id, browser::now_ms())),
+            None => self.fail(NO_RANDOM),
+        }
+    }
+
+    /// "Reconnect": a new invite bound to the conversation on screen. When the peer opens it,
+    /// both apps recognise the conversation and exchange what the other is missing.
+    pub fn reconnect(&self) {
+        match self.conversation.get_untracked() {
+            Some(conversation) => self.invite_into(conversation),
+            None => self.create_invite(),
+        }
+    }
+
+    /// Offer, gather, show the invite link, listen for a handed-over answer.
+    fn invite_into(&self, conversation: Conversation) {
         let attempt = self.reset();
         self.clear_messages();
         let Some(invite_id) = random_invite_id() else {
             self.fail(NO_RANDOM);
             return;
         };
+        self.conversation.set(Some(conversation));
+        self.role.set_value(Some(Role::Inviter));
         self.phase.set(Phase::Preparing);
         let Some(peer) = self.new_peer(attempt) else {
             return;
@@ -203,10 +287,13 @@ impl TinCan {
         }
     }
 
-    /// Invitee: take the offer, make the answer link.
+    /// Invitee: take the offer, make the answer link. The conversation is the inviter's: it is
+    /// known once their hello arrives.
     fn answer_invite(&self, invite: Signal) {
         let attempt = self.reset();
         self.clear_messages();
+        self.conversation.set(None);
+        self.role.set_value(Some(Role::Invitee));
         self.phase.set(Phase::Preparing);
         let Some(peer) = self.new_peer(attempt) else {
             return;
@@ -338,27 +425,21 @@ impl TinCan {
         if !self.is_current(attempt) {
             return;
         }
+        let connected = self.phase.get_untracked() == Phase::Connected;
         match event {
             PeerEvent::ChannelOpen => self.on_connected(),
             PeerEvent::Message(raw) => self.on_frame(&raw),
             PeerEvent::ChannelClosed => self.on_peer_gone("The other person left the chat."),
-            PeerEvent::State(RtcPeerConnectionState::Failed) => {
-                if self.phase.get_untracked() == Phase::Connected {
-                    self.on_peer_gone("The connection was lost.");
-                } else {
-                    self.fail(ICE_FAILED);
-                }
+            PeerEvent::NegotiationNeeded => self.on_negotiation_needed(),
+            PeerEvent::State(RtcPeerConnectionState::Failed) if connected => {
+                self.on_peer_gone("The connection was lost.")
             }
-            PeerEvent::State(RtcPeerConnectionState::Disconnected) => {
-                if self.phase.get_untracked() == Phase::Connected {
-                    self.phase.set(Phase::Disconnected);
-                    self.notice.set(Some(
-                        "The connection dropped. Waiting to see if it comes back…".to_owned(),
-                    ));
-                }
+            PeerEvent::State(RtcPeerConnectionState::Failed) => self.fail(ICE_FAILED),
+            PeerEvent::State(RtcPeerConnectionState::Disconnected) if connected => {
+                self.on_network_trouble(attempt)
             }
             PeerEvent::State(RtcPeerConnectionState::Connected) => {
-                // Back after a network blip while the channel stayed open.
+                // Back after a network blip or an ICE restart while the channel stayed open.
                 if self.phase.get_untracked() == Phase::Disconnected
                     && self.peer.with_value(Option::is_some)
                 {
@@ -378,11 +459,16 @@ impl TinCan {
             Some(safety_code(&local, &remote))
         });
         self.safety_code.set(code);
+        self.peer.with_value(|peer| {
+            if let Some(peer) = peer {
+                self.files.attach(peer.connection());
+            }
+        });
         self.clear_messages();
         self.phase.set(Phase::Connected);
-        self.send_frame(&Frame::Hello {
-            v: PROTOCOL_VERSION,
-        });
+        if self.role.get_value() == Some(Role::Inviter) {
+            self.send_hello();
+        }
     }
 
     fn on_peer_gone(&self, why: &str) {
@@ -391,62 +477,20 @@ impl TinCan {
             Phase::Connected | Phase::Disconnected
         ) {
             // The invite stays "used": its answer cannot start a second chat.
+            self.files.detach();
             self.peer.set_value(None);
+            self.peer_typing.set(false);
             self.phase.set(Phase::Disconnected);
             self.notice.set(Some(why.to_owned()));
         }
     }
 
-    fn on_frame(&self, raw: &str) {
-        // Malformed, oversized and unknown frames are dropped without a trace in the UI.
-        match Frame::decode(raw) {
-            Ok(Frame::Text { text, .. }) => {
-                // Stamped with our clock: the peer's clock may be wrong or lying.
-                self.chat.update(|chat| {
-                    chat.push(Author::Peer, text, now_ms());
-                });
-            }
-            Ok(Frame::Bye) => self.on_peer_gone("The other person closed the chat."),
-            Ok(Frame::Hello { .. } | Frame::Unknown) | Err(_) => {}
-        }
-    }
-
-    fn send_frame(&self, frame: &Frame) -> bool {
-        self.peer.with_value(|peer| {
-            peer.as_ref()
-                .is_some_and(|peer| peer.send(&frame.encode()).is_ok())
-        })
-    }
-
-    /// Sends the draft; returns true when it went out (so the box can be cleared).
-    pub fn send(&self, draft: &str) -> bool {
-        let text = match prepare_draft(draft) {
-            Ok(text) => text,
-            Err(error) => {
-                self.show_alert(error.to_string());
-                return false;
-            }
-        };
-        let at_ms = now_ms();
-        if !self.send_frame(&Frame::Text {
-            text: text.clone(),
-            ts: at_ms,
-        }) {
-            self.show_alert("Not sent: the chat is not connected.");
-            return false;
-        }
-        self.alert.set(None);
-        self.chat.update(|chat| {
-            chat.push(Author::Me, text, at_ms);
-        });
-        true
-    }
-
     /// Tab closing: tell the peer at once instead of letting it time out.
     pub fn say_goodbye(&self) {
         if self.phase.get_untracked() == Phase::Connected {
-            self.send_frame(&Frame::Bye);
+            self.send_frame(&crate::core::protocol::Frame::Bye);
         }
+        self.store_now();
     }
 }
 

@@ -1,0 +1,299 @@
+//! What travels over an open connection: the hello, messages with receipts, typing notices, and
+//! the conversation's history in browser storage.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::TinCan;
+use crate::core::chat::{prepare_draft, Conversation, Received};
+use crate::core::history::{conversation_key, INDEX_KEY};
+use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
+use crate::core::session::{Phase, Role};
+use crate::web::browser::{self, now_ms, sleep_ms};
+
+/// How long "…is typing" stays up after the last notice.
+const TYPING_SHOWN_MS: i32 = 4_000;
+/// Typing notices are sent at most this often.
+const TYPING_EVERY_MS: f64 = 2_500.0;
+
+/// How long changes gather before the conversation is written to storage.
+const STORE_DELAY_MS: i32 = 300;
+
+const STORAGE_FULL: &str =
+    "The conversation could not be saved: the browser’s storage is full or disabled.";
+
+impl TinCan {
+    pub(super) fn send_frame(&self, frame: &Frame) -> bool {
+        self.peer.with_value(|peer| {
+            peer.as_ref()
+                .is_some_and(|peer| peer.send(&frame.encode()).is_ok())
+        })
+    }
+
+    /// Whether messages can go on the wire now: connected and greeted.
+    fn live(&self) -> bool {
+        self.phase.get_untracked() == Phase::Connected && self.gate.with_value(|g| g.greeted())
+    }
+
+    pub(super) fn send_hello(&self) {
+        let Some((conversation, received)) = self
+            .conversation
+            .with_untracked(|c| c.as_ref().map(|c| (c.id.clone(), c.received_upto())))
+        else {
+            return;
+        };
+        self.send_frame(&Frame::Hello {
+            v: PROTOCOL_VERSION,
+            conversation,
+            peer: self.my_id.get_value(),
+            name: clean_name(&self.settings.with_untracked(|s| s.display_name.clone())),
+            received,
+            caps: CAPABILITIES.iter().map(|c| (*c).to_owned()).collect(),
+        });
+    }
+
+    pub(super) fn on_frame(&self, raw: &str) {
+        // Junk, oversized and out-of-place frames are dropped (and counted) without a trace in
+        // the conversation.
+        let frame = self.gate.try_update_value(|gate| gate.admit(raw)).flatten();
+        let dropped = self.gate.with_value(|g| g.dropped());
+        if dropped != self.dropped_frames.get_untracked() {
+            self.dropped_frames.set(dropped);
+        }
+        match frame {
+            Some(Frame::Hello {
+                conversation,
+                peer,
+                name,
+                received,
+                ..
+            }) => self.on_hello(conversation, &peer, name, received),
+            Some(Frame::Text { seq, text, .. }) => self.on_text(seq, text),
+            Some(Frame::Ack { upto }) => self.update_conversation(|c| c.acknowledge(upto)),
+            Some(Frame::Typing) => self.on_typing(),
+            Some(Frame::Renegotiate { offer, sdp }) => self.on_renegotiate(offer, sdp),
+            Some(Frame::Bye) => self.on_peer_gone("The other person closed the chat."),
+            Some(Frame::Unknown) | None => {}
+        }
+    }
+
+    /// The peer's hello names the conversation and says how much of ours it has.
+    fn on_hello(&self, id: String, peer_id: &str, name: Option<String>, received: u64) {
+        match self.role.get_value() {
+            Some(Role::Inviter) => {
+                // The invitee must join our conversation; anything else is out of place.
+                if self
+                    .conversation
+                    .with_untracked(|c| c.as_ref().map(|c| c.id != id))
+                    != Some(false)
+                {
+                    self.gate.update_value(|g| g.drop_one());
+                    return;
+                }
+            }
+            Some(Role::Invitee) => {
+                // Join the inviter's conversation: the stored one if we had it (a reconnect).
+                let conversation =
+                    load_conversation(&id).unwrap_or_else(|| Conversation::new(id, now_ms()));
+                self.conversation.set(Some(conversation));
+            }
+            None => return,
+        }
+        self.update_conversation(|c| c.meet(peer_id, name));
+        if self.role.get_value() == Some(Role::Invitee) {
+            self.send_hello();
+        }
+        self.resend(received);
+    }
+
+    /// Puts every own message the peer lacks on the wire, oldest first.
+    fn resend(&self, peer_has: u64) {
+        let outgoing = self
+            .conversation
+            .with_untracked(|c| c.as_ref().map(|c| c.unreceived(peer_has)))
+            .unwrap_or_default();
+        let sent: Vec<u64> = outgoing
+            .into_iter()
+            .take_while(|m| {
+                self.send_frame(&Frame::Text {
+                    seq: m.seq,
+                    text: m.text.clone(),
+                    ts: m.at_ms,
+                })
+            })
+            .map(|m| m.seq)
+            .collect();
+        if !sent.is_empty() {
+            self.update_conversation(|c| sent.iter().for_each(|seq| c.mark_sent(*seq)));
+        }
+    }
+
+    fn on_text(&self, seq: u64, text: String) {
+        let mut outcome = Received::OutOfOrder;
+        // Stamped with our clock: the peer's clock may be wrong or lying.
+        self.update_conversation(|c| outcome = c.receive(seq, text, now_ms()));
+        match outcome {
+            Received::Added | Received::Duplicate => {
+                self.peer_typing.set(false);
+                let upto = self
+                    .conversation
+                    .with_untracked(|c| c.as_ref().map(Conversation::received_upto))
+                    .unwrap_or(0);
+                self.send_frame(&Frame::Ack { upto });
+            }
+            Received::OutOfOrder => self.gate.update_value(|g| g.drop_one()),
+        }
+    }
+
+    fn on_typing(&self) {
+        if !self.live() {
+            return;
+        }
+        self.typing_seen.update_value(|n| *n += 1);
+        let this_notice = self.typing_seen.get_value();
+        self.peer_typing.set(true);
+        let this = *self;
+        spawn_local(async move {
+            sleep_ms(TYPING_SHOWN_MS).await;
+            if this.typing_seen.get_value() == this_notice {
+                this.peer_typing.set(false);
+            }
+        });
+    }
+
+    /// Called as the user types: tells the peer, at most every few seconds.
+    pub fn typing(&self) {
+        let now = now_ms();
+        if self.live() && now - self.typing_sent_ms.get_value() >= TYPING_EVERY_MS {
+            self.typing_sent_ms.set_value(now);
+            self.send_frame(&Frame::Typing);
+        }
+    }
+
+    /// Sends the draft, or keeps it pending while disconnected; returns true when it was taken
+    /// (so the box can be cleared).
+    pub fn send(&self, draft: &str) -> bool {
+        let text = match prepare_draft(draft) {
+            Ok(text) => text,
+            Err(error) => {
+                self.show_alert(error.to_string());
+                return false;
+            }
+        };
+        if self.conversation.with_untracked(Option::is_none) {
+            self.show_alert("Not sent: there is no conversation. Create an invite first.");
+            return false;
+        }
+        let at_ms = now_ms();
+        let mut seq = 0;
+        self.update_conversation(|c| seq = c.compose(text.clone(), at_ms));
+        self.alert.set(None);
+        self.typing_sent_ms.set_value(0.0);
+        if self.live()
+            && self.send_frame(&Frame::Text {
+                seq,
+                text,
+                ts: at_ms,
+            })
+        {
+            self.update_conversation(|c| c.mark_sent(seq));
+        }
+        true
+    }
+
+    /// Changes the conversation on screen and stores it (once the peer is known: an invite
+    /// nobody answered leaves no trace).
+    fn update_conversation(&self, change: impl FnOnce(&mut Conversation)) {
+        let mut stored = None;
+        self.conversation.update(|c| {
+            if let Some(c) = c {
+                change(c);
+                stored = c.peer_id.as_ref().map(|_| ());
+            }
+        });
+        if stored.is_some() && !self.store_scheduled.get_value() {
+            // Coalesce: a burst of messages and receipts is written once, not once per change.
+            self.store_scheduled.set_value(true);
+            let this = *self;
+            spawn_local(async move {
+                sleep_ms(STORE_DELAY_MS).await;
+                this.store_now();
+            });
+        }
+    }
+
+    /// Writes the conversation on screen to storage now (also on tab close).
+    pub fn store_now(&self) {
+        self.store_scheduled.set_value(false);
+        let conversation = self
+            .conversation
+            .with_untracked(|c| c.clone().filter(|c| c.peer_id.is_some()));
+        if let Some(conversation) = conversation {
+            self.store(&conversation);
+        }
+    }
+
+    fn store(&self, conversation: &Conversation) {
+        let json = serde_json::to_string(conversation).unwrap_or_default();
+        let mut saved = browser::storage_set(&conversation_key(&conversation.id), &json);
+        let mut evicted = Vec::new();
+        self.history.update(|h| evicted = h.upsert(conversation));
+        for id in evicted {
+            browser::storage_remove(&conversation_key(&id));
+        }
+        saved &= browser::storage_set(INDEX_KEY, &self.history.with_untracked(|h| h.to_json()));
+        if !saved && self.alert.with_untracked(Option::is_none) {
+            self.show_alert(STORAGE_FULL);
+        }
+    }
+
+    /// Shows a stored conversation, disconnected, ready to reconnect.
+    pub fn open_conversation(&self, id: &str) {
+        if matches!(
+            self.phase.get_untracked(),
+            Phase::Connected | Phase::Connecting
+        ) {
+            return;
+        }
+        match load_conversation(id) {
+            Some(conversation) => {
+                self.reset();
+                self.clear_messages();
+                self.conversation.set(Some(conversation));
+                self.phase.set(Phase::Disconnected);
+            }
+            None => {
+                // Listed but gone (storage cleared elsewhere): forget it.
+                self.forget(id);
+                self.show_alert("That conversation is no longer stored in this browser.");
+            }
+        }
+    }
+
+    /// Deletes a stored conversation (not the live one).
+    pub fn delete_conversation(&self, id: &str) {
+        let on_screen = self
+            .conversation
+            .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == id));
+        if on_screen {
+            if self.phase.get_untracked() == Phase::Connected {
+                return;
+            }
+            self.start_over();
+        }
+        self.forget(id);
+    }
+
+    fn forget(&self, id: &str) {
+        browser::storage_remove(&conversation_key(id));
+        self.history.update(|h| h.remove(id));
+        browser::storage_set(INDEX_KEY, &self.history.with_untracked(|h| h.to_json()));
+    }
+}
+
+fn load_conversation(id: &str) -> Option<Conversation> {
+    let raw = browser::storage_get(&conversation_key(id))?;
+    serde_json::from_str::<Conversation>(&raw)
+        .ok()
+        .filter(|c| c.id == id)
+}

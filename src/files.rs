@@ -1,0 +1,910 @@
+//! Files between the two browsers: the state behind the transfer list. Components read
+//! [`FileTransfers::rows`] and call its methods; the protocol and every check live in
+//! `core::transfer`, the data channel in `web::file_channel`.
+//!
+//! Sending streams each file from `File.slice` one read at a time, so a file is never in memory
+//! whole. Files go one after another, in the order they were attached. Receiving keeps the
+//! arriving chunks as JS objects and assembles a `Blob` from them; only a reusable scratch buffer
+//! crosses into wasm, to be hashed.
+
+use std::collections::VecDeque;
+
+use js_sys::{Array, ArrayBuffer, Uint8Array};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, BlobPropertyBag, File, RtcPeerConnection, Url};
+
+use crate::core::transfer::{
+    progress_text, safe_file_name, CancelReason, ChunkOutcome, Control, Inbox, OfferRejection,
+    Outgoing, RateMeter, Side, TransferError, TransferId, CHUNK_HEADER_BYTES, MAX_FILE_BYTES,
+};
+use crate::web::browser::now_ms;
+use crate::web::file_channel::{FileChannel, FileChannelError, FileChannelEvent};
+
+/// Bytes read from the file per `arrayBuffer()` call; sent as several chunks. Big enough that
+/// the promise round trip does not dominate, small enough to keep memory flat.
+const READ_BYTES: u64 = 1024 * 1024;
+/// Progress is redrawn at most this often per transfer.
+const PROGRESS_EVERY_MS: f64 = 150.0;
+/// Received parts are merged into one Blob every this many bytes, so the browser can move them
+/// out of the JS heap (Chromium pages large blobs to disk).
+const COMPACT_EVERY_BYTES: u64 = 32 * 1024 * 1024;
+/// Rows kept in the list; the oldest finished ones go first (a peer cannot grow it forever).
+const MAX_ROWS: usize = 200;
+
+const PEER_GONE_SENDING: &str = "Stopped: the connection closed before the file was sent.";
+const PEER_GONE_RECEIVING: &str = "Stopped: the connection closed before the file arrived.";
+const NOT_CONNECTED: &str = "Not sent: the chat is not connected.";
+const TOO_LARGE: &str = "Not sent: files can be at most 2 GiB.";
+const CANCELLED_BY_ME: &str = "Cancelled.";
+
+/// Which way a file goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Sending,
+    Receiving,
+}
+
+impl Direction {
+    pub fn as_attr(self) -> &'static str {
+        match self {
+            Self::Sending => "sending",
+            Self::Receiving => "receiving",
+        }
+    }
+}
+
+/// Where a transfer stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowState {
+    Queued,
+    Running,
+    /// Every byte went out. `confirmed`: the receiver checked the SHA-256 and it matched.
+    Sent {
+        sha256: String,
+        confirmed: bool,
+    },
+    /// Every byte arrived and the SHA-256 matched. `url` is a blob: URL of the file.
+    Received {
+        sha256: String,
+        url: String,
+        image: bool,
+    },
+    Cancelled(String),
+    Failed(String),
+}
+
+impl RowState {
+    pub fn as_attr(&self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Sent { .. } => "sent",
+            Self::Received { .. } => "received",
+            Self::Cancelled(_) => "cancelled",
+            Self::Failed(_) => "failed",
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+/// Bytes done and the line under the bar ("3.20 MB of 24.0 MB · 12.1 MB/s · 2 s left").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Progress {
+    pub done: u64,
+    pub detail: String,
+}
+
+/// One transfer in the list. Cheap to clone: the changing parts are signals.
+#[derive(Clone)]
+pub struct TransferRow {
+    /// Unique in this tab (the peer's ids may repeat).
+    pub key: u64,
+    pub direction: Direction,
+    /// Safe to show and to save under.
+    pub name: String,
+    pub size: u64,
+    pub progress: RwSignal<Progress>,
+    pub state: RwSignal<RowState>,
+}
+
+/// A file waiting to be sent or being sent.
+struct Job {
+    id: TransferId,
+    key: u64,
+    file: File,
+}
+
+/// The file the send loop is on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Sending {
+    id: TransferId,
+    key: u64,
+    cancelled: bool,
+}
+
+/// What is kept with each incoming transfer, next to its bookkeeping in the inbox.
+struct Receiving {
+    key: u64,
+    /// ArrayBuffer views and, after compaction, one Blob in front.
+    parts: Array,
+    uncompacted: u64,
+    meter: RateMeter,
+    shown_ms: f64,
+}
+
+/// Everything that is not `Send`: the channel, JS objects, the inbox.
+#[derive(Default)]
+struct Session {
+    channel: Option<FileChannel>,
+    /// Bumped by every attach and detach: a send loop of an older connection stops.
+    generation: u64,
+    next_id: TransferId,
+    next_key: u64,
+    queue: VecDeque<Job>,
+    /// The transfer the send loop is on.
+    sending: Option<Sending>,
+    pumping: bool,
+    /// Our outgoing ids whose verdict we wait for, with their row keys.
+    awaiting_verdict: Vec<(TransferId, u64)>,
+    inbox: Inbox<Receiving>,
+    /// Reused for every received chunk: the only copy of file data in wasm memory.
+    scratch: Vec<u8>,
+    /// blob: URLs handed to the page, by row key; revoked when the row goes.
+    urls: Vec<(u64, String)>,
+}
+
+impl Session {
+    fn send_control(&self, control: &Control) {
+        if let Some(channel) = &self.channel {
+            // If this fails the channel is closing; its close event reports that.
+            let _ = channel.send_text(&control.encode());
+        }
+    }
+
+    fn revoke_url(&mut self, key: u64) {
+        self.urls.retain(|(owner, url)| {
+            if *owner == key {
+                let _ = Url::revoke_object_url(url);
+            }
+            *owner != key
+        });
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        for (_, url) in self.urls.drain(..) {
+            let _ = Url::revoke_object_url(&url);
+        }
+    }
+}
+
+/// The files of one chat. `Copy`: every field is an arena handle.
+#[derive(Clone, Copy)]
+pub struct FileTransfers {
+    /// Every transfer of this chat, oldest first.
+    pub rows: RwSignal<Vec<TransferRow>>,
+    /// True while a files channel exists (the Attach control is usable).
+    pub attached: RwSignal<bool>,
+    session: StoredValue<Session, LocalStorage>,
+}
+
+impl Default for FileTransfers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FileTransfers {
+    pub fn new() -> Self {
+        Self {
+            rows: RwSignal::new(Vec::new()),
+            attached: RwSignal::new(false),
+            session: StoredValue::new_local(Session::default()),
+        }
+    }
+
+    /// Opens the files channel on a live connection (call when the chat channel opens).
+    pub fn attach(&self, connection: &RtcPeerConnection) {
+        let same = self
+            .session
+            .try_with_value(|session| {
+                session
+                    .channel
+                    .as_ref()
+                    .is_some_and(|channel| channel.is_on(connection) && !channel.is_closed())
+            })
+            .unwrap_or(false);
+        if same {
+            // The chat channel reopened on the same connection: the files channel carries on.
+            return;
+        }
+        self.detach();
+        let this = *self;
+        let generation = self
+            .session
+            .try_update_value(|session| {
+                session.generation += 1;
+                session.generation
+            })
+            .unwrap_or_default();
+        match FileChannel::open(connection, move |event| {
+            this.on_channel_event(generation, event)
+        }) {
+            Ok(channel) => {
+                self.session
+                    .update_value(|session| session.channel = Some(channel));
+                self.attached.set(true);
+            }
+            // The Attach control stays disabled; the chat works without files.
+            Err(error) => leptos::logging::warn!("{error}"),
+        }
+    }
+
+    /// The peer is gone: stops running and queued transfers with a clear message, keeps finished
+    /// ones (their files stay downloadable).
+    pub fn detach(&self) {
+        let stopped = self
+            .session
+            .try_update_value(|session| {
+                session.generation += 1;
+                session.channel = None;
+                session.sending = None;
+                session.pumping = false;
+                let mut stopped: Vec<(u64, &'static str)> = session
+                    .queue
+                    .drain(..)
+                    .map(|job| (job.key, PEER_GONE_SENDING))
+                    .collect();
+                stopped.extend(
+                    session
+                        .inbox
+                        .drain()
+                        .into_iter()
+                        .map(|(_, receiving)| (receiving.key, PEER_GONE_RECEIVING)),
+                );
+                session.awaiting_verdict.clear();
+                stopped
+            })
+            .unwrap_or_default();
+        for (key, why) in stopped {
+            self.set_state(key, RowState::Failed(why.to_owned()));
+        }
+        // The one being sent when the connection went.
+        for row in self.rows.get_untracked() {
+            if row.state.get_untracked().is_active() {
+                let why = match row.direction {
+                    Direction::Sending => PEER_GONE_SENDING,
+                    Direction::Receiving => PEER_GONE_RECEIVING,
+                };
+                row.state.set(RowState::Failed(why.to_owned()));
+            }
+        }
+        self.attached.set(false);
+    }
+
+    /// A new chat: forgets every transfer and releases their files.
+    pub fn clear(&self) {
+        self.detach();
+        self.session.update_value(|session| {
+            for (_, url) in session.urls.drain(..) {
+                let _ = Url::revoke_object_url(&url);
+            }
+        });
+        self.rows.set(Vec::new());
+    }
+
+    /// Queues files to send, in order.
+    pub fn send_files(&self, files: Vec<File>) {
+        let attached = self.attached.get_untracked();
+        for file in files {
+            let size = file.size().max(0.0) as u64;
+            let name = safe_file_name(&file.name());
+            let (id, key) = self
+                .session
+                .try_update_value(|session| {
+                    session.next_id = session.next_id.wrapping_add(1);
+                    session.next_key += 1;
+                    (session.next_id, session.next_key)
+                })
+                .unwrap_or_default();
+            let state = if !attached {
+                RowState::Failed(NOT_CONNECTED.to_owned())
+            } else if size > MAX_FILE_BYTES {
+                RowState::Failed(TOO_LARGE.to_owned())
+            } else {
+                RowState::Queued
+            };
+            let queued = state == RowState::Queued;
+            self.push_row(key, Direction::Sending, name, size, state);
+            if queued {
+                self.session
+                    .update_value(|session| session.queue.push_back(Job { id, key, file }));
+            }
+        }
+        self.start_pump();
+    }
+
+    /// Stops a transfer on both sides.
+    pub fn cancel(&self, key: u64) {
+        let Some(row) = self.row(key) else { return };
+        if !row.state.get_untracked().is_active() {
+            return;
+        }
+        self.session.update_value(|session| match row.direction {
+            Direction::Sending => {
+                session.queue.retain(|job| job.key != key);
+                if let Some(sending) = session.sending.as_mut() {
+                    if sending.key == key && !sending.cancelled {
+                        sending.cancelled = true;
+                        let id = sending.id;
+                        session.send_control(&Control::Cancel {
+                            id,
+                            from: Side::Sender,
+                            why: CancelReason::User,
+                        });
+                    }
+                }
+            }
+            Direction::Receiving => {
+                if let Some(id) = session.inbox_id_of(key) {
+                    session.inbox.cancel(id);
+                    session.send_control(&Control::Cancel {
+                        id,
+                        from: Side::Sender,
+                        why: CancelReason::User,
+                    });
+                }
+            }
+        });
+        row.state
+            .set(RowState::Cancelled(CANCELLED_BY_ME.to_owned()));
+    }
+
+    fn row(&self, key: u64) -> Option<TransferRow> {
+        self.rows
+            .with_untracked(|rows| rows.iter().find(|row| row.key == key).cloned())
+    }
+
+    fn set_state(&self, key: u64, state: RowState) {
+        if let Some(row) = self.row(key) {
+            row.state.set(state);
+        }
+    }
+
+    fn set_progress(&self, key: u64, done: u64, meter: &RateMeter) {
+        if let Some(row) = self.row(key) {
+            row.progress.set(Progress {
+                done,
+                detail: progress_text(done, row.size, meter),
+            });
+        }
+    }
+
+    fn push_row(&self, key: u64, direction: Direction, name: String, size: u64, state: RowState) {
+        let row = TransferRow {
+            key,
+            direction,
+            name,
+            size,
+            progress: RwSignal::new(Progress {
+                done: 0,
+                detail: progress_text(0, size, &RateMeter::default()),
+            }),
+            state: RwSignal::new(state),
+        };
+        let mut dropped = Vec::new();
+        self.rows.update(|rows| {
+            rows.push(row);
+            while rows.len() > MAX_ROWS {
+                match rows
+                    .iter()
+                    .position(|r| !r.state.get_untracked().is_active())
+                {
+                    Some(oldest) => dropped.push(rows.remove(oldest).key),
+                    None => break,
+                }
+            }
+        });
+        if !dropped.is_empty() {
+            self.session.update_value(|session| {
+                for key in dropped {
+                    session.revoke_url(key);
+                }
+            });
+        }
+    }
+
+    // ---- Sending ------------------------------------------------------------------------------
+
+    fn start_pump(&self) {
+        let start = self
+            .session
+            .try_update_value(|session| {
+                if session.pumping || session.queue.is_empty() || session.channel.is_none() {
+                    return None;
+                }
+                session.pumping = true;
+                Some(session.generation)
+            })
+            .flatten();
+        if let Some(generation) = start {
+            let this = *self;
+            spawn_local(async move { this.pump(generation).await });
+        }
+    }
+
+    /// Sends queued files one after another until the queue is empty or the connection changes.
+    async fn pump(self, generation: u64) {
+        loop {
+            let job = self
+                .session
+                .try_update_value(|session| {
+                    if session.generation != generation {
+                        return None;
+                    }
+                    let job = session.queue.pop_front();
+                    session.sending = job.as_ref().map(|job| Sending {
+                        id: job.id,
+                        key: job.key,
+                        cancelled: false,
+                    });
+                    if job.is_none() {
+                        session.pumping = false;
+                    }
+                    job
+                })
+                .flatten();
+            let Some(job) = job else { return };
+            let key = job.key;
+            let outcome = self.send_one(generation, job).await;
+            let current = self
+                .session
+                .try_update_value(|session| {
+                    let current = session.generation == generation;
+                    if current {
+                        session.sending = None;
+                    }
+                    current
+                })
+                .unwrap_or(false);
+            if !current {
+                return;
+            }
+            match outcome {
+                SendOutcome::Sent(sha256) => self.set_state(
+                    key,
+                    RowState::Sent {
+                        sha256,
+                        confirmed: false,
+                    },
+                ),
+                // The row already says so.
+                SendOutcome::Stopped => {}
+                SendOutcome::Failed(why) => self.set_state(key, RowState::Failed(why)),
+            }
+        }
+    }
+
+    /// Whether the send loop must stop: cancelled, or another connection.
+    fn must_stop(&self, generation: u64, id: TransferId) -> bool {
+        self.session
+            .try_with_value(|session| {
+                session.generation != generation
+                    || !session
+                        .sending
+                        .is_some_and(|sending| sending.id == id && !sending.cancelled)
+                    || session.channel.as_ref().is_none_or(FileChannel::is_closed)
+            })
+            .unwrap_or(true)
+    }
+
+    fn with_channel<R>(&self, act: impl FnOnce(&FileChannel) -> R) -> Option<R> {
+        self.session
+            .try_with_value(|session| session.channel.as_ref().map(act))
+            .flatten()
+    }
+
+    async fn send_one(&self, generation: u64, job: Job) -> SendOutcome {
+        let size = job.file.size().max(0.0) as u64;
+        let mut outgoing = match Outgoing::new(job.id, size) {
+            Ok(outgoing) => outgoing,
+            Err(error) => return SendOutcome::Failed(error.to_string()),
+        };
+        let name = self.row(job.key).map(|row| row.name).unwrap_or_default();
+        let offer = outgoing.offer(&name, &job.file.type_()).encode();
+        let Some(payload_bytes) = self.with_channel(FileChannel::payload_bytes) else {
+            return SendOutcome::Failed(NOT_CONNECTED.to_owned());
+        };
+        // Wait for the channel to open (it may still be connecting right after attach).
+        if let Some(wait) = self.with_channel(FileChannel::writable).flatten() {
+            let _ = wait.await;
+        }
+        if self.must_stop(generation, job.id) {
+            return SendOutcome::Stopped;
+        }
+        if let Some(Err(error)) = self.with_channel(|channel| channel.send_text(&offer)) {
+            return SendOutcome::Failed(error.to_string());
+        }
+        self.set_state(job.key, RowState::Running);
+
+        let mut meter = RateMeter::default();
+        meter.record(now_ms(), 0);
+        let mut shown_ms = now_ms();
+        let mut slice = Vec::new();
+        let mut frame = Vec::with_capacity(payload_bytes + CHUNK_HEADER_BYTES);
+        while !outgoing.is_complete() {
+            if let Some(wait) = self.with_channel(FileChannel::writable).flatten() {
+                let _ = wait.await;
+            }
+            if self.must_stop(generation, job.id) {
+                return SendOutcome::Stopped;
+            }
+            let start = outgoing.sent();
+            let end = (start + READ_BYTES).min(size);
+            if let Err(why) = read_slice(&job.file, start, end, &mut slice).await {
+                self.abort_outgoing(job.id);
+                return SendOutcome::Failed(why);
+            }
+            if self.must_stop(generation, job.id) {
+                return SendOutcome::Stopped;
+            }
+            for piece in slice.chunks(payload_bytes) {
+                if let Err(error) = outgoing.frame_chunk(piece, &mut frame) {
+                    self.abort_outgoing(job.id);
+                    return SendOutcome::Failed(error.to_string());
+                }
+                match self.with_channel(|channel| channel.send_bytes(&frame)) {
+                    Some(Ok(())) => {}
+                    Some(Err(error)) => return SendOutcome::Failed(error.to_string()),
+                    None => return SendOutcome::Failed(FileChannelError::NotOpen.to_string()),
+                }
+            }
+            let now = now_ms();
+            meter.record(now, outgoing.sent());
+            if now - shown_ms >= PROGRESS_EVERY_MS || outgoing.is_complete() {
+                shown_ms = now;
+                self.set_progress(job.key, outgoing.sent(), &meter);
+            }
+        }
+        let (done, sha256) = match outgoing.finish() {
+            Ok(done) => done,
+            Err(error) => return SendOutcome::Failed(error.to_string()),
+        };
+        if let Some(Err(error)) = self.with_channel(|channel| channel.send_text(&done.encode())) {
+            return SendOutcome::Failed(error.to_string());
+        }
+        self.session
+            .update_value(|session| session.awaiting_verdict.push((job.id, job.key)));
+        SendOutcome::Sent(sha256)
+    }
+
+    /// Tells the receiver a transfer of ours stopped because of a problem on our side.
+    fn abort_outgoing(&self, id: TransferId) {
+        self.session.with_value(|session| {
+            session.send_control(&Control::Cancel {
+                id,
+                from: Side::Sender,
+                why: CancelReason::Failed,
+            })
+        });
+    }
+
+    // ---- Receiving ----------------------------------------------------------------------------
+
+    fn on_channel_event(&self, generation: u64, event: FileChannelEvent) {
+        let current = self
+            .session
+            .try_with_value(|session| session.generation == generation)
+            .unwrap_or(false);
+        if !current {
+            return;
+        }
+        match event {
+            FileChannelEvent::Text(raw) => {
+                // Junk is dropped, like junk on the chat channel.
+                if let Ok(control) = Control::decode(&raw) {
+                    self.on_control(control);
+                }
+            }
+            FileChannelEvent::Binary(buffer) => self.on_chunk(&buffer),
+            FileChannelEvent::Closed => self.detach(),
+        }
+    }
+
+    fn on_control(&self, control: Control) {
+        match control {
+            Control::Offer {
+                v, id, name, size, ..
+            } => self.on_offer(v, id, &name, size),
+            Control::Done { id, sha256 } => self.on_done(id, &sha256),
+            Control::Cancel {
+                id,
+                from: Side::Sender,
+                why,
+            } => {
+                let key = self.session.try_update_value(|session| {
+                    let key = session.inbox_id_to_key(id)?;
+                    session.inbox.cancel(id);
+                    Some(key)
+                });
+                if let Some(key) = key.flatten() {
+                    self.set_state(key, RowState::Cancelled(why.peer_text().to_owned()));
+                }
+            }
+            Control::Cancel {
+                id,
+                from: Side::Receiver,
+                why,
+            } => {
+                let key = self.session.try_update_value(|session| {
+                    if let Some(sending) = session.sending.as_mut() {
+                        if sending.id == id && !sending.cancelled {
+                            sending.cancelled = true;
+                            return Some(sending.key);
+                        }
+                    }
+                    let at = session
+                        .awaiting_verdict
+                        .iter()
+                        .position(|(waiting, _)| *waiting == id)?;
+                    Some(session.awaiting_verdict.remove(at).1)
+                });
+                if let Some(key) = key.flatten() {
+                    self.set_state(key, RowState::Cancelled(why.peer_text().to_owned()));
+                }
+            }
+            Control::Verdict { id, ok } => {
+                let key = self
+                    .session
+                    .try_update_value(|session| {
+                        let at = session
+                            .awaiting_verdict
+                            .iter()
+                            .position(|(waiting, _)| *waiting == id)?;
+                        Some(session.awaiting_verdict.remove(at).1)
+                    })
+                    .flatten();
+                let Some(row) = key.and_then(|key| self.row(key)) else {
+                    return;
+                };
+                let RowState::Sent { sha256, .. } = row.state.get_untracked() else {
+                    return;
+                };
+                row.state.set(if ok {
+                    RowState::Sent {
+                        sha256,
+                        confirmed: true,
+                    }
+                } else {
+                    RowState::Failed(
+                        "The other browser reports the file arrived damaged (SHA-256 mismatch)."
+                            .to_owned(),
+                    )
+                });
+            }
+            Control::Unknown => {}
+        }
+    }
+
+    fn on_offer(&self, version: u32, id: TransferId, claimed_name: &str, size: u64) {
+        let accepted = self
+            .session
+            .try_update_value(|session| {
+                session.next_key += 1;
+                let key = session.next_key;
+                let receiving = Receiving {
+                    key,
+                    parts: Array::new(),
+                    uncompacted: 0,
+                    meter: RateMeter::default(),
+                    shown_ms: now_ms(),
+                };
+                match session
+                    .inbox
+                    .offer(version, id, claimed_name, size, receiving)
+                {
+                    Ok(incoming) => Some(Ok((key, incoming.name().to_owned()))),
+                    Err(OfferRejection::Refuse(why)) => {
+                        session.send_control(&Control::Cancel {
+                            id,
+                            from: Side::Sender,
+                            why,
+                        });
+                        Some(Err(()))
+                    }
+                    Err(OfferRejection::DuplicateId) => Some(Err(())),
+                }
+            })
+            .flatten();
+        if let Some(Ok((key, name))) = accepted {
+            self.push_row(key, Direction::Receiving, name, size, RowState::Running);
+        }
+    }
+
+    fn on_chunk(&self, buffer: &ArrayBuffer) {
+        let update = self
+            .session
+            .try_update_value(|session| {
+                let Session {
+                    inbox,
+                    scratch,
+                    channel,
+                    ..
+                } = session;
+                let view = Uint8Array::new(buffer);
+                scratch.resize(view.length() as usize, 0);
+                view.copy_to(scratch);
+                match inbox.chunk(scratch) {
+                    ChunkOutcome::Accepted {
+                        received, extra, ..
+                    } => {
+                        let payload =
+                            Uint8Array::new_with_byte_offset(buffer, CHUNK_HEADER_BYTES as u32);
+                        extra.parts.push(&payload);
+                        extra.uncompacted += u64::from(payload.length());
+                        if extra.uncompacted >= COMPACT_EVERY_BYTES {
+                            compact(extra);
+                        }
+                        let now = now_ms();
+                        extra.meter.record(now, received);
+                        if now - extra.shown_ms >= PROGRESS_EVERY_MS {
+                            extra.shown_ms = now;
+                            Some(ChunkUpdate::Progress(extra.key, received, extra.meter))
+                        } else {
+                            None
+                        }
+                    }
+                    ChunkOutcome::Ignored => None,
+                    ChunkOutcome::Aborted { id, error, extra } => {
+                        if let Some(channel) = channel {
+                            let _ = channel.send_text(
+                                &Control::Cancel {
+                                    id,
+                                    from: Side::Sender,
+                                    why: CancelReason::Protocol,
+                                }
+                                .encode(),
+                            );
+                        }
+                        Some(ChunkUpdate::Failed(extra.key, error))
+                    }
+                }
+            })
+            .flatten();
+        match update {
+            Some(ChunkUpdate::Progress(key, received, meter)) => {
+                self.set_progress(key, received, &meter)
+            }
+            Some(ChunkUpdate::Failed(key, error)) => {
+                self.set_state(key, RowState::Failed(format!("Stopped: {error}")))
+            }
+            None => {}
+        }
+    }
+
+    fn on_done(&self, id: TransferId, claimed_sha256: &str) {
+        let Some((verdict, receiving)) = self
+            .session
+            .try_update_value(|session| session.inbox.done(id, claimed_sha256))
+            .flatten()
+        else {
+            return;
+        };
+        let key = receiving.key;
+        let (state, ok) = match verdict {
+            Ok(verified) => {
+                let mime = verified
+                    .image
+                    .map(|image| image.mime())
+                    // Never the peer's claim: a blob: URL of text/html would run in our origin.
+                    .unwrap_or("application/octet-stream");
+                match blob_url(&receiving.parts, mime) {
+                    Ok(url) => {
+                        self.session
+                            .update_value(|session| session.urls.push((key, url.clone())));
+                        (
+                            RowState::Received {
+                                sha256: verified.sha256,
+                                url,
+                                image: verified.image.is_some(),
+                            },
+                            true,
+                        )
+                    }
+                    Err(why) => (RowState::Failed(why), false),
+                }
+            }
+            Err(error) => (RowState::Failed(mismatch_text(&error)), false),
+        };
+        if let Some(row) = self.row(key) {
+            row.progress.set(Progress {
+                done: row.size,
+                detail: String::new(),
+            });
+            row.state.set(state);
+        }
+        self.session.with_value(|session| {
+            session.send_control(&Control::Verdict { id, ok });
+        });
+    }
+}
+
+impl Session {
+    fn inbox_id_to_key(&self, id: TransferId) -> Option<u64> {
+        self.inbox
+            .iter()
+            .find(|(running, _)| *running == id)
+            .map(|(_, receiving)| receiving.key)
+    }
+
+    fn inbox_id_of(&self, key: u64) -> Option<TransferId> {
+        self.inbox
+            .iter()
+            .find(|(_, receiving)| receiving.key == key)
+            .map(|(id, _)| id)
+    }
+}
+
+enum SendOutcome {
+    Sent(String),
+    /// Cancelled, or the connection changed: the row already says so.
+    Stopped,
+    Failed(String),
+}
+
+enum ChunkUpdate {
+    Progress(u64, u64, RateMeter),
+    Failed(u64, TransferError),
+}
+
+fn mismatch_text(error: &TransferError) -> String {
+    format!("Not saved: {error}.")
+}
+
+/// Merges the parts into one Blob (by reference: the browser does not copy the bytes).
+fn compact(receiving: &mut Receiving) {
+    if let Ok(blob) = Blob::new_with_buffer_source_sequence(&receiving.parts) {
+        let parts = Array::new();
+        parts.push(&blob);
+        receiving.parts = parts;
+        receiving.uncompacted = 0;
+    }
+}
+
+fn blob_url(parts: &Array, mime: &str) -> Result<String, String> {
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = Blob::new_with_buffer_source_sequence_and_options(parts, &options)
+        .map_err(|_| "Not saved: the browser could not store the file.".to_owned())?;
+    Url::create_object_url_with_blob(&blob)
+        .map_err(|_| "Not saved: the browser could not store the file.".to_owned())
+}
+
+/// Reads bytes `start..end` of a file into `into` (replacing its contents).
+async fn read_slice(file: &File, start: u64, end: u64, into: &mut Vec<u8>) -> Result<(), String> {
+    const UNREADABLE: &str = "Stopped: the file could not be read (was it moved or changed?).";
+    let blob = file
+        .slice_with_f64_and_f64(start as f64, end as f64)
+        .map_err(|_| UNREADABLE.to_owned())?;
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|_| UNREADABLE.to_owned())?;
+    let buffer = buffer
+        .dyn_into::<ArrayBuffer>()
+        .map_err(|_| UNREADABLE.to_owned())?;
+    let view = Uint8Array::new(&buffer);
+    into.resize(view.length() as usize, 0);
+    view.copy_to(into);
+    if into.is_empty() {
+        // The file shrank since it was chosen.
+        return Err(TransferError::SourceChanged.to_string());
+    }
+    Ok(())
+}
