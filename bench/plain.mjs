@@ -68,15 +68,20 @@ export async function burst(browser, rtcUrl, n) {
   }
 }
 
-export async function file(browser, rtcUrl, bytes, chunk, low, high) {
+/** `runs` transfers of `bytes`, one after the other over one connection. */
+export async function file(browser, rtcUrl, bytes, chunk, low, high, runs) {
   const pair = await connectPair(browser, rtcUrl);
   try {
-    await pair.b.page.evaluate((n) => {
-      window.expected = window.rtc.expectFile(n);
-    }, bytes);
-    const sent = await pair.a.page.evaluate((args) => window.rtc.sendFile(...args), [bytes, chunk, low, high]);
-    const got = await pair.b.page.evaluate(() => window.expected);
-    return { sent, got, ms: got.at - sent.t0 };
+    const out = [];
+    for (let i = 0; i < runs; i++) {
+      await pair.b.page.evaluate((n) => {
+        window.expected = window.rtc.expectFile(n);
+      }, bytes);
+      const sent = await pair.a.page.evaluate((args) => window.rtc.sendFile(...args), [bytes, chunk, low, high]);
+      const got = await pair.b.page.evaluate(() => window.expected);
+      out.push({ ms: got.at - sent.t0, received: got.received });
+    }
+    return out;
   } finally {
     await pair.close();
   }

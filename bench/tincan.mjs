@@ -13,7 +13,7 @@
  */
 function probe() {
   const now = () => performance.timeOrigin + performance.now();
-  const wire = { in: 0, out: 0, lastInAt: 0, lastOutAt: 0, openAt: 0, gatheredAt: 0, turnaround: [] };
+  const wire = { in: 0, out: 0, lastInAt: 0, lastOutAt: 0, openAt: 0, gatheredAt: 0, turnaround: [], kinds: {} };
   // Where the main thread's time goes while messages arrive (see burst()).
   const split = { handlerMs: 0, handlerCalls: 0, layoutMs: 0, layoutCalls: 0 };
   const pcs = [];
@@ -30,9 +30,14 @@ function probe() {
       if (pc.iceGatheringState === 'complete') wire.gatheredAt = now();
     });
     channel.addEventListener('open', () => (wire.openAt = now()));
-    channel.addEventListener('message', () => {
+    channel.addEventListener('message', (event) => {
       wire.in += 1;
       wire.lastInAt = now();
+      let kind = '?';
+      try {
+        kind = String(JSON.parse(event.data).k);
+      } catch {}
+      wire.kinds[kind] = (wire.kinds[kind] ?? 0) + 1;
     });
     return channel;
   };
@@ -57,8 +62,8 @@ function probe() {
       onmessage.set.call(this, timed);
     },
   });
-  // Reading scrollHeight forces a synchronous layout: the app does it after every new message
-  // to keep the log scrolled to the end.
+  // Reading scrollHeight forces a synchronous layout; Tin Can reads it to keep its log scrolled
+  // to the end.
   const scrollHeight = Object.getOwnPropertyDescriptor(Element.prototype, 'scrollHeight');
   Object.defineProperty(Element.prototype, 'scrollHeight', {
     ...scrollHeight,
@@ -238,9 +243,10 @@ function probe() {
       let count = 0;
       const marks = [];
       const framesBefore = wire.in;
+      wire.kinds = {};
       for (const key of Object.keys(split)) split[key] = 0;
       const result = () => ({
-        at: now(), count, complete: count >= n, marks, lastWireAt: wire.lastInAt, wireIn: wire.in - framesBefore,
+        at: now(), count, complete: count >= n, marks, lastWireAt: wire.lastInAt, wireIn: wire.in - framesBefore, kinds: wire.kinds,
         split: { ...split },
       });
       const report = () => console.debug(`__bench progress ${JSON.stringify(result())}`);

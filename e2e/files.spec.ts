@@ -170,17 +170,38 @@ test.describe('Files', () => {
     const { inviter, invitee } = await connectPair(browser);
     const sender = new FilesPanel(inviter);
     const receiver = new FilesPanel(invitee);
-    const name = '<img src=x onerror="window.__pwned=1"><b>bold</b>.txt';
+    // No "/" in it: a slash is a path separator, and only the last part would be kept.
+    const name = '<img src=x onerror="window.__pwned=1"><b>bold<i>.txt';
 
     await sender.attach([{ name, mimeType: 'text/html', buffer: Buffer.from('<script>window.__pwned=1</script>') }]);
     await receiver.expectReceived(name);
     for (const side of [sender, receiver]) {
       await expect(side.transfer(name).getByTestId('file-name')).toHaveText(name);
-      await expect(side.list.locator('b, img')).toHaveCount(0);
+      await expect(side.list.locator('b, i, img')).toHaveCount(0);
       expect(await side.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     }
     const saved = await receiver.download(name);
     expect(saved.suggestedName).not.toMatch(/[/\\]/);
     expect(saved.suggestedName).toMatch(/\.txt$/);
+  });
+
+  test('files dropped on the page or pasted are sent', async ({ browser }) => {
+    const { inviter, invitee } = await connectPair(browser);
+    const receiver = new FilesPanel(invitee);
+    await inviter.page.evaluate(() => {
+      const drop = new DataTransfer();
+      drop.items.add(new File(['dropped bytes\n'], 'dropped.txt', { type: 'text/plain' }));
+      const target = document.querySelector('section.chat')!;
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: drop, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+      const paste = new DataTransfer();
+      paste.items.add(new File([new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0, 0, 0, 0x3b])], 'image.gif', { type: 'image/gif' }));
+      document.querySelector('textarea#message')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true, cancelable: true }));
+    });
+    await receiver.expectReceived('dropped.txt');
+    await receiver.expectReceived('image.gif');
+    await expect(receiver.preview('image.gif')).toHaveCount(1);
+    // The pasted file went out as a file: nothing landed in the message box.
+    await expect(inviter.messageBox).toHaveValue('');
   });
 });

@@ -357,7 +357,7 @@ impl FileTransfers {
                     session.inbox.cancel(id);
                     session.send_control(&Control::Cancel {
                         id,
-                        from: Side::Sender,
+                        from: Side::Receiver,
                         why: CancelReason::User,
                     });
                 }
@@ -714,7 +714,7 @@ impl FileTransfers {
                     Err(OfferRejection::Refuse(why)) => {
                         session.send_control(&Control::Cancel {
                             id,
-                            from: Side::Sender,
+                            from: Side::Receiver,
                             why,
                         });
                         Some(Err(()))
@@ -767,7 +767,7 @@ impl FileTransfers {
                             let _ = channel.send_text(
                                 &Control::Cancel {
                                     id,
-                                    from: Side::Sender,
+                                    from: Side::Receiver,
                                     why: CancelReason::Protocol,
                                 }
                                 .encode(),

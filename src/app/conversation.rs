@@ -16,6 +16,9 @@ const TYPING_SHOWN_MS: i32 = 4_000;
 /// Typing notices are sent at most this often.
 const TYPING_EVERY_MS: f64 = 2_500.0;
 
+/// How long receipts gather before one acknowledgement goes out.
+const ACK_DELAY_MS: i32 = 20;
+
 /// How long changes gather before the conversation is written to storage.
 const STORE_DELAY_MS: i32 = 300;
 
@@ -135,14 +138,29 @@ impl TinCan {
         match outcome {
             Received::Added | Received::Duplicate => {
                 self.peer_typing.set(false);
-                let upto = self
-                    .conversation
-                    .with_untracked(|c| c.as_ref().map(Conversation::received_upto))
-                    .unwrap_or(0);
-                self.send_frame(&Frame::Ack { upto });
+                self.acknowledge_soon();
             }
             Received::OutOfOrder => self.gate.update_value(|g| g.drop_one()),
         }
+    }
+
+    /// Receipts are cumulative, so a burst of messages is acknowledged with one frame, sent
+    /// right after the burst's messages have been handled.
+    fn acknowledge_soon(&self) {
+        if self.ack_scheduled.get_value() {
+            return;
+        }
+        self.ack_scheduled.set_value(true);
+        let this = *self;
+        spawn_local(async move {
+            sleep_ms(ACK_DELAY_MS).await;
+            this.ack_scheduled.set_value(false);
+            let upto = this
+                .conversation
+                .with_untracked(|c| c.as_ref().map(Conversation::received_upto))
+                .unwrap_or(0);
+            this.send_frame(&Frame::Ack { upto });
+        });
     }
 
     fn on_typing(&self) {
@@ -188,7 +206,6 @@ impl TinCan {
         let mut seq = 0;
         self.update_conversation(|c| seq = c.compose(text.clone(), at_ms));
         self.alert.set(None);
-        self.typing_sent_ms.set_value(0.0);
         if self.live()
             && self.send_frame(&Frame::Text {
                 seq,

@@ -75,6 +75,8 @@ pub struct TinCan {
     typing_seen: StoredValue<u64>,
     /// A write of the conversation to storage is already scheduled.
     store_scheduled: StoredValue<bool>,
+    /// An acknowledgement to the peer is already scheduled.
+    ack_scheduled: StoredValue<bool>,
 }
 
 impl TinCan {
@@ -116,6 +118,7 @@ impl TinCan {
             typing_sent_ms: StoredValue::new(0.0),
             typing_seen: StoredValue::new(0),
             store_scheduled: StoredValue::new(false),
+            ack_scheduled: StoredValue::new(false),
         };
         if route(&browser::location_hash()) == Route::Home {
             if let Some(id) = this

@@ -6,7 +6,7 @@ use crate::components::chat::ChatView;
 use crate::components::link_share::{AnswerView, InviteView};
 use crate::components::settings::SettingsDialog;
 use crate::components::start::StartView;
-use crate::core::session::Phase;
+use crate::core::session::Screen;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -24,6 +24,12 @@ pub fn App() -> impl IntoView {
     });
 
     let settings_open = RwSignal::new(false);
+    let screen = Memo::new(move |_| {
+        let known = tin_can
+            .conversation
+            .with(|c| c.as_ref().is_some_and(|c| c.peer_id.is_some()));
+        tin_can.phase.with(|phase| phase.screen(known))
+    });
 
     view! {
         <header class="top">
@@ -36,29 +42,18 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <Notices/>
-            {move || match tin_can.phase.get() {
-                Phase::Start => view! { <StartView/> }.into_any(),
-                Phase::Preparing => view! {
+            {move || match screen.get() {
+                Screen::Start => view! { <StartView/> }.into_any(),
+                Screen::Busy(doing) => view! {
                     <section class="card center" aria-busy="true">
                         <div class="spinner" aria-hidden="true"></div>
-                        <p>"Preparing your link…"</p>
+                        <p>{doing}</p>
                     </section>
                 }.into_any(),
-                Phase::WaitingForAnswer { invite_link } => view! { <InviteView link=invite_link/> }.into_any(),
-                Phase::WaitingForInviter { answer_link } => view! { <AnswerView link=answer_link/> }.into_any(),
-                Phase::Connecting => view! {
-                    <section class="card center" aria-busy="true">
-                        <div class="spinner" aria-hidden="true"></div>
-                        <p>"Connecting directly to the other browser…"</p>
-                    </section>
-                }.into_any(),
-                Phase::Connected | Phase::Disconnected => view! { <ChatView/> }.into_any(),
-                // A failed reconnect goes back to its conversation; a failed first contact to
-                // a way out.
-                Phase::Failed if tin_can.conversation.with(|c| c.as_ref().is_some_and(|c| c.peer_id.is_some())) => {
-                    view! { <ChatView/> }.into_any()
-                }
-                Phase::Failed => view! { <StartOver/> }.into_any(),
+                Screen::Invite(link) => view! { <InviteView link/> }.into_any(),
+                Screen::Answer(link) => view! { <AnswerView link/> }.into_any(),
+                Screen::Chat => view! { <ChatView/> }.into_any(),
+                Screen::Failed => view! { <StartOver/> }.into_any(),
             }}
         </main>
         <SettingsDialog open=settings_open/>

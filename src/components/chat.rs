@@ -86,26 +86,60 @@ fn SafetyCode() -> impl IntoView {
 fn MessageList() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let list = NodeRef::<html::Ol>::new();
-    // Follow new messages: scroll to the end whenever the list changes.
+    // Follow new messages, at most once per frame: reading the list's height forces a layout,
+    // and a burst of messages would otherwise force one per message.
+    let scroll_scheduled = StoredValue::new(false);
     Effect::new(move |_| {
         tin_can
             .conversation
             .with(|c| c.as_ref().map(|c| c.messages().len()));
-        if let Some(list) = list.get() {
-            list.set_scroll_top(list.scroll_height());
+        if scroll_scheduled.get_value() {
+            return;
         }
+        scroll_scheduled.set_value(true);
+        request_animation_frame(move || {
+            // The list may be gone by the next frame (the view changed): then there is nothing
+            // to scroll.
+            scroll_scheduled.try_set_value(false);
+            if let Some(list) = list.try_get_untracked().flatten() {
+                list.set_scroll_top(list.scroll_height());
+            }
+        });
     });
     view! {
         <ol class="messages" role="log" aria-label="Messages" aria-live="polite" node_ref=list tabindex="0"
             data-dropped-frames=move || tin_can.dropped_frames.get()>
             <For
-                each=move || tin_can.conversation.with(|c| c.as_ref().map(|c| c.messages().to_vec()).unwrap_or_default())
-                // Keyed by id and delivery so a receipt re-renders just that message.
-                key=|message| (message.id, message.delivery)
-                children=move |message: ChatMessage| view! { <Message message/> }
+                // Keys only: which conversation (message ids start at 0 in each), the message id,
+                // and its delivery state (so a receipt re-renders just that message). The
+                // message itself is looked up when its row is made.
+                each=move || {
+                    tin_can.conversation.with(|c| match c {
+                        Some(c) => {
+                            let which = conversation_tag(&c.id);
+                            c.render_keys().into_iter().map(|(id, delivery)| (which, id, delivery)).collect()
+                        }
+                        None => Vec::new(),
+                    })
+                }
+                key=|key| *key
+                children=move |(_, id, _)| {
+                    tin_can
+                        .conversation
+                        .with_untracked(|c| c.as_ref().and_then(|c| c.message(id).cloned()))
+                        .map(|message| view! { <Message message/> })
+                }
             />
         </ol>
     }
+}
+
+/// A short number standing for a conversation id in list keys.
+fn conversation_tag(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish()
 }
 
 #[component]

@@ -146,6 +146,20 @@ impl Conversation {
         &self.messages
     }
 
+    /// A message by its display id (ids only grow, so the list is sorted by them).
+    pub fn message(&self, id: u64) -> Option<&ChatMessage> {
+        self.messages
+            .binary_search_by_key(&id, |m| m.id)
+            .ok()
+            .map(|index| &self.messages[index])
+    }
+
+    /// What the list on screen needs to know to re-render: each message's id and delivery
+    /// state. Cheap to copy, unlike the messages themselves.
+    pub fn render_keys(&self) -> Vec<(u64, Delivery)> {
+        self.messages.iter().map(|m| (m.id, m.delivery)).collect()
+    }
+
     pub fn received_upto(&self) -> u64 {
         self.received_upto
     }
@@ -401,6 +415,19 @@ mod tests {
         assert_eq!(
             c.receive(1, "hi from the phone".into(), 2.0),
             Received::Added
+        );
+    }
+
+    #[test]
+    fn finds_messages_by_id() {
+        let mut c = Conversation::new("c".into(), 0.0);
+        c.compose("one".into(), 1.0);
+        c.receive(1, "two".into(), 2.0);
+        assert_eq!(c.message(1).map(|m| m.text.as_str()), Some("two"));
+        assert_eq!(c.message(2), None);
+        assert_eq!(
+            c.render_keys(),
+            [(0, Delivery::Pending), (1, Delivery::Delivered)]
         );
     }
 

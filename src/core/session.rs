@@ -68,6 +68,38 @@ impl Phase {
     }
 }
 
+/// What the main area shows. Several phases share a screen (connected and disconnected are the
+/// same chat), so the view is rebuilt only when the screen really changes: a draft in the
+/// message box survives a dropped connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Start,
+    /// Waiting on the browser, with what it is doing.
+    Busy(&'static str),
+    Invite(String),
+    Answer(String),
+    Chat,
+    /// A first contact failed: only a way back.
+    Failed,
+}
+
+impl Phase {
+    /// `known_conversation`: a conversation with a known peer is on screen (so a failure is a
+    /// failed reconnect, shown in its chat).
+    pub fn screen(&self, known_conversation: bool) -> Screen {
+        match self {
+            Phase::Start => Screen::Start,
+            Phase::Preparing => Screen::Busy("Preparing your link…"),
+            Phase::WaitingForAnswer { invite_link } => Screen::Invite(invite_link.clone()),
+            Phase::WaitingForInviter { answer_link } => Screen::Answer(answer_link.clone()),
+            Phase::Connecting => Screen::Busy("Connecting directly to the other browser…"),
+            Phase::Connected | Phase::Disconnected => Screen::Chat,
+            Phase::Failed if known_conversation => Screen::Chat,
+            Phase::Failed => Screen::Failed,
+        }
+    }
+}
+
 /// Why an answer cannot be used by this tab.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AnswerRejection {
@@ -191,6 +223,17 @@ mod tests {
             ledger.take_answer(&answer(2)),
             Err(AnswerRejection::NotWaiting)
         );
+    }
+
+    #[test]
+    fn connected_and_disconnected_share_the_chat_screen() {
+        assert_eq!(
+            Phase::Connected.screen(true),
+            Phase::Disconnected.screen(true)
+        );
+        assert_eq!(Phase::Failed.screen(true), Screen::Chat);
+        assert_eq!(Phase::Failed.screen(false), Screen::Failed);
+        assert!(matches!(Phase::Connecting.screen(false), Screen::Busy(_)));
     }
 
     #[test]

@@ -24,8 +24,9 @@ use crate::web::browser::{now_ms, sleep_ms};
 const CHAT_CHANNEL_LABEL: &str = "chat";
 const CHAT_CHANNEL_ID: u16 = 0;
 
-/// How often the gathering progress is looked at.
-const GATHERING_POLL_MS: i32 = 40;
+/// How often the gathering progress is looked at. Short: on a local network gathering completes
+/// within milliseconds and every poll interval is added to the time until the link shows.
+const GATHERING_POLL_MS: i32 = 10;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PeerError {
