@@ -203,18 +203,21 @@ impl TinCan {
             return false;
         }
         let at_ms = now_ms();
-        let mut seq = 0;
-        self.update_conversation(|c| seq = c.compose(text.clone(), at_ms));
+        let live = self.live();
+        // Compose and send in one change: the list re-renders once per message.
+        self.update_conversation(|c| {
+            let seq = c.compose(text.clone(), at_ms);
+            if live
+                && self.send_frame(&Frame::Text {
+                    seq,
+                    text,
+                    ts: at_ms,
+                })
+            {
+                c.mark_sent(seq);
+            }
+        });
         self.alert.set(None);
-        if self.live()
-            && self.send_frame(&Frame::Text {
-                seq,
-                text,
-                ts: at_ms,
-            })
-        {
-            self.update_conversation(|c| c.mark_sent(seq));
-        }
         true
     }
 
