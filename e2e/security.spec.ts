@@ -109,6 +109,30 @@ test.describe('A hostile peer', () => {
     const memoryAfter = await wasmMemoryBytes(victim.page);
     expect(memoryAfter - memoryBefore, `wasm memory grew from ${memoryBefore} to ${memoryAfter}`).toBeLessThan(8 << 20);
 
+    // A lying file offer on the files channel: it claims 10 bytes and sends 100, under a name
+    // made of markup. The transfer stops with a reason, nothing is offered for download.
+    const fileName = '<img src=x onerror="window.__pwned=2">.png';
+    await attacker.page.evaluate(async (name) => {
+      const files: RTCDataChannel = (window as any).__channels.find(
+        (c: RTCDataChannel) => c.label === 'files' && c.readyState === 'open');
+      files.send(JSON.stringify({ k: 'offer', v: 1, id: 4242, name, size: 10, mime: 'text/html' }));
+      for (const seq of [0, 1]) {
+        const chunk = new Uint8Array(9 + 100);
+        const header = new DataView(chunk.buffer);
+        header.setUint8(0, 1);
+        header.setUint32(1, 4242);
+        header.setUint32(5, seq);
+        files.send(chunk);
+      }
+      files.send(JSON.stringify({ k: 'done', id: 4242, sha256: '00'.repeat(32) }));
+      while (files.bufferedAmount > 0) await new Promise((r) => setTimeout(r, 10));
+    }, fileName);
+    const lyingTransfer = victim.page.locator('li.transfer').filter({ hasText: '.png' });
+    await expect(lyingTransfer).toHaveAttribute('data-state', /failed|cancelled/);
+    await expect(lyingTransfer.getByTestId('file-name')).toHaveText(fileName);
+    await expect(victim.page.getByRole('link', { name: /^Download/ })).toHaveCount(0);
+    await expect(victim.page.locator('.transfers img')).toHaveCount(0);
+
     // Ordinary chat continues both ways; markup the real app sends is shown as text.
     const markup = '<img src=x onerror="window.__pwned=1"><b>still here?</b>';
     await attacker.send(markup);
