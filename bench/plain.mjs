@@ -68,21 +68,15 @@ export async function burst(browser, rtcUrl, n) {
   }
 }
 
-/** `runs` transfers of `bytes`, one after the other over one connection. */
-export async function file(browser, rtcUrl, bytes, chunk, low, high, runs) {
-  const pair = await connectPair(browser, rtcUrl);
-  try {
-    const out = [];
-    for (let i = 0; i < runs; i++) {
-      await pair.b.page.evaluate((n) => {
-        window.expected = window.rtc.expectFile(n);
-      }, bytes);
-      const sent = await pair.a.page.evaluate((args) => window.rtc.sendFile(...args), [bytes, chunk, low, high]);
-      const got = await pair.b.page.evaluate(() => window.expected);
-      out.push({ ms: got.at - sent.t0, received: got.received });
-    }
-    return out;
-  } finally {
-    await pair.close();
-  }
+/**
+ * `bytes` from A to B on the pair's second channel, in `chunk`-byte messages, sending paused above
+ * `high` buffered until `bufferedamountlow` (`low`). From the first send until B has every byte.
+ */
+export async function sendFile(pair, bytes, chunk, low, high) {
+  await pair.b.page.evaluate((n) => {
+    window.expected = window.rtc.expectFile(n);
+  }, bytes);
+  const sent = await pair.a.page.evaluate((args) => window.rtc.sendFile(...args), [bytes, chunk, low, high]);
+  const got = await pair.b.page.evaluate(() => window.expected);
+  return { ms: got.at - sent.t0, received: got.received };
 }

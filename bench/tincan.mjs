@@ -5,6 +5,8 @@
 // are not in the figures. Times are `performance.timeOrigin + performance.now()`, a clock the two
 // browser contexts share.
 
+import path from 'node:path';
+
 /**
  * Installed in every Tin Can page before the app loads (context.addInitScript). Records every
  * RTCPeerConnection the app makes (to read the SDP that went into a link) and when chat frames
@@ -17,13 +19,35 @@ function probe() {
   // Where the main thread's time goes while messages arrive (see burst()).
   const split = { handlerMs: 0, handlerCalls: 0, layoutMs: 0, layoutCalls: 0 };
   const pcs = [];
+  // Files: when binary frames came in on the "files" channel, and when files were chosen (the
+  // change event of a file input, seen before the app's own handler).
+  const files = { in: 0, firstInAt: 0, lastInAt: 0, chosenAt: 0 };
+  document.addEventListener(
+    'change',
+    (event) => {
+      if (event.target?.type === 'file') files.chosenAt = now();
+    },
+    true,
+  );
 
   // Only the chat channel (label "chat") counts; the app may open others.
-  const isChat = (channel) => channel.label === 'chat';
+  // Reading `label` is a synchronous call to WebRTC's network thread, so it is read once, when the
+  // channel is made, and not on every send (the files channel sends a thousand frames a file).
+  const chats = new WeakSet();
+  const isChat = (channel) => chats.has(channel);
   const createDataChannel = RTCPeerConnection.prototype.createDataChannel;
   RTCPeerConnection.prototype.createDataChannel = function (...args) {
     const channel = createDataChannel.apply(this, args);
-    if (!isChat(channel)) return channel;
+    if (channel.label === 'files') {
+      channel.addEventListener('message', (event) => {
+        if (typeof event.data === 'string') return;
+        files.lastInAt = now();
+        if (!files.firstInAt) files.firstInAt = files.lastInAt;
+        files.in += 1;
+      });
+    }
+    if (channel.label !== 'chat') return channel;
+    chats.add(channel);
     pcs.push(this);
     const pc = this;
     pc.addEventListener('icegatheringstatechange', () => {
@@ -158,6 +182,7 @@ function probe() {
   window.__bench = {
     now,
     wire,
+    files,
     split,
     pcs,
     connected: null,
@@ -261,6 +286,27 @@ function probe() {
           }
         });
       });
+    },
+
+    /**
+     * Receiver: `fileDone` resolves once the transfer of `name` shows its "Download <name>" link
+     * and "Verified" (the SHA-256 matched).
+     */
+    expectFile(name, timeoutMs) {
+      Object.assign(files, { in: 0, firstInAt: 0, lastInAt: 0 });
+      const done = () =>
+        [...document.querySelectorAll('ul.transfers > li')].some(
+          (li) =>
+            text(li.querySelector('[data-testid="file-name"]')) === name &&
+            [...li.querySelectorAll('a')].some((a) => text(a) === `Download ${name}`) &&
+            text(li).includes('Verified'),
+        );
+      this.fileDone = when(done, timeoutMs, `"Download ${name}" and "Verified"`).then(({ at }) => ({
+        at,
+        frames: files.in,
+        firstFrameAt: files.firstInAt,
+        lastFrameAt: files.lastInAt,
+      }));
     },
 
     /** Sender: n messages typed and sent through the composer in one loop. */
@@ -419,4 +465,27 @@ export async function coldLoad(browser, url) {
   } finally {
     await context.close();
   }
+}
+
+/**
+ * One file from A to B through the app's UI: `filePath` goes into A's "Attach file" input (its
+ * name on disk is the name shown). Timed from the input's change event in A until B shows the
+ * "Download <name>" link and "Verified"; also when B's first and last chunk frames came in.
+ */
+export async function sendFile(pair, filePath, timeoutMs) {
+  const name = path.basename(filePath);
+  // The control is disabled until the files channel exists.
+  await pair.a.page.waitForFunction(
+    () => document.querySelector('input[type="file"][aria-label="Attach file"]')?.disabled === false,
+  );
+  await pair.b.page.evaluate(([n, t]) => window.__bench.expectFile(n, t), [name, timeoutMs]);
+  await pair.a.page.getByLabel('Attach file', { exact: true }).setInputFiles(filePath);
+  const got = await pair.b.page.evaluate(() => window.__bench.fileDone);
+  const t0 = await pair.a.page.evaluate(() => window.__bench.files.chosenAt);
+  return {
+    ms: got.at - t0,
+    firstFrameMs: got.firstFrameAt - t0,
+    lastFrameMs: got.lastFrameAt - t0,
+    frames: got.frames,
+  };
 }

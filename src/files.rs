@@ -23,8 +23,11 @@ use crate::core::transfer::{
 use crate::web::browser::now_ms;
 use crate::web::file_channel::{FileChannel, FileChannelError, FileChannelEvent};
 
-/// Bytes read from the file per `arrayBuffer()` call; sent as several chunks. Big enough that
-/// the promise round trip does not dominate, small enough to keep memory flat.
+/// Bytes read from the file per `arrayBuffer()` call; sent as several chunks, so the channel may
+/// queue up to its high mark plus this. Measured (64 MiB, headless Chromium, 2 cores): 1, 2 and
+/// 4 MiB move files equally fast; 256 KiB is about 20 % slower (every `File.slice` and read is a
+/// round trip to the browser process) though a mid-transfer chat message gets through sooner
+/// (p90 about 20 ms against 80-120 ms). 1 MiB keeps memory flat.
 const READ_BYTES: u64 = 1024 * 1024;
 /// Progress is redrawn at most this often per transfer.
 const PROGRESS_EVERY_MS: f64 = 150.0;

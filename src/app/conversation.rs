@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use super::TinCan;
 use crate::core::chat::{prepare_draft, Conversation, Received};
-use crate::core::history::{conversation_key, INDEX_KEY};
+use crate::core::history::{conversation_key, History, INDEX_KEY};
 use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::session::{Phase, Role};
 use crate::web::browser::{self, now_ms, sleep_ms};
@@ -257,14 +257,28 @@ impl TinCan {
         let json = serde_json::to_string(conversation).unwrap_or_default();
         let mut saved = browser::storage_set(&conversation_key(&conversation.id), &json);
         let mut evicted = Vec::new();
-        self.history.update(|h| evicted = h.upsert(conversation));
+        saved &= self.change_index(|h| evicted = h.upsert(conversation));
         for id in evicted {
             browser::storage_remove(&conversation_key(&id));
         }
-        saved &= browser::storage_set(INDEX_KEY, &self.history.with_untracked(|h| h.to_json()));
         if !saved && self.alert.with_untracked(Option::is_none) {
             self.show_alert(STORAGE_FULL);
         }
+    }
+
+    /// Changes the stored index as it is in storage now, not as this tab last saw it: other
+    /// tabs of this browser write to it too. Returns whether it was written.
+    fn change_index(&self, change: impl FnOnce(&mut History)) -> bool {
+        let mut history = stored_history();
+        change(&mut history);
+        let written = browser::storage_set(INDEX_KEY, &history.to_json());
+        self.history.set(history);
+        written
+    }
+
+    /// Another tab changed the stored conversations: show the list as it is now.
+    pub fn refresh_history(&self) {
+        self.history.set(stored_history());
     }
 
     /// Shows a stored conversation, disconnected, ready to reconnect.
@@ -306,9 +320,14 @@ impl TinCan {
 
     fn forget(&self, id: &str) {
         browser::storage_remove(&conversation_key(id));
-        self.history.update(|h| h.remove(id));
-        browser::storage_set(INDEX_KEY, &self.history.with_untracked(|h| h.to_json()));
+        self.change_index(|h| h.remove(id));
     }
+}
+
+pub(super) fn stored_history() -> History {
+    browser::storage_get(INDEX_KEY)
+        .map(|raw| History::from_json(&raw))
+        .unwrap_or_default()
 }
 
 fn load_conversation(id: &str) -> Option<Conversation> {

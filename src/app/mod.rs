@@ -16,7 +16,7 @@ use web_sys::RtcPeerConnectionState;
 
 use crate::core::chat::Conversation;
 use crate::core::handoff::{HandoffMessage, HandoffOutcome};
-use crate::core::history::{History, INDEX_KEY, PEER_ID_KEY};
+use crate::core::history::{History, PEER_ID_KEY};
 use crate::core::links::{link_with_code, route, Route};
 use crate::core::protocol::FrameGate;
 use crate::core::safety::{safety_code, Fingerprint};
@@ -86,9 +86,7 @@ impl TinCan {
         let settings = browser::storage_get(STORAGE_KEY)
             .map(|raw| Settings::from_json(&raw))
             .unwrap_or_default();
-        let history = browser::storage_get(INDEX_KEY)
-            .map(|raw| History::from_json(&raw))
-            .unwrap_or_default();
+        let history = conversation::stored_history();
         let my_id = browser::storage_get(PEER_ID_KEY)
             .filter(|id| !id.is_empty())
             .or_else(|| {

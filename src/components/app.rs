@@ -18,9 +18,12 @@ pub fn App() -> impl IntoView {
     tin_can.open_location();
     let on_hash = window_event_listener(ev::hashchange, move |_| tin_can.open_location());
     let on_hide = window_event_listener(ev::pagehide, move |_| tin_can.say_goodbye());
+    // Another tab stored or deleted a conversation: keep the list current.
+    let on_storage = window_event_listener(ev::storage, move |_| tin_can.refresh_history());
     on_cleanup(move || {
         on_hash.remove();
         on_hide.remove();
+        on_storage.remove();
     });
 
     let settings_open = RwSignal::new(false);

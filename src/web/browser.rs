@@ -10,6 +10,15 @@ use web_sys::{Storage, Window};
 use crate::core::chat::format_clock;
 use crate::core::signal::InviteId;
 
+/// The message of a JS exception, for typed errors a person can read.
+pub fn js_error_text(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
 pub fn window() -> Option<Window> {
     web_sys::window()
 }

@@ -17,7 +17,7 @@ use web_sys::{
 
 use crate::core::gathering::{count_candidates, GatheringPolicy, GatheringVerdict};
 use crate::core::settings::Settings;
-use crate::web::browser::{now_ms, sleep_ms};
+use crate::web::browser::{js_error_text, now_ms, sleep_ms};
 
 /// Label and id of the chat channel. Negotiated out of band (both sides create it with the same
 /// id), so no `ondatachannel` race and no extra round trip.
@@ -67,14 +67,6 @@ pub struct Peer {
     _on_open: Closure<dyn FnMut(Event)>,
     _on_close: Closure<dyn FnMut(Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-}
-
-fn js_error_text(value: &JsValue) -> String {
-    value
-        .dyn_ref::<js_sys::Error>()
-        .map(|error| String::from(error.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
 }
 
 fn rejected(value: JsValue) -> PeerError {
