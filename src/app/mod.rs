@@ -22,7 +22,7 @@ use crate::core::protocol::FrameGate;
 use crate::core::safety::{safety_code, Fingerprint};
 use crate::core::session::{AnswerRejection, InviteLedger, Phase, Role};
 use crate::core::settings::{Settings, STORAGE_KEY};
-use crate::core::signal::{self, Signal, SignalKind};
+use crate::core::signal::{self, InviteId, Signal, SignalKind};
 use crate::files::FileTransfers;
 use crate::web::browser::{
     self, app_base_url, clear_location_hash, random_hex_id, random_invite_id, sleep_ms,
@@ -220,16 +220,13 @@ impl TinCan {
 
     /// Offer, gather, show the invite link, listen for a handed-over answer.
     fn invite_into(&self, conversation: Conversation) {
-        let attempt = self.reset();
-        self.clear_messages();
         let Some(invite_id) = random_invite_id() else {
+            self.reset();
+            self.clear_messages();
             self.fail(NO_RANDOM);
             return;
         };
-        self.conversation.set(Some(conversation));
-        self.role.set_value(Some(Role::Inviter));
-        self.phase.set(Phase::Preparing);
-        let Some(peer) = self.new_peer(attempt) else {
+        let Some((attempt, peer)) = self.begin(Role::Inviter, Some(conversation)) else {
             return;
         };
         let this = *self;
@@ -240,20 +237,26 @@ impl TinCan {
             }
             match offer {
                 Ok(sdp) => {
-                    let code = signal::encode(&Signal {
-                        kind: SignalKind::Invite,
-                        invite_id,
-                        sdp,
-                    });
                     this.ledger.update_value(|ledger| ledger.open(invite_id));
                     this.listen_for_handoff();
                     this.phase.set(Phase::WaitingForAnswer {
-                        invite_link: link_with_code(&app_base_url(), &code),
+                        invite_link: link_for(SignalKind::Invite, invite_id, sdp),
                     });
                 }
                 Err(error) => this.fail(error.to_string()),
             }
         });
+    }
+
+    /// A new attempt in `role`: drops the old connection, shows `conversation` (the invitee's is
+    /// known only from the inviter's hello) and makes the peer connection.
+    fn begin(&self, role: Role, conversation: Option<Conversation>) -> Option<(u64, Rc<Peer>)> {
+        let attempt = self.reset();
+        self.clear_messages();
+        self.conversation.set(conversation);
+        self.role.set_value(Some(role));
+        self.phase.set(Phase::Preparing);
+        self.new_peer(attempt).map(|peer| (attempt, peer))
     }
 
     /// Reads the URL fragment (on load and on every hash change) and acts on the code in it.
@@ -291,12 +294,7 @@ impl TinCan {
     /// Invitee: take the offer, make the answer link. The conversation is the inviter's: it is
     /// known once their hello arrives.
     fn answer_invite(&self, invite: Signal) {
-        let attempt = self.reset();
-        self.clear_messages();
-        self.conversation.set(None);
-        self.role.set_value(Some(Role::Invitee));
-        self.phase.set(Phase::Preparing);
-        let Some(peer) = self.new_peer(attempt) else {
+        let Some((attempt, peer)) = self.begin(Role::Invitee, None) else {
             return;
         };
         let this = *self;
@@ -306,19 +304,13 @@ impl TinCan {
                 return;
             }
             match answer {
-                Ok(sdp) => {
-                    let code = signal::encode(&Signal {
-                        kind: SignalKind::Answer,
-                        invite_id: invite.invite_id,
-                        sdp,
+                // The channel may already be open if the inviter was very quick.
+                Ok(sdp) if this.phase.get_untracked() == Phase::Preparing => {
+                    this.phase.set(Phase::WaitingForInviter {
+                        answer_link: link_for(SignalKind::Answer, invite.invite_id, sdp),
                     });
-                    // The channel may already be open if the inviter was very quick.
-                    if this.phase.get_untracked() == Phase::Preparing {
-                        this.phase.set(Phase::WaitingForInviter {
-                            answer_link: link_with_code(&app_base_url(), &code),
-                        });
-                    }
                 }
+                Ok(_) => {}
                 Err(error) => this.fail(error.to_string()),
             }
         });
@@ -483,6 +475,8 @@ impl TinCan {
             self.peer_typing.set(false);
             self.phase.set(Phase::Disconnected);
             self.notice.set(Some(why.to_owned()));
+            // No burst left to coalesce: store now, so another tab sees the latest state.
+            self.store_now();
         }
     }
 
@@ -493,6 +487,16 @@ impl TinCan {
         }
         self.store_now();
     }
+}
+
+/// A link to this app carrying `sdp` for `invite_id` in its fragment.
+fn link_for(kind: SignalKind, invite_id: InviteId, sdp: String) -> String {
+    let code = signal::encode(&Signal {
+        kind,
+        invite_id,
+        sdp,
+    });
+    link_with_code(&app_base_url(), &code)
 }
 
 impl Default for TinCan {

@@ -62,10 +62,6 @@ impl Phase {
             Phase::Failed => "failed",
         }
     }
-
-    pub fn is_chat(&self) -> bool {
-        matches!(self, Phase::Connected | Phase::Disconnected)
-    }
 }
 
 /// What the main area shows. Several phases share a screen (connected and disconnected are the

@@ -151,10 +151,7 @@ impl Peer {
         let offer = JsFuture::from(self.connection.create_offer())
             .await
             .map_err(rejected)?;
-        let sdp = Reflect::get(&offer, &JsValue::from_str("sdp"))
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default();
+        let sdp = description_sdp(&offer);
         self.set_local(RtcSdpType::Offer, &sdp).await?;
         self.gathered_local_sdp().await
     }
@@ -165,10 +162,7 @@ impl Peer {
         let answer = JsFuture::from(self.connection.create_answer())
             .await
             .map_err(rejected)?;
-        let sdp = Reflect::get(&answer, &JsValue::from_str("sdp"))
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default();
+        let sdp = description_sdp(&answer);
         self.set_local(RtcSdpType::Answer, &sdp).await?;
         self.gathered_local_sdp().await
     }
@@ -297,6 +291,14 @@ impl Drop for Peer {
         self.channel.close();
         self.connection.close();
     }
+}
+
+/// The `sdp` of a description that `createOffer`/`createAnswer` resolved with.
+fn description_sdp(description: &JsValue) -> String {
+    Reflect::get(description, &JsValue::from_str("sdp"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 fn rtc_configuration(settings: &Settings) -> RtcConfiguration {
