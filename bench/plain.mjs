@@ -80,3 +80,14 @@ export async function sendFile(pair, bytes, chunk, low, high) {
   const got = await pair.b.page.evaluate(() => window.expected);
   return { ms: got.at - sent.t0, received: got.received };
 }
+
+/** Like sendFile, but A reads `filePath` (set in its file input) as Tin Can does. */
+export async function sendChosenFile(pair, filePath, bytes, chunk, low, high, readBytes) {
+  await pair.a.page.locator('input[type="file"]').setInputFiles(filePath);
+  await pair.b.page.evaluate((n) => {
+    window.expected = window.rtc.expectFile(n);
+  }, bytes);
+  const sent = await pair.a.page.evaluate((args) => window.rtc.sendChosenFile(...args), [chunk, low, high, readBytes]);
+  const got = await pair.b.page.evaluate(() => window.expected);
+  return { ms: got.at - sent.t0, received: got.received };
+}

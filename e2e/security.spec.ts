@@ -115,7 +115,7 @@ test.describe('A hostile peer', () => {
     await attacker.page.evaluate(async (name) => {
       const files: RTCDataChannel = (window as any).__channels.find(
         (c: RTCDataChannel) => c.label === 'files' && c.readyState === 'open');
-      files.send(JSON.stringify({ k: 'offer', v: 1, id: 4242, name, size: 10, mime: 'text/html' }));
+      files.send(JSON.stringify({ k: 'offer', v: 2, id: 4242, name, size: 10, mime: 'text/html' }));
       for (const seq of [0, 1]) {
         const chunk = new Uint8Array(9 + 100);
         const header = new DataView(chunk.buffer);
@@ -124,7 +124,7 @@ test.describe('A hostile peer', () => {
         header.setUint32(5, seq);
         files.send(chunk);
       }
-      files.send(JSON.stringify({ k: 'done', id: 4242, sha256: '00'.repeat(32) }));
+      files.send(JSON.stringify({ k: 'done', id: 4242, digest: '00'.repeat(32) }));
       while (files.bufferedAmount > 0) await new Promise((r) => setTimeout(r, 10));
     }, fileName);
     const lyingTransfer = victim.page.locator('li.transfer').filter({ hasText: '.png' });

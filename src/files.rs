@@ -4,12 +4,17 @@
 //!
 //! Sending streams each file from `File.slice` one read at a time, so a file is never in memory
 //! whole. Files go one after another, in the order they were attached. Receiving keeps the
-//! arriving chunks as JS objects and assembles a `Blob` from them; only a reusable scratch buffer
-//! crosses into wasm, to be hashed.
+//! arriving chunks as JS objects and assembles a `Blob` from them. File bytes never cross into
+//! wasm: chunks are framed in JS memory and hashed by WebCrypto (`web::webcrypto`); only a
+//! frame's first bytes (header, and the file's start for image sniffing) are copied in.
+//!
+//! Why WebCrypto (measured with `scripts/bench.sh`, 64 MiB, headless Chromium, 2 cores): hashing
+//! the stream with the `sha2` crate in wasm on both sides held the app to 0.65x the plain-JS rate;
+//! per-chunk WebCrypto digests bring it to the figure in the README.
 
 use std::collections::VecDeque;
 
-use js_sys::{Array, ArrayBuffer, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Promise, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -17,23 +22,27 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, File, RtcPeerConnection, Url};
 
 use crate::core::transfer::{
-    progress_text, safe_file_name, CancelReason, ChunkOutcome, Control, Inbox, OfferRejection,
-    Outgoing, RateMeter, Side, TransferError, TransferId, CHUNK_HEADER_BYTES, MAX_FILE_BYTES,
+    progress_text, safe_file_name, CancelReason, ChunkDigest, ChunkOutcome, Control, Finished,
+    Inbox, OfferRejection, Outgoing, RateMeter, Side, TransferError, TransferId,
+    CHUNK_HEADER_BYTES, CHUNK_START_BYTES, MAX_FILE_BYTES,
 };
 use crate::web::browser::now_ms;
 use crate::web::file_channel::{FileChannel, FileChannelError, FileChannelEvent};
+use crate::web::webcrypto::{digest_from, sha256_result, start_sha256};
 
-/// Bytes read from the file per `arrayBuffer()` call; sent as several chunks, so the channel may
-/// queue up to its high mark plus this. Measured (64 MiB, headless Chromium, 2 cores): 1, 2 and
-/// 4 MiB move files equally fast; 256 KiB is about 20 % slower (every `File.slice` and read is a
-/// round trip to the browser process) though a mid-transfer chat message gets through sooner
-/// (p90 about 20 ms against 80-120 ms). 1 MiB keeps memory flat.
-const READ_BYTES: u64 = 1024 * 1024;
+/// Bytes read from the file per `arrayBuffer()` call, one read ahead of the one being sent (so at
+/// most twice this is in memory). Every read is a round trip to the browser process: measured
+/// with `scripts/bench.sh` (64 MiB, 2 cores), 4 MiB reads ran at 0.78-0.96x the bare-channel
+/// rate against 0.81-0.89x for 1 MiB, within the noise but never worse.
+const READ_BYTES: u64 = 4 * 1024 * 1024;
+/// The first read is smaller, so the first chunk leaves sooner.
+const FIRST_READ_BYTES: u64 = 256 * 1024;
 /// Progress is redrawn at most this often per transfer.
 const PROGRESS_EVERY_MS: f64 = 150.0;
 /// Received parts are merged into one Blob every this many bytes, so the browser can move them
-/// out of the JS heap (Chromium pages large blobs to disk).
-const COMPACT_EVERY_BYTES: u64 = 32 * 1024 * 1024;
+/// out of the JS heap (Chromium pages large blobs to disk). Small enough that the last merge,
+/// which the receiver waits for before it shows the file, is short.
+const COMPACT_EVERY_BYTES: u64 = 8 * 1024 * 1024;
 /// Rows kept in the list; the oldest finished ones go first (a peer cannot grow it forever).
 const MAX_ROWS: usize = 200;
 
@@ -42,6 +51,7 @@ const PEER_GONE_RECEIVING: &str = "Stopped: the connection closed before the fil
 const NOT_CONNECTED: &str = "Not sent: the chat is not connected.";
 const TOO_LARGE: &str = "Not sent: files can be at most 2 GiB.";
 const CANCELLED_BY_ME: &str = "Cancelled.";
+const UNREADABLE: &str = "Stopped: the file could not be read (was it moved or changed?).";
 
 /// Which way a file goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,14 +74,14 @@ impl Direction {
 pub enum RowState {
     Queued,
     Running,
-    /// Every byte went out. `confirmed`: the receiver checked the SHA-256 and it matched.
+    /// Every byte went out. `confirmed`: the receiver checked the digest and it matched.
     Sent {
-        sha256: String,
+        digest: String,
         confirmed: bool,
     },
-    /// Every byte arrived and the SHA-256 matched. `url` is a blob: URL of the file.
+    /// Every byte arrived and the digest matched. `url` is a blob: URL of the file.
     Received {
-        sha256: String,
+        digest: String,
         url: String,
         image: bool,
     },
@@ -156,8 +166,6 @@ struct Session {
     /// Our outgoing ids whose verdict we wait for, with their row keys.
     awaiting_verdict: Vec<(TransferId, u64)>,
     inbox: Inbox<Receiving>,
-    /// Reused for every received chunk: the only copy of file data in wasm memory.
-    scratch: Vec<u8>,
     /// blob: URLs handed to the page, by row key; revoked when the row goes.
     urls: Vec<(u64, String)>,
 }
@@ -481,10 +489,10 @@ impl FileTransfers {
                 return;
             }
             match outcome {
-                SendOutcome::Sent(sha256) => self.set_state(
+                SendOutcome::Sent(digest) => self.set_state(
                     key,
                     RowState::Sent {
-                        sha256,
+                        digest,
                         confirmed: false,
                     },
                 ),
@@ -540,33 +548,84 @@ impl FileTransfers {
         let mut meter = RateMeter::default();
         meter.record(now_ms(), 0);
         let mut shown_ms = now_ms();
-        let mut slice = Vec::new();
-        let mut frame = Vec::with_capacity(payload_bytes + CHUNK_HEADER_BYTES);
-        while !outgoing.is_complete() {
-            if let Some(wait) = self.with_channel(FileChannel::writable).flatten() {
-                let _ = wait.await;
-            }
-            if self.must_stop(generation, job.id) {
-                return SendOutcome::Stopped;
-            }
-            let start = outgoing.sent();
-            let end = (start + READ_BYTES).min(size);
-            if let Err(why) = read_slice(&job.file, start, end, &mut slice).await {
-                self.abort_outgoing(job.id);
-                return SendOutcome::Failed(why);
-            }
-            if self.must_stop(generation, job.id) {
-                return SendOutcome::Stopped;
-            }
-            for piece in slice.chunks(payload_bytes) {
-                if let Err(error) = outgoing.frame_chunk(piece, &mut frame) {
+        let header_bytes = CHUNK_HEADER_BYTES as u32;
+        // One frame buffer for the whole file: `send` copies the bytes before it returns, and a
+        // fresh 64 KiB buffer per chunk is a zeroed allocation and GC work for nothing.
+        let frame_buffer = Uint8Array::new_with_length(header_bytes + payload_bytes as u32);
+        // The next slice is read while this one is sent, so the channel never idles waiting for
+        // the disk (each read is a round trip to the browser process). Measured: without the
+        // read-ahead, the app moved 64 MiB at 0.67x the plain-JS rate with both pages mostly
+        // idle; the channel drained during every read.
+        let read = |from: u64| {
+            let want = if from == 0 { FIRST_READ_BYTES } else { READ_BYTES };
+            (from < size).then(|| start_read(&job.file, from, (from + want).min(size)))
+        };
+        let mut reading = read(0);
+        while let Some(pending) = reading.take() {
+            let slice = match finish_read(pending).await {
+                Ok(slice) => slice,
+                Err(why) => {
                     self.abort_outgoing(job.id);
-                    return SendOutcome::Failed(error.to_string());
+                    return SendOutcome::Failed(why);
                 }
-                match self.with_channel(|channel| channel.send_bytes(&frame)) {
+            };
+            reading = read(outgoing.sent() + u64::from(slice.length()));
+            // Frame and send each chunk of the slice as the channel takes them; WebCrypto hashes
+            // them meanwhile.
+            let digests = Array::new();
+            let mut seqs = Vec::new();
+            let mut offset = 0;
+            while offset < slice.length() {
+                if let Some(wait) = self.with_channel(FileChannel::writable).flatten() {
+                    let _ = wait.await;
+                }
+                if self.must_stop(generation, job.id) {
+                    return SendOutcome::Stopped;
+                }
+                let len = (slice.length() - offset).min(payload_bytes as u32);
+                let header = match outgoing.next_chunk(len as usize) {
+                    Ok(header) => header,
+                    Err(error) => {
+                        self.abort_outgoing(job.id);
+                        return SendOutcome::Failed(error.to_string());
+                    }
+                };
+                let payload = slice.subarray(offset, offset + len);
+                let frame = if len == payload_bytes as u32 {
+                    frame_buffer.clone()
+                } else {
+                    frame_buffer.subarray(0, header_bytes + len)
+                };
+                frame.subarray(0, header_bytes).copy_from(&header.encode());
+                frame.set(&payload, header_bytes);
+                match self.with_channel(|channel| channel.send_view(&frame)) {
                     Some(Ok(())) => {}
                     Some(Err(error)) => return SendOutcome::Failed(error.to_string()),
                     None => return SendOutcome::Failed(FileChannelError::NotOpen.to_string()),
+                }
+                match start_sha256(&payload) {
+                    Ok(pending) => digests.push(&pending),
+                    Err(error) => {
+                        self.abort_outgoing(job.id);
+                        return SendOutcome::Failed(error.to_string());
+                    }
+                };
+                seqs.push(header.seq);
+                offset += len;
+            }
+            let hashed = JsFuture::from(Promise::all(&digests)).await;
+            let hashed = hashed.ok().and_then(|all| all.dyn_into::<Array>().ok());
+            let Some(hashed) = hashed else {
+                self.abort_outgoing(job.id);
+                return SendOutcome::Failed(TransferError::DigestFailed.to_string());
+            };
+            for (at, seq) in seqs.into_iter().enumerate() {
+                match digest_from(&hashed.get(at as u32)) {
+                    Ok(digest) => outgoing.chunk_digest(seq, digest),
+                    Err(error) => {
+                        self.abort_outgoing(job.id);
+                        return SendOutcome::Failed(error.to_string());
+                    }
                 }
             }
             let now = now_ms();
@@ -576,7 +635,7 @@ impl FileTransfers {
                 self.set_progress(job.key, outgoing.sent(), &meter);
             }
         }
-        let (done, sha256) = match outgoing.finish() {
+        let (done, digest) = match outgoing.finish() {
             Ok(done) => done,
             Err(error) => return SendOutcome::Failed(error.to_string()),
         };
@@ -585,7 +644,7 @@ impl FileTransfers {
         }
         self.session
             .update_value(|session| session.awaiting_verdict.push((job.id, job.key)));
-        SendOutcome::Sent(sha256)
+        SendOutcome::Sent(digest)
     }
 
     /// Tells the receiver a transfer of ours stopped because of a problem on our side.
@@ -616,7 +675,7 @@ impl FileTransfers {
                     self.on_control(control);
                 }
             }
-            FileChannelEvent::Binary(buffer) => self.on_chunk(&buffer),
+            FileChannelEvent::Binary(buffer) => self.on_chunk(generation, &buffer),
             FileChannelEvent::Closed => self.detach(),
         }
     }
@@ -626,7 +685,7 @@ impl FileTransfers {
             Control::Offer {
                 v, id, name, size, ..
             } => self.on_offer(v, id, &name, size),
-            Control::Done { id, sha256 } => self.on_done(id, &sha256),
+            Control::Done { id, digest } => self.on_done(id, &digest),
             Control::Cancel {
                 id,
                 from: Side::Sender,
@@ -677,12 +736,12 @@ impl FileTransfers {
                 let Some(row) = key.and_then(|key| self.row(key)) else {
                     return;
                 };
-                let RowState::Sent { sha256, .. } = row.state.get_untracked() else {
+                let RowState::Sent { digest, .. } = row.state.get_untracked() else {
                     return;
                 };
                 row.state.set(if ok {
                     RowState::Sent {
-                        sha256,
+                        digest,
                         confirmed: true,
                     }
                 } else {
@@ -731,25 +790,27 @@ impl FileTransfers {
         }
     }
 
-    fn on_chunk(&self, buffer: &ArrayBuffer) {
+    fn on_chunk(&self, generation: u64, buffer: &ArrayBuffer) {
+        let mut hashing = None;
         let update = self
             .session
             .try_update_value(|session| {
-                let Session {
-                    inbox,
-                    scratch,
-                    channel,
-                    ..
-                } = session;
+                let Session { inbox, channel, .. } = session;
                 let view = Uint8Array::new(buffer);
-                scratch.resize(view.length() as usize, 0);
-                view.copy_to(scratch);
-                match inbox.chunk(scratch) {
+                let mut start = [0u8; CHUNK_START_BYTES];
+                let start_len = (view.length() as usize).min(CHUNK_START_BYTES);
+                view.subarray(0, start_len as u32)
+                    .copy_to(&mut start[..start_len]);
+                match inbox.chunk(&start[..start_len], view.length() as usize) {
                     ChunkOutcome::Accepted {
-                        received, extra, ..
+                        id,
+                        seq,
+                        received,
+                        extra,
                     } => {
                         let payload =
                             Uint8Array::new_with_byte_offset(buffer, CHUNK_HEADER_BYTES as u32);
+                        hashing = Some((id, seq, start_sha256(&payload)));
                         extra.parts.push(&payload);
                         extra.uncompacted += u64::from(payload.length());
                         if extra.uncompacted >= COMPACT_EVERY_BYTES {
@@ -790,16 +851,52 @@ impl FileTransfers {
             }
             None => {}
         }
+        if let Some((id, seq, pending)) = hashing {
+            let this = *self;
+            spawn_local(async move {
+                let digest = match pending {
+                    Ok(pending) => sha256_result(pending).await,
+                    Err(error) => Err(error),
+                };
+                this.on_chunk_digest(generation, id, seq, digest);
+            });
+        }
     }
 
-    fn on_done(&self, id: TransferId, claimed_sha256: &str) {
-        let Some((verdict, receiving)) = self
+    /// A chunk's digest is computed; the transfer ends here if `done` is in and this was the last.
+    fn on_chunk_digest(
+        &self,
+        generation: u64,
+        id: TransferId,
+        seq: u32,
+        digest: Result<ChunkDigest, TransferError>,
+    ) {
+        let finished = self
             .session
-            .try_update_value(|session| session.inbox.done(id, claimed_sha256))
-            .flatten()
-        else {
-            return;
-        };
+            .try_update_value(|session| {
+                if session.generation != generation {
+                    return None;
+                }
+                session.inbox.chunk_digest(id, seq, digest)
+            })
+            .flatten();
+        if let Some(finished) = finished {
+            self.finish_incoming(id, finished);
+        }
+    }
+
+    fn on_done(&self, id: TransferId, claimed_digest: &str) {
+        let finished = self
+            .session
+            .try_update_value(|session| session.inbox.done(id, claimed_digest))
+            .flatten();
+        if let Some(finished) = finished {
+            self.finish_incoming(id, finished);
+        }
+    }
+
+    /// Shows the outcome of a received file and tells the sender.
+    fn finish_incoming(&self, id: TransferId, (verdict, receiving): Finished<Receiving>) {
         let key = receiving.key;
         let (state, ok) = match verdict {
             Ok(verified) => {
@@ -814,7 +911,7 @@ impl FileTransfers {
                             .update_value(|session| session.urls.push((key, url.clone())));
                         (
                             RowState::Received {
-                                sha256: verified.sha256,
+                                digest: verified.digest,
                                 url,
                                 image: verified.image.is_some(),
                             },
@@ -890,24 +987,23 @@ fn blob_url(parts: &Array, mime: &str) -> Result<String, String> {
         .map_err(|_| "Not saved: the browser could not store the file.".to_owned())
 }
 
-/// Reads bytes `start..end` of a file into `into` (replacing its contents).
-async fn read_slice(file: &File, start: u64, end: u64, into: &mut Vec<u8>) -> Result<(), String> {
-    const UNREADABLE: &str = "Stopped: the file could not be read (was it moved or changed?).";
+/// Starts reading bytes `start..end` of a file (into JS memory); see [`finish_read`].
+fn start_read(file: &File, start: u64, end: u64) -> Result<JsFuture, String> {
     let blob = file
         .slice_with_f64_and_f64(start as f64, end as f64)
         .map_err(|_| UNREADABLE.to_owned())?;
-    let buffer = JsFuture::from(blob.array_buffer())
-        .await
-        .map_err(|_| UNREADABLE.to_owned())?;
+    Ok(JsFuture::from(blob.array_buffer()))
+}
+
+async fn finish_read(reading: Result<JsFuture, String>) -> Result<Uint8Array, String> {
+    let buffer = reading?.await.map_err(|_| UNREADABLE.to_owned())?;
     let buffer = buffer
         .dyn_into::<ArrayBuffer>()
         .map_err(|_| UNREADABLE.to_owned())?;
     let view = Uint8Array::new(&buffer);
-    into.resize(view.length() as usize, 0);
-    view.copy_to(into);
-    if into.is_empty() {
+    if view.length() == 0 {
         // The file shrank since it was chosen.
         return Err(TransferError::SourceChanged.to_string());
     }
-    Ok(())
+    Ok(view)
 }

@@ -137,6 +137,32 @@ const rtc = {
     return { t0 };
   },
 
+  /**
+   * Sender: the file chosen in the page's file input, read `readBytes` at a time with one read
+   * ahead (as Tin Can reads), sent in `chunkSize` messages with the same pauses as sendFile.
+   * No header, no hash, no UI: what a minimal file sender cannot skip is reading the file.
+   */
+  async sendChosenFile(chunkSize = 64 * 1024, low = 64 * 1024, high = 256 * 1024, readBytes = 4 * 1024 * 1024) {
+    const chosen = document.querySelector('input[type="file"]').files[0];
+    const file = this.file;
+    file.bufferedAmountLowThreshold = low;
+    const t0 = now();
+    const read = (from) => chosen.slice(from, Math.min(chosen.size, from + readBytes)).arrayBuffer();
+    let next = read(0);
+    for (let from = 0; from < chosen.size; ) {
+      const buffer = new Uint8Array(await next);
+      from += buffer.length;
+      if (from < chosen.size) next = read(from);
+      for (let at = 0; at < buffer.length; at += chunkSize) {
+        if (file.bufferedAmount > high) {
+          await new Promise((resolve) => file.addEventListener('bufferedamountlow', resolve, { once: true }));
+        }
+        file.send(buffer.subarray(at, at + chunkSize));
+      }
+    }
+    return { t0 };
+  },
+
   /** Receiver: resolves when `total` bytes have arrived. */
   expectFile(total) {
     let received = 0;

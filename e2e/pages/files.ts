@@ -10,7 +10,7 @@ import type { TinCanPage } from './tincan-page';
  * Each transfer is an <li> with its (safe) file name, a progress bar
  * (role="progressbar", aria-valuenow in percent) and a button named
  * "Cancel <name>" while it runs; once received, a link named
- * "Download <name>", "Verified" and the SHA-256, and an <img> preview for
+ * "Download <name>", "Verified" and the checksum, and an <img> preview for
  * PNG/JPEG/GIF/WebP content.
  */
 export class FilesPanel {
@@ -54,6 +54,11 @@ export class FilesPanel {
 
   preview(name: string): Locator {
     return this.transfer(name).getByRole('img');
+  }
+
+  /** The checksum shown once a transfer is done (SHA-256 over every chunk's SHA-256, hex). */
+  checksum(name: string): Locator {
+    return this.transfer(name).locator('.transfer-digest code');
   }
 
   /** Clicks "Download <name>"; returns the suggested file name and the SHA-256 (hex) of the saved bytes. */

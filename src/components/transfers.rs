@@ -73,13 +73,13 @@ fn TransferItem(row: TransferRow, files: FileTransfers) -> impl IntoView {
                     RowState::Queued | RowState::Running => view! {
                         <Running key name queued=state.with(|s| *s == RowState::Queued) progress size files/>
                     }.into_any(),
-                    RowState::Sent { sha256, confirmed } => view! {
+                    RowState::Sent { digest, confirmed } => view! {
                         <p class="transfer-status" data-tone=if confirmed { "ok" } else { "" }>
                             {if confirmed { "Sent · Verified by the other browser" } else { "Sent · waiting for the other browser to check it" }}
                         </p>
-                        <Digest sha256/>
+                        <Digest digest/>
                     }.into_any(),
-                    RowState::Received { sha256, url, image } => view! {
+                    RowState::Received { digest, url, image } => view! {
                         {image.then(|| view! {
                             <img class="transfer-preview" src=url.clone() alt=format!("Preview of {name}")/>
                         })}
@@ -89,7 +89,7 @@ fn TransferItem(row: TransferRow, files: FileTransfers) -> impl IntoView {
                             </a>
                             <p class="transfer-status" data-tone="ok">"✓ Verified"</p>
                         </div>
-                        <Digest sha256/>
+                        <Digest digest/>
                     }.into_any(),
                     RowState::Cancelled(why) => view! {
                         <p class="transfer-status">{why}</p>
@@ -131,9 +131,10 @@ fn Running(
 }
 
 #[component]
-fn Digest(sha256: String) -> impl IntoView {
+fn Digest(digest: String) -> impl IntoView {
     view! {
-        <p class="transfer-digest"><span>"SHA-256 "</span><code>{sha256}</code></p>
+        // Not the `sha256sum` of the file: SHA-256 over each chunk's SHA-256 (see core::transfer).
+        <p class="transfer-digest"><span>"Checksum (SHA-256 hash list) "</span><code>{digest}</code></p>
     }
 }
 

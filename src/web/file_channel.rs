@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Function, Promise, Reflect};
+use js_sys::{ArrayBuffer, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -184,11 +184,11 @@ impl FileChannel {
             .map_err(|error| FileChannelError::SendFailed(js_error_text(&error)))
     }
 
-    /// Sends a binary frame; the browser copies the bytes out of wasm memory before returning.
-    pub fn send_bytes(&self, frame: &[u8]) -> Result<(), FileChannelError> {
+    /// Sends a binary frame that lives in JS memory (file data never crosses into wasm).
+    pub fn send_view(&self, frame: &Uint8Array) -> Result<(), FileChannelError> {
         self.check_open()?;
         self.channel
-            .send_with_u8_array(frame)
+            .send_with_array_buffer_view(frame)
             .map_err(|error| FileChannelError::SendFailed(js_error_text(&error)))
     }
 }

@@ -3,3 +3,4 @@ pub mod browser;
 pub mod file_channel;
 pub mod handoff;
 pub mod peer;
+pub mod webcrypto;
