@@ -557,7 +557,11 @@ impl FileTransfers {
         // read-ahead, the app moved 64 MiB at 0.67x the plain-JS rate with both pages mostly
         // idle; the channel drained during every read.
         let read = |from: u64| {
-            let want = if from == 0 { FIRST_READ_BYTES } else { READ_BYTES };
+            let want = if from == 0 {
+                FIRST_READ_BYTES
+            } else {
+                READ_BYTES
+            };
             (from < size).then(|| start_read(&job.file, from, (from + want).min(size)))
         };
         let mut reading = read(0);

@@ -259,7 +259,11 @@ impl DigestList {
             return;
         }
         self.early.push((seq, digest));
-        while let Some(at) = self.early.iter().position(|(early, _)| *early == self.folded) {
+        while let Some(at) = self
+            .early
+            .iter()
+            .position(|(early, _)| *early == self.folded)
+        {
             let (_, next) = self.early.swap_remove(at);
             self.hasher.update(next);
             self.folded += 1;
