@@ -41,10 +41,10 @@ if (html.includes('http-equiv="Content-Security-Policy"')) {
   console.error('csp.mjs: index.html already has a policy');
   process.exit(1);
 }
-// The policy must come before anything it governs: right after the charset.
-const out = html.replace(/(<meta charset="utf-8" \/>)/, `$1\n    ${meta}`);
+// The policy must come before anything it governs: right after the charset (minified or not).
+const out = html.replace(/(<meta charset="?utf-8"?\s*\/?>)/i, `$1${meta}`);
 if (out === html) {
-  console.error('csp.mjs: no <meta charset="utf-8" /> to anchor the policy');
+  console.error('csp.mjs: no <meta charset="utf-8"> to anchor the policy');
   process.exit(1);
 }
 writeFileSync(file, out);

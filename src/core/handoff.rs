@@ -2,8 +2,9 @@
 //! answer to the tab holding the invite over a BroadcastChannel. These are the messages; the tab
 //! holding the invite decides with [`crate::core::session::InviteLedger`].
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::core::protocol::need;
 use crate::core::session::AnswerRejection;
 use crate::core::signal::InviteId;
 
@@ -13,7 +14,9 @@ pub const CHANNEL_NAME: &str = "tincan-handoff-v1";
 /// How long a new tab waits for the invite's tab to reply before saying nobody is waiting.
 pub const REPLY_TIMEOUT_MS: u32 = 800;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Encoded by serde's internally tagged derive, decoded through [`WireHandoff`] (for the reason
+/// given at `protocol::WireFrame`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 pub enum HandoffMessage {
     /// From the new tab: here is an answer for `invite` (hex id), as the code from the link.
@@ -23,6 +26,34 @@ pub enum HandoffMessage {
         invite: String,
         outcome: HandoffOutcome,
     },
+}
+
+#[derive(Deserialize)]
+struct WireHandoff {
+    k: String,
+    invite: String,
+    code: Option<String>,
+    outcome: Option<HandoffOutcome>,
+}
+
+impl<'de> Deserialize<'de> for HandoffMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireHandoff::deserialize(deserializer)?;
+        match wire.k.as_str() {
+            "answer" => Ok(Self::Answer {
+                invite: wire.invite,
+                code: need(wire.code, "code")?,
+            }),
+            "reply" => Ok(Self::Reply {
+                invite: wire.invite,
+                outcome: need(wire.outcome, "outcome")?,
+            }),
+            _ => Err(serde::de::Error::unknown_variant(
+                &wire.k,
+                &["answer", "reply"],
+            )),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

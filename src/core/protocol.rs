@@ -5,7 +5,7 @@
 //! oversized or malformed is rejected before it reaches the chat; frames that come before the
 //! hello, or in the wrong role, are dropped by [`FrameGate`]. A hostile peer sees nothing happen.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Version of the frame protocol this build speaks, sent in [`Frame::Hello`].
 pub const PROTOCOL_VERSION: u32 = 2;
@@ -28,7 +28,8 @@ const MAX_SDP_BYTES: usize = 16 * 1024;
 /// What this build can do, announced in the hello so a peer can tell.
 pub const CAPABILITIES: &[&str] = &["receipts", "typing", "ice-restart"];
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Encoded by serde's internally tagged derive; decoded by hand (see the `Deserialize` impl).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 pub enum Frame {
     /// First frame on an open channel, from each side. `received` is the highest message number
@@ -57,6 +58,63 @@ pub enum Frame {
     /// A kind from a newer version.
     #[serde(other)]
     Unknown,
+}
+
+/// Every field any frame kind has, all optional: a frame is read in one pass into this, then
+/// checked for the fields its kind needs. serde's derive for an internally tagged enum buffers
+/// the whole frame first and costs about 13 KB of wasm; this is a plain struct. Stricter in one
+/// way: a field of the wrong type is malformed even when the frame's kind does not use it.
+#[derive(Deserialize)]
+struct WireFrame {
+    k: String,
+    v: Option<u32>,
+    conversation: Option<String>,
+    peer: Option<String>,
+    name: Option<String>,
+    received: Option<u64>,
+    caps: Option<Vec<String>>,
+    seq: Option<u64>,
+    text: Option<String>,
+    ts: Option<f64>,
+    upto: Option<u64>,
+    offer: Option<bool>,
+    sdp: Option<String>,
+}
+
+/// A field the frame's kind needs (for the hand-written `Deserialize` impls of tagged frames).
+pub(crate) fn need<T, E: serde::de::Error>(field: Option<T>, name: &'static str) -> Result<T, E> {
+    field.ok_or_else(|| E::missing_field(name))
+}
+
+impl<'de> Deserialize<'de> for Frame {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireFrame::deserialize(deserializer)?;
+        Ok(match wire.k.as_str() {
+            "hello" => Frame::Hello {
+                v: need(wire.v, "v")?,
+                conversation: need(wire.conversation, "conversation")?,
+                peer: need(wire.peer, "peer")?,
+                name: wire.name,
+                received: wire.received.unwrap_or(0),
+                caps: wire.caps.unwrap_or_default(),
+            },
+            "text" => Frame::Text {
+                seq: need(wire.seq, "seq")?,
+                text: need(wire.text, "text")?,
+                ts: need(wire.ts, "ts")?,
+            },
+            "ack" => Frame::Ack {
+                upto: need(wire.upto, "upto")?,
+            },
+            "typing" => Frame::Typing,
+            "renegotiate" => Frame::Renegotiate {
+                offer: need(wire.offer, "offer")?,
+                sdp: need(wire.sdp, "sdp")?,
+            },
+            "bye" => Frame::Bye,
+            _ => Frame::Unknown,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -36,8 +36,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::core::protocol::need;
 
 /// Version of the files protocol, in every offer and every chunk header.
 pub const FILES_PROTOCOL_VERSION: u32 = 2;
@@ -112,8 +114,9 @@ impl CancelReason {
     }
 }
 
-/// A control frame on the files channel.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A control frame on the files channel. Encoded by serde's internally tagged derive, decoded
+/// through [`WireControl`] (for the reason given at `protocol::WireFrame`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 pub enum Control {
     Offer {
@@ -143,6 +146,51 @@ pub enum Control {
     },
     #[serde(other)]
     Unknown,
+}
+
+/// Every field any control frame has, all optional.
+#[derive(Deserialize)]
+struct WireControl {
+    k: String,
+    v: Option<u32>,
+    id: Option<TransferId>,
+    name: Option<String>,
+    size: Option<u64>,
+    mime: Option<String>,
+    digest: Option<String>,
+    from: Option<Side>,
+    why: Option<CancelReason>,
+    ok: Option<bool>,
+}
+
+impl<'de> Deserialize<'de> for Control {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireControl::deserialize(deserializer)?;
+        let id = || need(wire.id, "id");
+        Ok(match wire.k.as_str() {
+            "offer" => Control::Offer {
+                v: need(wire.v, "v")?,
+                id: id()?,
+                name: need(wire.name, "name")?,
+                size: need(wire.size, "size")?,
+                mime: wire.mime.unwrap_or_default(),
+            },
+            "done" => Control::Done {
+                id: id()?,
+                digest: need(wire.digest, "digest")?,
+            },
+            "cancel" => Control::Cancel {
+                id: id()?,
+                from: need(wire.from, "from")?,
+                why: need(wire.why, "why")?,
+            },
+            "verdict" => Control::Verdict {
+                id: id()?,
+                ok: need(wire.ok, "ok")?,
+            },
+            _ => Control::Unknown,
+        })
+    }
 }
 
 impl Control {
@@ -795,25 +843,35 @@ impl RateMeter {
 }
 
 /// "532 B", "12.3 KB", "24.0 MB", "1.50 GB" (decimal units, as file managers show).
+///
+/// Integer arithmetic only: formatting an `f64` pulls about 11 KB of float-printing code into
+/// the wasm, for this one line of text.
 pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
     if bytes < 1000 {
         return format!("{bytes} B");
     }
-    let mut value = bytes as f64;
-    let mut unit = "B";
-    for next in UNITS {
-        if value < 1000.0 {
-            break;
-        }
-        value /= 1000.0;
-        unit = next;
+    let mut unit = 0;
+    let mut divisor: u128 = 1000;
+    while unit + 1 < UNITS.len() && u128::from(bytes) >= divisor * 1000 {
+        divisor *= 1000;
+        unit += 1;
     }
-    if value < 10.0 {
-        format!("{value:.2} {unit}")
+    // Two decimals below 10, one above, rounded half up.
+    let decimals: u32 = if u128::from(bytes) < divisor * 10 {
+        2
     } else {
-        format!("{value:.1} {unit}")
-    }
+        1
+    };
+    let scale = 10u128.pow(decimals);
+    let scaled = (u128::from(bytes) * scale + divisor / 2) / divisor;
+    format!(
+        "{}.{:0width$} {}",
+        scaled / scale,
+        scaled % scale,
+        UNITS[unit],
+        width = decimals as usize
+    )
 }
 
 /// "3 s", "2 min 5 s", "1 h 4 min".
@@ -1426,6 +1484,11 @@ mod tests {
         assert_eq!(format_bytes(1_500), "1.50 KB");
         assert_eq!(format_bytes(25_165_824), "25.2 MB");
         assert_eq!(format_bytes(2_147_483_648), "2.15 GB");
+        assert_eq!(format_bytes(1_000), "1.00 KB");
+        assert_eq!(format_bytes(9_994), "9.99 KB");
+        assert_eq!(format_bytes(999_949), "999.9 KB");
+        assert_eq!(format_bytes(67_108_864), "67.1 MB");
+        assert_eq!(format_bytes(u64::MAX), "18446.7 PB");
         assert_eq!(format_seconds(0.2), "1 s");
         assert_eq!(format_seconds(125.0), "2 min 5 s");
         assert_eq!(format_seconds(3_840.0), "1 h 4 min");
