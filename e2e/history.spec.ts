@@ -117,21 +117,28 @@ test.describe('History and reconnect', () => {
 });
 
 test.describe('Bursts and restarts', () => {
-  test('a burst of 300 messages typed in quick succession arrives complete and in order', async ({ browser }) => {
+  test('a burst of 520 messages typed in quick succession arrives complete and in order; the newest 500 show', async ({ browser }) => {
     test.setTimeout(60_000);
     const { inviter, invitee } = await connectPair(browser);
     await inviter.page.evaluate(() => {
       const box = document.querySelector<HTMLTextAreaElement>('#message')!;
       const form = box.closest('form')!;
-      for (let i = 1; i <= 300; i++) {
+      for (let i = 1; i <= 520; i++) {
         box.value = `burst ${i}`;
         box.dispatchEvent(new Event('input', { bubbles: true }));
         form.requestSubmit();
       }
     });
-    await expect(invitee.peerMessages()).toHaveCount(300, { timeout: 30_000 });
-    const expected = Array.from({ length: 300 }, (_, i) => `burst ${i + 1}`);
+    const expected = Array.from({ length: 520 }, (_, i) => `burst ${i + 1}`);
+    // The log shows the newest 500; the rest are one click away.
+    await expect(invitee.peerMessages().last()).toContainText('burst 520', { timeout: 30_000 });
+    await expect(invitee.peerMessages()).toHaveCount(500);
+    expect(await texts(invitee.peerMessages())).toEqual(expected.slice(20));
+    const earlier = invitee.page.getByRole('button', { name: 'Show 20 earlier messages', exact: true });
+    await earlier.click();
+    await expect(invitee.peerMessages()).toHaveCount(520);
     expect(await texts(invitee.peerMessages())).toEqual(expected);
+    await expect(earlier).toHaveCount(0);
     await expect
       .poll(async () => (await deliveries(inviter)).filter((d) => d !== 'delivered').length, { timeout: 20_000 })
       .toBe(0);

@@ -141,8 +141,9 @@ test('the release build is served with the right MIME types', async ({ request }
   const html = await index.text();
 
   // Every local asset index.html refers to (trunk's script, wasm preload, stylesheet, icons).
-  const refs = [...html.matchAll(/(?:href|src)="([^"]+)"/g)]
-    .map((m) => m[1])
+  // Quoted or not: the release build's HTML is minified.
+  const refs = [...html.matchAll(/(?:href|src)=(?:"([^"]+)"|([^\s">]+))/g)]
+    .map((m) => m[1] ?? m[2])
     .filter((u) => !/^(?:[a-z]+:|#|\/\/)/i.test(u));
   const urls = [...new Set(refs.map((u) => new URL(u, APP_URL).href))];
   const expected: Record<string, RegExp> = {

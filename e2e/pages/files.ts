@@ -101,7 +101,9 @@ export class FilesPanel {
               const box = document.querySelector('textarea#message') as HTMLTextAreaElement;
               box.value = message;
               box.dispatchEvent(new Event('input', { bubbles: true }));
-              (document.querySelector('form.composer button[type="submit"]') as HTMLButtonElement).click();
+              [...document.querySelectorAll<HTMLButtonElement>('form.composer button')]
+                .find((button) => button.textContent?.trim() === 'Send')
+                ?.click();
               w.__files.messageSent = performance.now();
             }
             if (cancel) {

@@ -154,10 +154,13 @@ impl Conversation {
             .map(|index| &self.messages[index])
     }
 
-    /// What the list on screen needs to know to re-render: each message's id and delivery
-    /// state. Cheap to copy, unlike the messages themselves.
-    pub fn render_keys(&self) -> Vec<(u64, Delivery)> {
-        self.messages.iter().map(|m| (m.id, m.delivery)).collect()
+    /// What the list on screen needs to know to re-render the newest `shown` messages: each
+    /// one's id and delivery state. Cheap to copy, unlike the messages themselves.
+    pub fn render_keys(&self, shown: usize) -> Vec<(u64, Delivery)> {
+        self.messages[self.messages.len().saturating_sub(shown)..]
+            .iter()
+            .map(|m| (m.id, m.delivery))
+            .collect()
     }
 
     pub fn received_upto(&self) -> u64 {
@@ -426,9 +429,11 @@ mod tests {
         assert_eq!(c.message(1).map(|m| m.text.as_str()), Some("two"));
         assert_eq!(c.message(2), None);
         assert_eq!(
-            c.render_keys(),
+            c.render_keys(5),
             [(0, Delivery::Pending), (1, Delivery::Delivered)]
         );
+        assert_eq!(c.render_keys(1), [(1, Delivery::Delivered)]);
+        assert_eq!(c.render_keys(0), []);
     }
 
     #[test]
