@@ -1,6 +1,8 @@
 //! Small wrappers over browser APIs the app needs. Failures become `None`/`Err` values with a
 //! message a person can act on; nothing here panics.
 
+use std::cell::RefCell;
+
 use js_sys::{Date, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -25,6 +27,34 @@ pub fn window() -> Option<Window> {
 
 pub fn now_ms() -> f64 {
     Date::now()
+}
+
+/// A future's `resolve`, parked until an event handler calls [`wake`].
+pub type Waiter = RefCell<Option<Function>>;
+
+/// Resolves whoever waits on `waiter` (nobody: nothing happens).
+pub fn wake(waiter: &Waiter) {
+    if let Some(resolve) = waiter.borrow_mut().take() {
+        let _ = resolve.call0(&JsValue::NULL);
+    }
+}
+
+/// Resolves on the next [`wake`] of `waiter`, or after `ms` milliseconds, whichever is first.
+pub async fn sleep_or_wake(ms: i32, waiter: &Waiter) {
+    let promise = Promise::new(&mut |resolve: Function, _reject: Function| {
+        // A previous sleeper is woken, so nobody hangs.
+        wake(waiter);
+        waiter.replace(Some(resolve.clone()));
+        let armed = window().is_some_and(|window| {
+            window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+                .is_ok()
+        });
+        if !armed {
+            wake(waiter);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// Resolves after `ms` milliseconds (setTimeout as a future).

@@ -17,7 +17,7 @@ use web_sys::{
 };
 
 use crate::core::transfer::chunk_payload_bytes;
-use crate::web::browser::js_error_text;
+use crate::web::browser::{js_error_text, wake};
 
 const FILES_CHANNEL_LABEL: &str = "files";
 const FILES_CHANNEL_ID: u16 = 1;
@@ -58,12 +58,6 @@ pub struct FileChannel {
     _on_close: Closure<dyn FnMut(Event)>,
     _on_low: Closure<dyn FnMut(Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-}
-
-fn wake(waiter: &RefCell<Option<Function>>) {
-    if let Some(resolve) = waiter.borrow_mut().take() {
-        let _ = resolve.call0(&JsValue::NULL);
-    }
 }
 
 impl FileChannel {
