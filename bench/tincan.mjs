@@ -119,12 +119,28 @@ function probe() {
   const status = () => text(document.querySelector('[data-testid="connection-status"]'));
   const log = () => document.querySelector('ol[role="log"][aria-label="Messages"]');
 
+  // Values set as properties (the link boxes) change no attribute, so no MutationObserver sees
+  // them: the setters are hooked to run the pending checks right after (a 20 ms poll here
+  // added up to 20 ms to Tin Can's time to a link and to connect).
+  const valueWatchers = new Set();
+  for (const proto of [HTMLInputElement.prototype, HTMLTextAreaElement.prototype]) {
+    const value = Object.getOwnPropertyDescriptor(proto, 'value');
+    Object.defineProperty(proto, 'value', {
+      ...value,
+      set(v) {
+        value.set.call(this, v);
+        if (valueWatchers.size) queueMicrotask(() => valueWatchers.forEach((watch) => watch()));
+      },
+    });
+  }
+
   /** Resolves to { at, value } once check() returns something truthy (checked on every DOM change). */
   function when(check, timeoutMs = 60000, what = 'condition') {
     return new Promise((resolve, reject) => {
       let done = false;
       const finish = (value) => {
         done = true;
+        valueWatchers.delete(test);
         observer.disconnect();
         clearInterval(poll);
         clearTimeout(timer);
@@ -137,10 +153,12 @@ function probe() {
       };
       const observer = new MutationObserver(test);
       observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
-      const poll = setInterval(test, 20); // for values set as properties, which no observer sees
+      valueWatchers.add(test);
+      const poll = setInterval(test, 20); // a fallback for anything else set as a property
       const timer = setTimeout(() => {
         if (done) return;
         done = true;
+        valueWatchers.delete(test);
         observer.disconnect();
         clearInterval(poll);
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));

@@ -155,6 +155,11 @@ impl TinCan {
         self.attempt.get_value()
     }
 
+    /// Whether a connection exists (being made, or live).
+    pub fn has_peer(&self) -> bool {
+        self.peer.with_value(Option::is_some)
+    }
+
     fn is_current(&self, attempt: u64) -> bool {
         self.attempt.get_value() == attempt
     }

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use leptos::ev;
 use leptos::prelude::*;
 
@@ -7,6 +9,7 @@ use crate::components::link_share::{AnswerView, InviteView};
 use crate::components::settings::SettingsDialog;
 use crate::components::start::StartView;
 use crate::core::session::Screen;
+use crate::web::peer::warm_up;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -16,6 +19,15 @@ pub fn App() -> impl IntoView {
     // The fragment is the app's only input from outside: read it now and whenever it changes
     // (a link opened in this tab is a same-document navigation).
     tin_can.open_location();
+    // Right after the first render, unless a link already started a connection.
+    set_timeout(
+        move || {
+            if !tin_can.has_peer() {
+                warm_up();
+            }
+        },
+        Duration::ZERO,
+    );
     let on_hash = window_event_listener(ev::hashchange, move |_| tin_can.open_location());
     let on_hide = window_event_listener(ev::pagehide, move |_| tin_can.say_goodbye());
     // Another tab stored or deleted a conversation: keep the list current.
