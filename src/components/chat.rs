@@ -83,9 +83,10 @@ fn SafetyCode() -> impl IntoView {
 }
 
 /// Messages on screen at first, and how many more "Show earlier messages" adds. Every change
-/// re-diffs the shown list, so its length bounds the cost of a message arriving: with the whole
-/// history shown, a 10,000-message burst took quadratic time (4.3 s, against 1.0 s now).
-const SHOWN_STEP: usize = 500;
+/// re-diffs the shown list, so its length bounds the cost of a message arriving. Measured with
+/// `scripts/bench.sh` (10,000-message burst): the whole history shown took 4.3 s (quadratic),
+/// 500 shown 1.5 s, 200 shown 1.1 s.
+const SHOWN_STEP: usize = 200;
 
 #[component]
 fn MessageList() -> impl IntoView {
