@@ -38,7 +38,7 @@ if [ ${#missing_debs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing_debs[@]}"
 fi
 
-# Playwright, puppeteer-core and binaryen (wasm-opt) come from package-lock.json. Browsers are
+# Playwright, puppeteer-core, terser and binaryen (wasm-opt) come from package-lock.json. Browsers are
 # Debian's: nothing may download its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

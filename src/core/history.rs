@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::chat::{Author, Conversation};
+use crate::core::small_sort::sort_small_by_key;
 
 /// The index: summaries of every stored conversation.
 pub const INDEX_KEY: &str = "tincan.conversations.v1";
@@ -94,9 +95,9 @@ impl History {
         self.summaries.retain(|s| s.id != id);
     }
 
+    /// Newest first (ties keep their order).
     fn sort(&mut self) {
-        self.summaries
-            .sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
+        sort_small_by_key(&mut self.summaries, |s| std::cmp::Reverse(s.updated_ms));
     }
 }
 

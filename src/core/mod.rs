@@ -9,4 +9,5 @@ pub mod safety;
 pub mod session;
 pub mod settings;
 pub mod signal;
+pub mod small_sort;
 pub mod transfer;

@@ -225,7 +225,7 @@ pub enum TransferError {
     SourceChanged,
     #[error("the file arrived damaged: its SHA-256 does not match the sender's")]
     HashMismatch,
-    #[error("the browser could not compute the file's SHA-256")]
+    #[error("the browser could not compute the file's SHA-256 (files need a secure page: https or localhost)")]
     DigestFailed,
 }
 

@@ -21,6 +21,8 @@
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::core::small_sort::sort_small_by_key;
+
 /// Most candidates a compact record carries; more goes to the fallback.
 pub const MAX_CANDIDATES: usize = 32;
 pub const DEFAULT_SCTP_PORT: u16 = 5000;
@@ -360,7 +362,7 @@ impl SessionFacts {
             .collect::<Option<Vec<_>>>()?;
         // Canonical order, so that rebuilt priorities (which rank by type, then by position)
         // parse back into the same order. The sort is stable: ties keep SDP order.
-        ranked.sort_by_key(|(candidate, priority)| {
+        sort_small_by_key(&mut ranked, |(candidate, priority)| {
             std::cmp::Reverse((candidate.kind.type_preference(), *priority))
         });
 
