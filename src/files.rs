@@ -31,9 +31,9 @@ use crate::web::file_channel::{FileChannel, FileChannelError, FileChannelEvent};
 use crate::web::webcrypto::{digest_from, sha256_result, start_sha256};
 
 /// Bytes read from the file per `arrayBuffer()` call, one read ahead of the one being sent (so at
-/// most twice this is in memory). Every read is a round trip to the browser process: measured
-/// with `scripts/bench.sh` (64 MiB, 2 cores), 4 MiB reads ran at 0.78-0.96x the bare-channel
-/// rate against 0.81-0.89x for 1 MiB, within the noise but never worse.
+/// most twice this is in memory). Every read is a round trip to the browser process, so fewer is
+/// cheaper; measured with `scripts/bench.sh` (64 MiB, 2 cores), 4 MiB reads ran at 0.76-0.96x the
+/// bare-channel rate and 1 MiB reads at 0.83-0.89x: the same within this machine's noise.
 const READ_BYTES: u64 = 4 * 1024 * 1024;
 /// The first read is smaller, so the first chunk leaves sooner.
 const FIRST_READ_BYTES: u64 = 256 * 1024;
