@@ -68,26 +68,28 @@ export async function burst(browser, rtcUrl, n) {
   }
 }
 
+/** Arms B to count `bytes`, runs `send` (in A, resolving to { t0 }), waits until B has them all. */
+async function timedTransfer(pair, bytes, send) {
+  await pair.b.page.evaluate((n) => {
+    window.expected = window.rtc.expectFile(n);
+  }, bytes);
+  const sent = await send();
+  const got = await pair.b.page.evaluate(() => window.expected);
+  return { ms: got.at - sent.t0, received: got.received };
+}
+
 /**
  * `bytes` from A to B on the pair's second channel, in `chunk`-byte messages, sending paused above
  * `high` buffered until `bufferedamountlow` (`low`). From the first send until B has every byte.
  */
-export async function sendFile(pair, bytes, chunk, low, high) {
-  await pair.b.page.evaluate((n) => {
-    window.expected = window.rtc.expectFile(n);
-  }, bytes);
-  const sent = await pair.a.page.evaluate((args) => window.rtc.sendFile(...args), [bytes, chunk, low, high]);
-  const got = await pair.b.page.evaluate(() => window.expected);
-  return { ms: got.at - sent.t0, received: got.received };
+export function sendFile(pair, bytes, chunk, low, high) {
+  return timedTransfer(pair, bytes, () =>
+    pair.a.page.evaluate((args) => window.rtc.sendFile(...args), [bytes, chunk, low, high]));
 }
 
 /** Like sendFile, but A reads `filePath` (set in its file input) as Tin Can does. */
 export async function sendChosenFile(pair, filePath, bytes, chunk, low, high, readBytes) {
   await pair.a.page.locator('input[type="file"]').setInputFiles(filePath);
-  await pair.b.page.evaluate((n) => {
-    window.expected = window.rtc.expectFile(n);
-  }, bytes);
-  const sent = await pair.a.page.evaluate((args) => window.rtc.sendChosenFile(...args), [chunk, low, high, readBytes]);
-  const got = await pair.b.page.evaluate(() => window.expected);
-  return { ms: got.at - sent.t0, received: got.received };
+  return timedTransfer(pair, bytes, () =>
+    pair.a.page.evaluate((args) => window.rtc.sendChosenFile(...args), [chunk, low, high, readBytes]));
 }

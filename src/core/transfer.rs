@@ -1181,26 +1181,20 @@ mod tests {
         let (frames, _, digest) = send_all(&data, 10);
         let mut inbox = Inbox::default();
         offer(&mut inbox, 7, 30, ()).unwrap();
-        assert!(matches!(
+        assert_eq!(
             deliver(&mut inbox, &frames[0]),
             Delivered::Accepted { received: 10 }
-        ));
-        assert!(matches!(
-            deliver(&mut inbox, &frames[0]),
-            Delivered::Ignored
-        ));
-        assert!(matches!(
+        );
+        assert_eq!(deliver(&mut inbox, &frames[0]), Delivered::Ignored);
+        assert_eq!(
             deliver(&mut inbox, &frames[1]),
             Delivered::Accepted { received: 20 }
-        ));
-        assert!(matches!(
-            deliver(&mut inbox, &frames[0]),
-            Delivered::Ignored
-        ));
-        assert!(matches!(
+        );
+        assert_eq!(deliver(&mut inbox, &frames[0]), Delivered::Ignored);
+        assert_eq!(
             deliver(&mut inbox, &frames[2]),
             Delivered::Accepted { received: 30 }
-        ));
+        );
         assert!(inbox.done(7, &digest).unwrap().0.is_ok());
 
         // Chunk 2 before chunk 1: out of order, the transfer is stopped and removed.
@@ -1209,16 +1203,13 @@ mod tests {
             deliver(&mut inbox, &frames[0]),
             Delivered::Accepted { .. }
         ));
-        assert!(matches!(
+        assert_eq!(
             deliver(&mut inbox, &frames[2]),
             Delivered::Aborted(TransferError::OutOfOrder)
-        ));
+        );
         assert!(inbox.get(7).is_none());
         // Its late chunks are ignored.
-        assert!(matches!(
-            deliver(&mut inbox, &frames[1]),
-            Delivered::Ignored
-        ));
+        assert_eq!(deliver(&mut inbox, &frames[1]), Delivered::Ignored);
     }
 
     #[test]
@@ -1231,10 +1222,10 @@ mod tests {
             deliver(&mut inbox, &frames[0]),
             Delivered::Accepted { .. }
         ));
-        assert!(matches!(
+        assert_eq!(
             deliver(&mut inbox, &frames[1]),
             Delivered::Aborted(TransferError::MoreThanDeclared)
-        ));
+        );
         assert!(inbox.is_empty());
     }
 
@@ -1301,14 +1292,14 @@ mod tests {
         let mut inbox = Inbox::default();
         offer(&mut inbox, 1, 10, ()).unwrap();
         let empty = ChunkHeader { id: 1, seq: 0 }.encode();
-        assert!(matches!(
+        assert_eq!(
             deliver(&mut inbox, &empty),
             Delivered::Aborted(TransferError::EmptyChunk)
-        ));
+        );
         let mut stray = ChunkHeader { id: 99, seq: 0 }.encode().to_vec();
         stray.push(1);
-        assert!(matches!(deliver(&mut inbox, &stray), Delivered::Ignored));
-        assert!(matches!(deliver(&mut inbox, b"junk"), Delivered::Ignored));
+        assert_eq!(deliver(&mut inbox, &stray), Delivered::Ignored);
+        assert_eq!(deliver(&mut inbox, b"junk"), Delivered::Ignored);
         assert!(inbox.done(99, "").is_none());
         assert!(inbox.cancel(99).is_none());
     }
@@ -1356,10 +1347,7 @@ mod tests {
             Delivered::Accepted { .. }
         ));
         assert_eq!(inbox.cancel(7), Some("parts"));
-        assert!(matches!(
-            deliver(&mut inbox, &frames[1]),
-            Delivered::Ignored
-        ));
+        assert_eq!(deliver(&mut inbox, &frames[1]), Delivered::Ignored);
         assert!(inbox.done(7, &digest).is_none());
     }
 
@@ -1519,7 +1507,7 @@ mod tests {
                     inbox.chunk_digest(id, seq, Ok(sha256(&frame[CHUNK_HEADER_BYTES..])));
                 }
                 // Every chunk twice: duplicates change nothing.
-                proptest::prop_assert!(matches!(deliver(&mut inbox, frame), Delivered::Ignored));
+                proptest::prop_assert_eq!(deliver(&mut inbox, frame), Delivered::Ignored);
             }
             let (verdict, kept) = inbox.done(7, &digest).unwrap();
             proptest::prop_assert!(verdict.is_ok());
