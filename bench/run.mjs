@@ -63,7 +63,7 @@ const C = {
   fileLow: 64 * 1024, // bufferedAmountLowThreshold: sending resumes here
   fileHigh: 256 * 1024, // sending pauses above this much buffered
   fileRead: 4 * 1024 * 1024, // plain JS reading a file: bytes per read (Tin Can's READ_BYTES)
-  fileRuns: 5, // each side, taking turns, over one connection each
+  fileRuns: Number(process.env.BENCH_FILE_RUNS || 7), // each side, taking turns, over one connection each
   fileWarmBytes: 16 * 1024 * 1024, // one first transfer per connection, not counted
   fileCapMs: 60000, // per Tin Can transfer
   coldLoads: opts.quick ? 3 : 5,
