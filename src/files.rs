@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use js_sys::{Array, ArrayBuffer, Promise, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -28,7 +28,7 @@ use crate::core::transfer::{
 };
 use crate::web::browser::now_ms;
 use crate::web::file_channel::{FileChannel, FileChannelError, FileChannelEvent};
-use crate::web::webcrypto::{digest_from, sha256_result, start_sha256};
+use crate::web::webcrypto::{sha256_result, sha256_results, start_sha256};
 
 /// Bytes read from the file per `arrayBuffer()` call, one read ahead of the one being sent (so at
 /// most twice this is in memory). Every read is a round trip to the browser process, so fewer is
@@ -617,19 +617,15 @@ impl FileTransfers {
                 seqs.push(header.seq);
                 offset += len;
             }
-            let hashed = JsFuture::from(Promise::all(&digests)).await;
-            let hashed = hashed.ok().and_then(|all| all.dyn_into::<Array>().ok());
-            let Some(hashed) = hashed else {
-                self.abort_outgoing(job.id);
-                return SendOutcome::Failed(TransferError::DigestFailed.to_string());
-            };
-            for (at, seq) in seqs.into_iter().enumerate() {
-                match digest_from(&hashed.get(at as u32)) {
-                    Ok(digest) => outgoing.chunk_digest(seq, digest),
-                    Err(error) => {
-                        self.abort_outgoing(job.id);
-                        return SendOutcome::Failed(error.to_string());
+            match sha256_results(&digests).await {
+                Ok(hashed) => {
+                    for (seq, digest) in seqs.into_iter().zip(hashed) {
+                        outgoing.chunk_digest(seq, digest);
                     }
+                }
+                Err(error) => {
+                    self.abort_outgoing(job.id);
+                    return SendOutcome::Failed(error.to_string());
                 }
             }
             let now = now_ms();
