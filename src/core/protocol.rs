@@ -264,10 +264,14 @@ mod tests {
     }
 
     #[test]
-    fn unknown_kinds_are_tolerated() {
+    fn unknown_kinds_and_fields_are_tolerated() {
         assert_eq!(
             Frame::decode(r#"{"k":"reaction","emoji":"x"}"#),
             Ok(Frame::Unknown)
+        );
+        assert_eq!(
+            Frame::decode(r#"{"k":"ack","upto":4,"future":[1,{"x":null}]}"#),
+            Ok(Frame::Ack { upto: 4 })
         );
     }
 
@@ -281,6 +285,11 @@ mod tests {
             "{\"k\":5}",
             "{\"k\":\"text\"}",
             "{\"k\":\"text\",\"text\":1,\"seq\":1,\"ts\":0}",
+            // One flat struct reads every kind: a known field of the wrong type is malformed
+            // even where the kind does not use it, and a field given twice is malformed.
+            "{\"k\":\"ack\",\"upto\":1,\"text\":5}",
+            "{\"k\":\"ack\",\"upto\":1,\"upto\":2}",
+            "{\"k\":\"ack\",\"k\":\"bye\",\"upto\":1}",
             "\u{0}",
         ] {
             assert_eq!(Frame::decode(raw), Err(FrameError::Malformed), "{raw:?}");
