@@ -1,5 +1,8 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import type { Browser as FirefoxBrowser } from 'puppeteer-core';
 import { test, expect } from './fixtures';
+import { FilesPanel } from './pages/files';
 import { APP_URL, SAFETY_CODE, TinCanPage, codeOf } from './pages/tincan-page';
 import { FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
 
@@ -118,5 +121,44 @@ test.describe('Chromium and Firefox connect through the links (issue #3)', () =>
 
     await ff.waitForStatus('Connected');
     await chromium.expectStatus('Connected');
+  });
+});
+
+/** Tin Can's checksum, computed here: SHA-256 over the SHA-256 of every 64 KiB chunk. */
+function hashList(data: Buffer, chunk = 64 * 1024): string {
+  const list = createHash('sha256');
+  for (let at = 0; at < data.length; at += chunk) {
+    list.update(createHash('sha256').update(data.subarray(at, at + chunk)).digest());
+  }
+  return list.digest('hex');
+}
+
+test.describe('Files between Chromium and Firefox (issue #5)', () => {
+  test('a file goes each way, verified by both browsers, byte-exact', async ({ browser }, testInfo) => {
+    test.setTimeout(60_000);
+    const chromium = await TinCanPage.launch(browser);
+    const ff = await openFirefox();
+    await chromium.acceptAnswer(codeOf(await ff.openInvite(await chromium.createInvite())));
+    await chromium.expectConnected();
+    await ff.waitForConnected();
+    const chromiumFiles = new FilesPanel(chromium);
+
+    // Chromium → Firefox: Firefox hashes each chunk with its own WebCrypto.
+    const toFirefox = randomBytes(3 * 1024 * 1024 + 12_345);
+    await writeFile(testInfo.outputPath('to-firefox.bin'), toFirefox);
+    await chromiumFiles.attach(testInfo.outputPath('to-firefox.bin'));
+    expect(await ff.receivedFile('to-firefox.bin')).toBe(hashList(toFirefox));
+    await expect(chromiumFiles.transfer('to-firefox.bin')).toContainText('Verified by the other browser');
+    await expect(chromiumFiles.checksum('to-firefox.bin')).toHaveText(hashList(toFirefox));
+
+    // Firefox → Chromium.
+    const toChromium = randomBytes(2 * 1024 * 1024 + 777);
+    await writeFile(testInfo.outputPath('to-chromium.bin'), toChromium);
+    await ff.attachFile(testInfo.outputPath('to-chromium.bin'));
+    await chromiumFiles.expectReceived('to-chromium.bin', { timeout: 30_000 });
+    const saved = await chromiumFiles.download('to-chromium.bin');
+    expect(saved.sha256).toBe(createHash('sha256').update(toChromium).digest('hex'));
+    await expect(chromiumFiles.checksum('to-chromium.bin')).toHaveText(hashList(toChromium));
+    expect(await ff.checksum('to-chromium.bin')).toBe(hashList(toChromium));
   });
 });

@@ -208,4 +208,20 @@ test.describe('Files', () => {
     // The pasted file went out as a file: nothing landed in the message box.
     await expect(inviter.messageBox).toHaveValue('');
   });
+
+  test('when the other person leaves after files went both ways, both lists stay and nothing breaks', async ({ browser }, testInfo) => {
+    const { inviter, invitee } = await connectPair(browser);
+    const sender = new FilesPanel(inviter);
+    const receiver = new FilesPanel(invitee);
+    const file = await randomFile(testInfo.outputPath('before-leaving.bin'), 200_000);
+    await sender.attach(file.path);
+    await receiver.expectReceived('before-leaving.bin');
+    await expect(sender.transfer('before-leaving.bin')).toContainText('Verified by the other browser');
+    // The "Attach file" control goes when the chat disconnects; the transfers it started stay
+    // (their state once lived in signals owned by that control: see TransferRow).
+    await invitee.page.context().close();
+    await inviter.expectStatus('Disconnected', { timeout: 15_000 });
+    await expect(sender.transfer('before-leaving.bin')).toContainText('Verified by the other browser');
+    await expect(sender.checksum('before-leaving.bin')).toHaveText(file.checksum);
+  });
 });

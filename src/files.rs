@@ -114,6 +114,12 @@ pub struct Progress {
 }
 
 /// One transfer in the list. Cheap to clone: the changing parts are signals.
+///
+/// They are reference-counted signals, which live as long as the row: an arena signal belongs to
+/// whatever reactive owner is current when it is made, and a row made from the "Attach file"
+/// handler belonged to that control, which goes away when the connection does; the transfer
+/// then failing (the peer left) touched a disposed signal and panicked (caught by the
+/// Chromium-Firefox files test).
 #[derive(Clone)]
 pub struct TransferRow {
     /// Unique in this tab (the peer's ids may repeat).
@@ -122,8 +128,8 @@ pub struct TransferRow {
     /// Safe to show and to save under.
     pub name: String,
     pub size: u64,
-    pub progress: RwSignal<Progress>,
-    pub state: RwSignal<RowState>,
+    pub progress: ArcRwSignal<Progress>,
+    pub state: ArcRwSignal<RowState>,
 }
 
 /// A file waiting to be sent or being sent.
@@ -404,11 +410,11 @@ impl FileTransfers {
             direction,
             name,
             size,
-            progress: RwSignal::new(Progress {
+            progress: ArcRwSignal::new(Progress {
                 done: 0,
                 detail: progress_text(0, size, &RateMeter::default()),
             }),
-            state: RwSignal::new(state),
+            state: ArcRwSignal::new(state),
         };
         let mut dropped = Vec::new();
         self.rows.update(|rows| {

@@ -2,6 +2,7 @@ import puppeteer, {
   type Browser,
   type BrowserContext,
   type ConsoleMessage,
+  type ElementHandle,
   type Page,
 } from 'puppeteer-core';
 import { APP_URL, LINK, type Status } from './tincan-page';
@@ -289,6 +290,64 @@ export class FirefoxTinCanPage {
     await this.fill('textarea#message', text);
     await this.clickButton('Send');
     await this.waitForMessages('me', before + 1);
+  }
+
+  // ---- Files -----------------------------------------------------------------------
+
+  /** Puts a file from disk into the "Attach file" input (enabled once the files channel is up). */
+  async attachFile(path: string): Promise<void> {
+    const selector = 'input[type="file"][aria-label="Attach file"]';
+    await this.page.waitForFunction(
+      (selector: string) => (document.querySelector(selector) as HTMLInputElement | null)?.disabled === false,
+      { timeout: this.timeout },
+      selector,
+    );
+    const input = (await this.page.$(selector)) as ElementHandle<HTMLInputElement> | null;
+    if (!input) throw new Error('Firefox: no "Attach file" input');
+    try {
+      await input.uploadFile(path);
+    } finally {
+      await input.dispose();
+    }
+  }
+
+  /**
+   * Waits until the transfer named `name` shows "Verified" and its "Download <name>" link; returns
+   * the checksum shown. (The page's Content-Security-Policy forbids fetching the blob: URL, so
+   * the bytes are vouched for by the checksum, which the test compares with its own.)
+   */
+  async receivedFile(name: string, timeout = 30_000): Promise<string> {
+    const checksum = await this.page.waitForFunction(
+      (name: string) => {
+        const text = (el: Element | null) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+        const row = [...document.querySelectorAll('ul.transfers > li')].find(
+          (li) => text(li.querySelector('[data-testid="file-name"]')) === name,
+        );
+        const link = row && [...row.querySelectorAll('a')].find((a) => text(a) === `Download ${name}`);
+        if (!row || !link || !text(row).includes('Verified')) return false;
+        return text(row.querySelector('.transfer-digest code')) || false;
+      },
+      { timeout, polling: 100 },
+      name,
+    );
+    return (await checksum.jsonValue()) as string;
+  }
+
+  /** The checksum a transfer shows (SHA-256 hash list, hex), once it shows one. */
+  async checksum(name: string): Promise<string> {
+    const value = await this.page.waitForFunction(
+      (name: string) => {
+        const text = (el: Element | null) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+        const row = [...document.querySelectorAll('ul.transfers > li')].find(
+          (li) => text(li.querySelector('[data-testid="file-name"]')) === name,
+        );
+        const code = text(row?.querySelector('.transfer-digest code') ?? null);
+        return code || false;
+      },
+      { timeout: this.timeout, polling: 100 },
+      name,
+    );
+    return (await value.jsonValue()) as string;
   }
 
   /** Problems (panics, uncaught errors) seen on this tab so far. */

@@ -49,6 +49,8 @@ fn TransferItem(row: TransferRow, files: FileTransfers) -> impl IntoView {
         progress,
         state,
     } = row;
+    // Copyable handles owned by this item, onto the row's own signals.
+    let (progress, state) = (RwSignal::from(progress), RwSignal::from(state));
     let arrow = match direction {
         Direction::Sending => "↑",
         Direction::Receiving => "↓",
