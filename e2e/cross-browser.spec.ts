@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { Browser as FirefoxBrowser } from 'puppeteer-core';
 import { test, expect } from './fixtures';
-import { FilesPanel } from './pages/files';
+import { FilesPanel, hashList } from './pages/files';
 import { APP_URL, SAFETY_CODE, TinCanPage, codeOf } from './pages/tincan-page';
 import { FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
 
@@ -123,15 +123,6 @@ test.describe('Chromium and Firefox connect through the links (issue #3)', () =>
     await chromium.expectStatus('Connected');
   });
 });
-
-/** Tin Can's checksum, computed here: SHA-256 over the SHA-256 of every 64 KiB chunk. */
-function hashList(data: Buffer, chunk = 64 * 1024): string {
-  const list = createHash('sha256');
-  for (let at = 0; at < data.length; at += chunk) {
-    list.update(createHash('sha256').update(data.subarray(at, at + chunk)).digest());
-  }
-  return list.digest('hex');
-}
 
 test.describe('Files between Chromium and Firefox (issue #5)', () => {
   test('a file goes each way, verified by both browsers, byte-exact', async ({ browser }, testInfo) => {

@@ -2,22 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { crc32, deflateSync } from 'node:zlib';
 import { test, expect } from './fixtures';
-import { FilesPanel } from './pages/files';
+import { FilesPanel, hashList } from './pages/files';
 import { connectPair } from './pages/tincan-page';
 
 const MiB = 1024 * 1024;
-
-/**
- * The checksum Tin Can shows, computed independently: SHA-256 over the SHA-256 of every 64 KiB
- * chunk (the chunk size two Chromium pages use).
- */
-function hashList(data: Buffer, chunk = 64 * 1024): string {
-  const list = createHash('sha256');
-  for (let at = 0; at < data.length; at += chunk) {
-    list.update(createHash('sha256').update(data.subarray(at, at + chunk)).digest());
-  }
-  return list.digest('hex');
-}
 
 /** Random bytes written to a file under the test's output dir; returns its path, SHA-256 and hash list. */
 async function randomFile(path: string, bytes: number): Promise<{ path: string; sha256: string; checksum: string }> {

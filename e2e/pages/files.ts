@@ -13,6 +13,18 @@ import type { TinCanPage } from './tincan-page';
  * "Download <name>", "Verified" and the checksum, and an <img> preview for
  * PNG/JPEG/GIF/WebP content.
  */
+/**
+ * The checksum Tin Can shows, computed independently: SHA-256 over the SHA-256 of every 64 KiB
+ * chunk (the chunk size Chromium and Firefox pages use with each other).
+ */
+export function hashList(data: Buffer, chunk = 64 * 1024): string {
+  const list = createHash('sha256');
+  for (let at = 0; at < data.length; at += chunk) {
+    list.update(createHash('sha256').update(data.subarray(at, at + chunk)).digest());
+  }
+  return list.digest('hex');
+}
+
 export class FilesPanel {
   readonly app: TinCanPage;
   readonly page: Page;
