@@ -92,11 +92,26 @@ const SHOWN_STEP: usize = 200;
 fn MessageList() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let list = NodeRef::<html::Ol>::new();
-    let shown = RwSignal::new(SHOWN_STEP);
+    // How many are shown, and in which conversation: another conversation starts again at the
+    // newest SHOWN_STEP.
+    let expanded = RwSignal::new((0u64, SHOWN_STEP));
+    let current_tag = move || {
+        tin_can
+            .conversation
+            .with(|c| c.as_ref().map_or(0, |c| conversation_tag(&c.id)))
+    };
+    let shown = move || {
+        let (tag, count) = expanded.get();
+        if tag == current_tag() {
+            count
+        } else {
+            SHOWN_STEP
+        }
+    };
     let hidden = move || {
         tin_can.conversation.with(|c| {
             c.as_ref()
-                .map_or(0, |c| c.messages().len().saturating_sub(shown.get()))
+                .map_or(0, |c| c.messages().len().saturating_sub(shown()))
         })
     };
     // Follow new messages, at most once per frame: reading the list's height forces a layout,
@@ -121,7 +136,7 @@ fn MessageList() -> impl IntoView {
     });
     view! {
         <Show when=move || { hidden() > 0 }>
-            <button type="button" class="secondary earlier" on:click=move |_| shown.update(|n| *n += SHOWN_STEP)>
+            <button type="button" class="secondary earlier" on:click=move |_| expanded.set((current_tag(), shown() + SHOWN_STEP))>
                 {move || match hidden() {
                     1 => "Show 1 earlier message".to_owned(),
                     n => format!("Show {} earlier messages", n.min(SHOWN_STEP)),
@@ -135,7 +150,7 @@ fn MessageList() -> impl IntoView {
                 // and its delivery state (so a receipt re-renders just that message). The
                 // message itself is looked up when its row is made.
                 each=move || {
-                    let shown = shown.get();
+                    let shown = shown();
                     tin_can.conversation.with(|c| match c {
                         Some(c) => {
                             let which = conversation_tag(&c.id);

@@ -57,20 +57,9 @@ pub async fn sleep_or_wake(ms: i32, waiter: &Waiter) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// Resolves after `ms` milliseconds (setTimeout as a future).
+/// Resolves after `ms` milliseconds (setTimeout as a future; at once if no timer can be set).
 pub async fn sleep_ms(ms: i32) {
-    let promise = Promise::new(&mut |resolve: Function, _reject: Function| {
-        if let Some(window) = window() {
-            // If scheduling fails the promise never resolves; resolve at once instead.
-            if window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-                .is_err()
-            {
-                let _ = resolve.call0(&JsValue::NULL);
-            }
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+    sleep_or_wake(ms, &Waiter::default()).await;
 }
 
 /// `location.href` without fragment or query.
