@@ -69,10 +69,10 @@ export async function burst(browser, rtcUrl, n) {
 }
 
 /** Arms B to count `bytes`, runs `send` (in A, resolving to { t0 }), waits until B has them all. */
-async function timedTransfer(pair, bytes, send) {
-  await pair.b.page.evaluate((n) => {
-    window.expected = window.rtc.expectFile(n);
-  }, bytes);
+async function timedTransfer(pair, bytes, send, expect = 'expectFile') {
+  await pair.b.page.evaluate(([n, fn]) => {
+    window.expected = window.rtc[fn](n);
+  }, [bytes, expect]);
   const sent = await send();
   const got = await pair.b.page.evaluate(() => window.expected);
   return { ms: got.at - sent.t0, received: got.received };
@@ -92,4 +92,18 @@ export async function sendChosenFile(pair, filePath, bytes, chunk, low, high, re
   await pair.a.page.locator('input[type="file"]').setInputFiles(filePath);
   return timedTransfer(pair, bytes, () =>
     pair.a.page.evaluate((args) => window.rtc.sendChosenFile(...args), [chunk, low, high, readBytes]));
+}
+
+/**
+ * Like sendChosenFile, with the work Tin Can adds done in plain JS: a header per chunk, a SHA-256
+ * of every chunk on both sides, and the receiver keeping the file as a Blob.
+ */
+export async function sendChosenFileVerified(pair, filePath, bytes, chunk, low, high, readBytes) {
+  await pair.a.page.locator('input[type="file"]').setInputFiles(filePath);
+  return timedTransfer(
+    pair,
+    bytes,
+    () => pair.a.page.evaluate((args) => window.rtc.sendChosenFileVerified(...args), [chunk, low, high, readBytes]),
+    'expectFileVerified',
+  );
 }

@@ -66,6 +66,7 @@ const C = {
   fileRuns: Number(process.env.BENCH_FILE_RUNS || 7), // each side, taking turns, over one connection each
   fileWarmBytes: 16 * 1024 * 1024, // one first transfer per connection, not counted
   fileCapMs: 60000, // per Tin Can transfer
+  fileSettleMs: 1000, // idle time after every file run
   coldLoads: opts.quick ? 3 : 5,
 };
 
@@ -218,7 +219,7 @@ async function main() {
         linkSync(path.join(dir, 'random.bin'), path.join(dir, name));
         return path.join(dir, name);
       };
-      const out = { tincan: [], plain: [], plainFile: [], warm: {} };
+      const out = { tincan: [], plain: [], plainFile: [], plainVerified: [], warm: {} };
       const pairs = [];
       try {
         const t = await tincan.connectPair(browser, appUrl);
@@ -229,11 +230,25 @@ async function main() {
         // page's code warm up); it is reported, not counted.
         out.warm.tincan = await tincan.sendFile(t, path.join(dir, 'warm-up.bin'), C.fileCapMs);
         out.warm.plain = await plain.sendFile(p, C.fileWarmBytes, C.fileChunk, C.fileLow, C.fileHigh);
+        // A page keeps working after its figure is taken (a new Blob's bytes still move to the
+        // browser process, garbage is collected): each run starts after a pause, so that work
+        // never lands in the next run's time.
+        const settled = async (result) => {
+          await new Promise((resolve) => setTimeout(resolve, C.fileSettleMs));
+          return result;
+        };
         for (let i = 0; i < C.fileRuns; i++) {
-          out.tincan.push(await tincan.sendFile(t, named(`random-${mib}MiB-${i + 1}.bin`), C.fileCapMs));
-          out.plain.push(await plain.sendFile(p, C.fileBytes, C.fileChunk, C.fileLow, C.fileHigh));
+          out.tincan.push(await settled(await tincan.sendFile(t, named(`random-${mib}MiB-${i + 1}.bin`), C.fileCapMs)));
+          out.plain.push(await settled(await plain.sendFile(p, C.fileBytes, C.fileChunk, C.fileLow, C.fileHigh)));
           out.plainFile.push(
-            await plain.sendChosenFile(p, path.join(dir, 'random.bin'), C.fileBytes, C.fileChunk, C.fileLow, C.fileHigh, C.fileRead),
+            await settled(
+              await plain.sendChosenFile(p, path.join(dir, 'random.bin'), C.fileBytes, C.fileChunk, C.fileLow, C.fileHigh, C.fileRead),
+            ),
+          );
+          out.plainVerified.push(
+            await settled(
+              await plain.sendChosenFileVerified(p, path.join(dir, 'random.bin'), C.fileBytes, C.fileChunk, C.fileLow, C.fileHigh, C.fileRead),
+            ),
           );
         }
       } finally {
@@ -440,15 +455,18 @@ function table() {
     const tMs = lib.median(f.tincan.map((r) => r.ms));
     const pMs = lib.median(f.plain.map((r) => r.ms));
     const fMs = lib.median(f.plainFile.map((r) => r.ms));
+    const vMs = lib.median(f.plainVerified.map((r) => r.ms));
     const tRate = rate(C.fileBytes, tMs);
     const pRate = rate(C.fileBytes, pMs);
     const fRate = rate(C.fileBytes, fMs);
+    const vRate = rate(C.fileBytes, vMs);
     const split = (key) => lib.median(f.tincan.map((r) => r[key]));
     const warm = { tincan: rate(C.fileWarmBytes, f.warm.tincan.ms), plain: rate(C.fileWarmBytes, f.warm.plain.ms) };
     summary.file = {
       tincan: { ms: tMs, mibPerS: tRate, firstFrameMs: split('firstFrameMs'), lastFrameMs: split('lastFrameMs') },
       plain: { ms: pMs, mibPerS: pRate },
       plainFile: { ms: fMs, mibPerS: fRate },
+      plainVerified: { ms: vMs, mibPerS: vRate },
       warmUpMibPerS: warm,
     };
     notes.push(
@@ -457,22 +475,26 @@ function table() {
         `reads the file, frames each chunk, hashes it with WebCrypto on both sides and keeps what arrives as a Blob. ` +
         `Plain JS (bare channel) sends one ${C.fileChunk / 1024} KiB buffer over and over; plain JS (reading the file) ` +
         `reads the same file ${C.fileRead / 2 ** 20} MiB at a time with one read ahead; both only count what arrives. ` +
+        `Plain JS (the same work) also puts a 9-byte header on each chunk, hashes every chunk with WebCrypto on both ` +
+        `sides, checks the hash list and keeps the file as a Blob (merged every 8 MiB), as Tin Can does: it reaches ` +
+        `${lib.ratio(vRate / fRate)} of plain JS reading the file, so that much is the cost of verifying and keeping ` +
+        `the file, and ${lib.ratio(tRate / vRate)} is Tin Can against the same work. ` +
         `All sends pause above ${C.fileHigh / 1024} KiB buffered and resume at bufferedAmountLowThreshold = ` +
         `${C.fileLow / 1024} KiB. ` +
         `Each side's first transfer on its connection (${C.fileWarmBytes / 2 ** 20} MiB, not counted): ` +
         `Tin Can ${warm.tincan.toFixed(1)} MiB/s, plain JS ${warm.plain.toFixed(1)} MiB/s.`,
     );
-    const fileRow = (baseline, ms, baseRate) =>
+    const fileRow = (baseline, ms, baseRate, target = true) =>
       row(
         `Files: ${mib} MiB, ${C.fileChunk / 1024} KiB chunks, vs ${baseline} (median of ${f.tincan.length})`,
         `${lib.ms(tMs)} (${tRate.toFixed(1)} MiB/s)`,
         `${lib.ms(ms)} (${baseRate.toFixed(1)} MiB/s)`,
         lib.ratio(tRate / baseRate),
-        '≥ 0.9x plain MiB/s',
-        tRate >= 0.9 * baseRate,
+        ...(target ? ['≥ 0.9x plain MiB/s', tRate >= 0.9 * baseRate] : ['—']),
       );
     fileRow('a bare channel sending one buffer', pMs, pRate);
     fileRow('plain JS reading the same file', fMs, fRate);
+    fileRow('plain JS doing the same work (header, SHA-256 both sides, Blob)', vMs, vRate, false);
   } else {
     failed('File transfer', 'file');
   }

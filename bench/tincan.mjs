@@ -134,15 +134,18 @@ function probe() {
     });
   }
 
-  /** Resolves to { at, value } once check() returns something truthy (checked on every DOM change). */
-  function when(check, timeoutMs = 60000, what = 'condition') {
+  /**
+   * Resolves to { at, value } once check() returns something truthy (checked on every DOM change,
+   * on every value set, and every 20 ms unless `poll` is false).
+   */
+  function when(check, timeoutMs = 60000, what = 'condition', poll = true) {
     return new Promise((resolve, reject) => {
       let done = false;
       const finish = (value) => {
         done = true;
         valueWatchers.delete(test);
         observer.disconnect();
-        clearInterval(poll);
+        clearInterval(poller);
         clearTimeout(timer);
         resolve({ at: now(), value });
       };
@@ -154,13 +157,15 @@ function probe() {
       const observer = new MutationObserver(test);
       observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
       valueWatchers.add(test);
-      const poll = setInterval(test, 20); // a fallback for anything else set as a property
+      // A fallback for anything else set as a property. Not while a file arrives: a check every
+      // 20 ms on the receiving page is work the plain-JS receiver does not have.
+      const poller = poll ? setInterval(test, 20) : undefined;
       const timer = setTimeout(() => {
         if (done) return;
         done = true;
         valueWatchers.delete(test);
         observer.disconnect();
-        clearInterval(poll);
+        clearInterval(poller);
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
       }, timeoutMs);
       test();
@@ -314,14 +319,16 @@ function probe() {
      */
     expectFile(name, timeoutMs) {
       Object.assign(files, { in: 0, firstInAt: 0, lastInAt: 0 });
+      // Cheap first test: the download link is only there once the file arrived (the check runs
+      // on every progress update while the file comes in).
       const done = () =>
-        [...document.querySelectorAll('ul.transfers > li')].some(
-          (li) =>
-            text(li.querySelector('[data-testid="file-name"]')) === name &&
-            [...li.querySelectorAll('a')].some((a) => text(a) === `Download ${name}`) &&
-            text(li).includes('Verified'),
+        [...document.querySelectorAll('ul.transfers > li a')].some(
+          (a) =>
+            text(a) === `Download ${name}` &&
+            text(a.closest('li').querySelector('[data-testid="file-name"]')) === name &&
+            text(a.closest('li')).includes('Verified'),
         );
-      this.fileDone = when(done, timeoutMs, `"Download ${name}" and "Verified"`).then(({ at }) => ({
+      this.fileDone = when(done, timeoutMs, `"Download ${name}" and "Verified"`, false).then(({ at }) => ({
         at,
         frames: files.in,
         firstFrameAt: files.firstInAt,
