@@ -144,6 +144,16 @@ const rtc = {
    * No header, no hash, no UI: what a minimal file sender cannot skip is reading the file.
    */
   async sendChosenFile(chunkSize = 64 * 1024, low = 64 * 1024, high = 256 * 1024, readBytes = 4 * 1024 * 1024) {
+    const t0 = await this.streamChosenFile(chunkSize, low, high, readBytes, (chunk) => this.file.send(chunk));
+    return { t0 };
+  },
+
+  /**
+   * Reads the chosen file `readBytes` at a time with one read ahead and hands it to `send` in
+   * `chunkSize` pieces, each once the channel has room (the pauses of sendFile). The time it
+   * started.
+   */
+  async streamChosenFile(chunkSize, low, high, readBytes, send) {
     const chosen = document.querySelector('input[type="file"]').files[0];
     const file = this.file;
     file.bufferedAmountLowThreshold = low;
@@ -158,10 +168,10 @@ const rtc = {
         if (file.bufferedAmount > high) {
           await new Promise((resolve) => file.addEventListener('bufferedamountlow', resolve, { once: true }));
         }
-        file.send(buffer.subarray(at, at + chunkSize));
+        send(buffer.subarray(at, at + chunkSize));
       }
     }
-    return { t0 };
+    return t0;
   },
 
   /**
@@ -171,35 +181,20 @@ const rtc = {
    * cost of the work itself.
    */
   async sendChosenFileVerified(chunkSize, low, high, readBytes) {
-    const chosen = document.querySelector('input[type="file"]').files[0];
-    const file = this.file;
-    file.bufferedAmountLowThreshold = low;
-    const t0 = now();
     const frame = new Uint8Array(9 + chunkSize);
     const header = new DataView(frame.buffer, 0, 9);
-    const read = (from) => chosen.slice(from, Math.min(chosen.size, from + readBytes)).arrayBuffer();
     const digests = [];
     let seq = 0;
-    let next = read(0);
-    for (let from = 0; from < chosen.size; ) {
-      const buffer = new Uint8Array(await next);
-      from += buffer.length;
-      if (from < chosen.size) next = read(from);
-      for (let at = 0; at < buffer.length; at += chunkSize) {
-        if (file.bufferedAmount > high) {
-          await new Promise((resolve) => file.addEventListener('bufferedamountlow', resolve, { once: true }));
-        }
-        const payload = buffer.subarray(at, at + chunkSize);
-        header.setUint8(0, 1);
-        header.setUint32(1, 1);
-        header.setUint32(5, seq++);
-        frame.set(payload, 9);
-        file.send(payload.length === chunkSize ? frame : frame.subarray(0, 9 + payload.length));
-        digests.push(crypto.subtle.digest('SHA-256', payload));
-      }
-    }
+    const t0 = await this.streamChosenFile(chunkSize, low, high, readBytes, (payload) => {
+      header.setUint8(0, 1);
+      header.setUint32(1, 1);
+      header.setUint32(5, seq++);
+      frame.set(payload, 9);
+      this.file.send(payload.length === chunkSize ? frame : frame.subarray(0, 9 + payload.length));
+      digests.push(crypto.subtle.digest('SHA-256', payload));
+    });
     const list = await hashList(digests);
-    file.send(JSON.stringify({ k: 'done', digest: list }));
+    this.file.send(JSON.stringify({ k: 'done', digest: list }));
     return { t0 };
   },
 
