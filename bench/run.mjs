@@ -231,25 +231,19 @@ async function main() {
         out.warm.tincan = await tincan.sendFile(t, path.join(dir, 'warm-up.bin'), C.fileCapMs);
         out.warm.plain = await plain.sendFile(p, C.fileWarmBytes, C.fileChunk, C.fileLow, C.fileHigh);
         // A page keeps working after its figure is taken (a new Blob's bytes still move to the
-        // browser process, garbage is collected): each run starts after a pause, so that work
+        // browser process, garbage is collected): every run is followed by a pause, so that work
         // never lands in the next run's time.
-        const settled = async (result) => {
+        const timed = async (list, transfer) => {
+          list.push(await transfer());
           await new Promise((resolve) => setTimeout(resolve, C.fileSettleMs));
-          return result;
         };
+        const chosen = path.join(dir, 'random.bin');
+        const args = [C.fileBytes, C.fileChunk, C.fileLow, C.fileHigh];
         for (let i = 0; i < C.fileRuns; i++) {
-          out.tincan.push(await settled(await tincan.sendFile(t, named(`random-${mib}MiB-${i + 1}.bin`), C.fileCapMs)));
-          out.plain.push(await settled(await plain.sendFile(p, C.fileBytes, C.fileChunk, C.fileLow, C.fileHigh)));
-          out.plainFile.push(
-            await settled(
-              await plain.sendChosenFile(p, path.join(dir, 'random.bin'), C.fileBytes, C.fileChunk, C.fileLow, C.fileHigh, C.fileRead),
-            ),
-          );
-          out.plainVerified.push(
-            await settled(
-              await plain.sendChosenFileVerified(p, path.join(dir, 'random.bin'), C.fileBytes, C.fileChunk, C.fileLow, C.fileHigh, C.fileRead),
-            ),
-          );
+          await timed(out.tincan, () => tincan.sendFile(t, named(`random-${mib}MiB-${i + 1}.bin`), C.fileCapMs));
+          await timed(out.plain, () => plain.sendFile(p, ...args));
+          await timed(out.plainFile, () => plain.sendChosenFile(p, chosen, ...args, C.fileRead));
+          await timed(out.plainVerified, () => plain.sendChosenFileVerified(p, chosen, ...args, C.fileRead));
         }
       } finally {
         for (const pair of pairs) await pair.close();
