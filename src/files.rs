@@ -580,8 +580,8 @@ impl FileTransfers {
                 }
             };
             reading = read(outgoing.sent() + u64::from(slice.length()));
-            // Frame and send each chunk of the slice as the channel takes them; WebCrypto hashes
-            // them meanwhile.
+            // Frame, send and start hashing each chunk of the slice as the channel takes them;
+            // the slice's digests are collected once it is all sent.
             let digests = Array::new();
             let mut seqs = Vec::new();
             let mut offset = 0;

@@ -317,20 +317,20 @@ export class FirefoxTinCanPage {
    * the bytes are vouched for by the checksum, which the test compares with its own.)
    */
   async receivedFile(name: string, timeout = 30_000): Promise<string> {
-    const checksum = await this.page.waitForFunction(
+    const arrived = await this.page.waitForFunction(
       (name: string) => {
         const text = (el: Element | null) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
         const row = [...document.querySelectorAll('ul.transfers > li')].find(
           (li) => text(li.querySelector('[data-testid="file-name"]')) === name,
         );
         const link = row && [...row.querySelectorAll('a')].find((a) => text(a) === `Download ${name}`);
-        if (!row || !link || !text(row).includes('Verified')) return false;
-        return text(row.querySelector('.transfer-digest code')) || false;
+        return Boolean(row && link && text(row).includes('Verified'));
       },
       { timeout, polling: 100 },
       name,
     );
-    return (await checksum.jsonValue()) as string;
+    await arrived.dispose();
+    return this.checksum(name);
   }
 
   /** The checksum a transfer shows (SHA-256 hash list, hex), once it shows one. */

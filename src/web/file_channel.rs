@@ -24,10 +24,10 @@ const FILES_CHANNEL_ID: u16 = 1;
 
 /// Above this much queued data, the sender waits until `bufferedamountlow` (Chromium refuses
 /// `send` past 16 MiB queued). Measured in headless Chromium on loopback, 64 MiB in 64 KiB chunks,
-/// 2 cores: 256 KiB / 64 KiB moves files as fast as 1 MiB / 256 KiB or 4 MiB / 1 MiB (about
-/// 24 MiB/s, within the noise; plain JS is just as flat), but a chat message sent mid-transfer
-/// waits behind less: median 10-19 ms, p90 60-120 ms, against 21-41 ms and p90 145-380 ms with
-/// 4 MiB / 1 MiB.
+/// 2 cores: 256 KiB / 64 KiB moves files as fast as 1 MiB / 256 KiB or 4 MiB / 1 MiB (a bare
+/// channel: 39-41 MiB/s against 41.5 with 1 MiB / 256 KiB, within the noise), but a chat message sent mid-transfer waits
+/// behind less: median 10-19 ms, p90 60-120 ms, against 21-41 ms and p90 145-380 ms with
+/// 4 MiB / 1 MiB. A longer queue also made the first file on a new connection slower at times.
 const BUFFER_HIGH_BYTES: u32 = 256 * 1024;
 /// `bufferedamountlow` fires when the queue drains to this.
 const BUFFER_LOW_BYTES: u32 = 64 * 1024;
