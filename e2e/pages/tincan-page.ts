@@ -198,6 +198,24 @@ export class TinCanPage {
     await expect(this.settingsDialog).toBeHidden();
   }
 
+  /**
+   * Opens Settings, fills the servers and TURN fields without saving, presses "Test servers" and
+   * returns the result rows (one `li` per server, `data-result` = testing | ok | failed).
+   */
+  async testServers(urls: string[], turn: { username?: string; credential?: string } = {}): Promise<Locator> {
+    await this.openSettings();
+    await this.iceServersBox.fill(urls.join('\n'));
+    await this.turnUsernameBox.fill(turn.username ?? '');
+    await this.turnCredentialBox.fill(turn.credential ?? '');
+    await this.settingsDialog.getByRole('button', { name: 'Test servers', exact: true }).click();
+    return this.settingsDialog.getByRole('list', { name: 'Server test results' }).getByRole('listitem');
+  }
+
+  /** "Direct · round trip N ms" or "Through a relay: host · …", once the browser chose a path. */
+  get connectionPath(): Locator {
+    return this.page.getByTestId('connection-path');
+  }
+
   /** Host candidates only: clears the ICE servers in Settings. Do this before creating or opening an invite. */
   async useNoIceServers(): Promise<void> {
     await this.setIceServers([]);

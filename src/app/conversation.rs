@@ -115,6 +115,24 @@ impl TinCan {
             .conversation
             .with_untracked(|c| c.as_ref().map(|c| c.unreceived(peer_has)))
             .unwrap_or_default();
+        self.put_on_wire(outgoing);
+    }
+
+    /// The path came back on its own (same connection): whatever was not acknowledged goes out
+    /// again. The peer keeps each message once, by its number, so a copy that did arrive before
+    /// the drop is only acknowledged again.
+    pub(super) fn resend_undelivered(&self) {
+        if !self.live() {
+            return;
+        }
+        let outgoing = self
+            .conversation
+            .with_untracked(|c| c.as_ref().map(Conversation::undelivered))
+            .unwrap_or_default();
+        self.put_on_wire(outgoing);
+    }
+
+    fn put_on_wire(&self, outgoing: Vec<crate::core::chat::Outgoing>) {
         let sent: Vec<u64> = outgoing
             .into_iter()
             .take_while(|m| {
@@ -223,7 +241,7 @@ impl TinCan {
 
     /// Changes the conversation on screen and stores it (once the peer is known: an invite
     /// nobody answered leaves no trace).
-    fn update_conversation(&self, change: impl FnOnce(&mut Conversation)) {
+    pub(super) fn update_conversation(&self, change: impl FnOnce(&mut Conversation)) {
         let mut stored = None;
         self.conversation.update(|c| {
             if let Some(c) = c {

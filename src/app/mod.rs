@@ -15,8 +15,10 @@ use leptos::task::spawn_local;
 use web_sys::RtcPeerConnectionState;
 
 use crate::core::chat::Conversation;
+use crate::core::connection_path::ConnectionPath;
 use crate::core::handoff::{HandoffMessage, HandoffOutcome};
 use crate::core::history::{History, PEER_ID_KEY};
+use crate::core::late_answer::{ANSWER_VALID_MS, KNOCK_EVERY_MS};
 use crate::core::links::{link_with_code, route, Route};
 use crate::core::protocol::FrameGate;
 use crate::core::safety::{safety_code, Fingerprint};
@@ -30,14 +32,25 @@ use crate::web::browser::{
 use crate::web::handoff::{offer_answer_to_other_tab, HandoffChannel};
 use crate::web::peer::{Peer, PeerEvent};
 
-/// After the inviter presses Connect, how long ICE and DTLS may take before we call it failed.
-/// Chromium alone can take far longer to give up on unreachable candidates.
+/// After the inviter applies the answer, how long ICE and DTLS may take before we call it
+/// failed. Chromium alone can take far longer to give up on unreachable candidates.
 const CONNECT_DEADLINE_MS: i32 = 15_000;
+
+/// How often the connection's path and round trip are read from the browser's stats.
+const PATH_CHECK_MS: i32 = 2_000;
+
+const WAITING_FOR_INVITER: &str = "Waiting for the other person to open your answer link (it stays valid for 30 minutes; keep this tab open). If they already did and nothing happens, your networks may block a direct connection: a relay (TURN server, in Settings) helps.";
 
 const NO_TAB_WAITING: &str = "No tab in this browser is waiting for this answer. Open the answer link in the browser where you made the invite, or paste it into that tab’s “Paste the answer link” box.";
 const HANDED_OVER: &str =
     "Answer handed to your other tab: the chat continues there. You can close this tab.";
-const ICE_FAILED: &str = "Could not connect to the other browser. A firewall may block direct connections: add a TURN server in Settings, or try again with a new invite.";
+/// The inviter applied the answer, but no path came up in time, and no relay was configured.
+const NEEDS_RELAY: &str = "Could not connect to the other browser: no direct path was found between your two networks (the other side may have closed the page, or one of you is behind a strict router or firewall). If you both are still there, a relay is needed: open Settings, add a TURN server under ICE servers with its TURN username and credential, press Save, then Start over and make a new invite.";
+/// The same, with a relay configured: the relay did not help either.
+const RELAY_FAILED: &str = "Could not connect to the other browser, even through your TURN relay. Check it with Test servers in Settings, then Start over and make a new invite.";
+/// A live connection died and the browsers could not find a new path by themselves.
+const CONNECTION_LOST: &str = "The connection was lost: the network changed or dropped. Press Reconnect and send the new invite to the other person; messages you write meanwhile wait as pending.";
+const ANSWER_EXPIRED: &str = "Your answer link expired: the other person did not open it in time. Ask them for a new invite link.";
 const STILL_IN_CHAT: &str = "You are still in a chat. Press Start over first to open another link.";
 const NO_RANDOM: &str =
     "This browser could not make a random invite id (Web Crypto is unavailable).";
@@ -56,6 +69,8 @@ pub struct TinCan {
     pub history: RwSignal<History>,
     pub peer_typing: RwSignal<bool>,
     pub safety_code: RwSignal<Option<String>>,
+    /// How the live connection runs (direct or relayed, round trip), from the browser's stats.
+    pub path: RwSignal<Option<ConnectionPath>>,
     pub settings: RwSignal<Settings>,
     /// Frames from the peer dropped as junk or out of place on this connection.
     pub dropped_frames: RwSignal<u64>,
@@ -103,6 +118,7 @@ impl TinCan {
             history: RwSignal::new(history),
             peer_typing: RwSignal::new(false),
             safety_code: RwSignal::new(None),
+            path: RwSignal::new(None),
             settings: RwSignal::new(settings),
             dropped_frames: RwSignal::new(0),
             files: FileTransfers::new(),
@@ -143,7 +159,7 @@ impl TinCan {
     fn reset(&self) -> u64 {
         self.store_now();
         self.files.clear();
-        self.peer.set_value(None);
+        self.close_peer();
         self.handoff.set_value(None);
         self.ledger.update_value(InviteLedger::close);
         self.role.set_value(None);
@@ -151,8 +167,18 @@ impl TinCan {
         self.dropped_frames.set(0);
         self.peer_typing.set(false);
         self.safety_code.set(None);
+        self.path.set(None);
         self.attempt.update_value(|n| *n += 1);
         self.attempt.get_value()
+    }
+
+    /// Closes this tab's connection now and forgets it. A task of the old attempt may still
+    /// hold the connection for a moment (a gathering wait), but it is closed, so nothing of it
+    /// outlives the attempt on the network.
+    fn close_peer(&self) {
+        if let Some(old) = self.peer.try_update_value(Option::take).flatten() {
+            old.close();
+        }
     }
 
     /// Whether a connection exists (being made, or live).
@@ -201,7 +227,7 @@ impl TinCan {
 
     fn fail(&self, message: impl Into<String>) {
         self.files.detach();
-        self.peer.set_value(None);
+        self.close_peer();
         self.phase.set(Phase::Failed);
         self.show_alert(message);
     }
@@ -314,9 +340,38 @@ impl TinCan {
                     this.phase.set(Phase::WaitingForInviter {
                         answer_link: link_for(SignalKind::Answer, invite.invite_id, sdp),
                     });
+                    this.keep_answer_usable(attempt);
                 }
                 Ok(_) => {}
                 Err(error) => this.fail(error.to_string()),
+            }
+        });
+    }
+
+    /// Invitee, while the answer link is out: knocks whenever the browser has given up on the
+    /// inviter's candidates (see `core::late_answer`), and ends the attempt once the answer has
+    /// expired. Holds no connection across its sleeps: a new attempt ends it.
+    fn keep_answer_usable(&self, attempt: u64) {
+        let this = *self;
+        let shown_ms = browser::now_ms();
+        spawn_local(async move {
+            let mut round = 0u32;
+            loop {
+                sleep_ms(KNOCK_EVERY_MS).await;
+                let waiting = matches!(this.phase.get_untracked(), Phase::WaitingForInviter { .. });
+                if !this.is_current(attempt) || !waiting {
+                    return;
+                }
+                if browser::now_ms() - shown_ms >= ANSWER_VALID_MS {
+                    this.fail(ANSWER_EXPIRED);
+                    return;
+                }
+                this.peer.with_value(|peer| {
+                    if let Some(peer) = peer.as_ref().filter(|peer| peer.has_given_up()) {
+                        round = round.wrapping_add(1);
+                        peer.knock(round);
+                    }
+                });
             }
         });
     }
@@ -366,15 +421,19 @@ impl TinCan {
         self.phase.set(Phase::Connecting);
         let this = *self;
         spawn_local(async move {
-            if let Err(error) = peer.accept_answer(&answer.sdp).await {
+            let accepted = peer.accept_answer(&answer.sdp).await;
+            // The deadline below must not keep the connection alive: a new attempt drops it.
+            drop(peer);
+            if let Err(error) = accepted {
                 if this.is_current(attempt) {
                     this.fail(error.to_string());
                 }
                 return;
             }
+            // The deadline starts when the answer is applied, however late that is.
             sleep_ms(CONNECT_DEADLINE_MS).await;
             if this.is_current(attempt) && this.phase.get_untracked() == Phase::Connecting {
-                this.fail(ICE_FAILED);
+                this.fail(this.no_path_message());
             }
         });
     }
@@ -423,33 +482,56 @@ impl TinCan {
         if !self.is_current(attempt) {
             return;
         }
-        let connected = self.phase.get_untracked() == Phase::Connected;
+        let phase = self.phase.get_untracked();
+        let was_live = matches!(phase, Phase::Connected | Phase::Disconnected);
         match event {
-            PeerEvent::ChannelOpen => self.on_connected(),
+            PeerEvent::ChannelOpen => self.on_connected(attempt),
             PeerEvent::Message(raw) => self.on_frame(&raw),
             PeerEvent::ChannelClosed => self.on_peer_gone("The other person left the chat."),
-            PeerEvent::NegotiationNeeded => self.on_negotiation_needed(),
-            PeerEvent::State(RtcPeerConnectionState::Failed) if connected => {
-                self.on_peer_gone("The connection was lost.")
+            PeerEvent::NegotiationNeeded => self.on_negotiation_needed(attempt),
+            // Once live, a dead path is a lost connection, not a firewall.
+            PeerEvent::State(RtcPeerConnectionState::Failed) if was_live => {
+                self.on_peer_gone(CONNECTION_LOST)
             }
-            PeerEvent::State(RtcPeerConnectionState::Failed) => self.fail(ICE_FAILED),
-            PeerEvent::State(RtcPeerConnectionState::Disconnected) if connected => {
+            // The invitee's checks fail until the inviter applies the answer, which may take
+            // minutes: keep waiting (and knocking), do not fail.
+            PeerEvent::State(RtcPeerConnectionState::Failed)
+                if matches!(phase, Phase::WaitingForInviter { .. }) =>
+            {
+                self.notice.set(Some(WAITING_FOR_INVITER.to_owned()))
+            }
+            PeerEvent::State(RtcPeerConnectionState::Failed) => self.fail(self.no_path_message()),
+            PeerEvent::State(RtcPeerConnectionState::Disconnected) if phase == Phase::Connected => {
                 self.on_network_trouble(attempt)
             }
             PeerEvent::State(RtcPeerConnectionState::Connected) => {
                 // Back after a network blip or an ICE restart while the channel stayed open.
-                if self.phase.get_untracked() == Phase::Disconnected
-                    && self.peer.with_value(Option::is_some)
-                {
+                if phase == Phase::Disconnected && self.peer.with_value(Option::is_some) {
                     self.phase.set(Phase::Connected);
                     self.notice.set(None);
+                    self.resend_undelivered();
                 }
             }
             PeerEvent::State(_) => {}
         }
     }
 
-    fn on_connected(&self) {
+    /// Why no path came up, and what to do: a relay where none is configured.
+    fn no_path_message(&self) -> &'static str {
+        let has_relay = self.settings.with_untracked(|settings| {
+            settings
+                .ice_servers
+                .iter()
+                .any(|url| url.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("turn")))
+        });
+        if has_relay {
+            RELAY_FAILED
+        } else {
+            NEEDS_RELAY
+        }
+    }
+
+    fn on_connected(&self, attempt: u64) {
         let code = self.peer.with_value(|peer| {
             let peer = peer.as_ref()?;
             let local = Fingerprint::from_sdp(&peer.local_sdp()?)?;
@@ -467,6 +549,32 @@ impl TinCan {
         if self.role.get_value() == Some(Role::Inviter) {
             self.send_hello();
         }
+        self.watch_path(attempt);
+    }
+
+    /// Keeps `path` current while this attempt's connection lives: how it runs can change
+    /// (an ICE restart, a relay taking over after a network change).
+    fn watch_path(&self, attempt: u64) {
+        let this = *self;
+        spawn_local(async move {
+            while this.is_current(attempt) {
+                // The future borrows nothing: the connection is not kept alive by the wait.
+                let Some(stats) = this
+                    .peer
+                    .with_value(|peer| peer.as_ref().map(|p| p.stats()))
+                else {
+                    return;
+                };
+                let path = stats.await.and_then(|stats| stats.path());
+                if !this.is_current(attempt) {
+                    return;
+                }
+                if path.is_some() && this.path.with_untracked(|known| *known != path) {
+                    this.path.set(path);
+                }
+                sleep_ms(PATH_CHECK_MS).await;
+            }
+        });
     }
 
     fn on_peer_gone(&self, why: &str) {
@@ -476,8 +584,10 @@ impl TinCan {
         ) {
             // The invite stays "used": its answer cannot start a second chat.
             self.files.detach();
-            self.peer.set_value(None);
+            self.close_peer();
             self.peer_typing.set(false);
+            self.path.set(None);
+            self.update_conversation(Conversation::connection_lost);
             self.phase.set(Phase::Disconnected);
             self.notice.set(Some(why.to_owned()));
             // No burst left to coalesce: store now, so another tab sees the latest state.

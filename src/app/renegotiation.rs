@@ -20,6 +20,8 @@ impl TinCan {
         self.notice.set(Some(
             "The connection dropped. Trying to find a new path…".to_owned(),
         ));
+        // Known to be down: what was not acknowledged may not have arrived.
+        self.update_conversation(crate::core::chat::Conversation::connection_lost);
         if self.role.get_value() != Some(Role::Inviter) {
             return;
         }
@@ -38,7 +40,7 @@ impl TinCan {
 
     /// The browser wants a new offer (an ICE restart). Only once the chat is up: the initial
     /// offer goes through the links.
-    pub(super) fn on_negotiation_needed(&self) {
+    pub(super) fn on_negotiation_needed(&self, attempt: u64) {
         if !self.gate.with_value(|g| g.greeted()) {
             return;
         }
@@ -47,7 +49,10 @@ impl TinCan {
         };
         let this = *self;
         spawn_local(async move {
-            if let Ok(sdp) = peer.restart_offer().await {
+            let offer = peer.restart_offer().await;
+            drop(peer);
+            // Only into the connection it was made for: after the await another may be current.
+            if let (Ok(sdp), true) = (offer, this.is_current(attempt)) {
                 this.send_frame(&Frame::Renegotiate { offer: true, sdp });
             }
         });
@@ -68,10 +73,13 @@ impl TinCan {
             return;
         }
         let polite = self.role.get_value() == Some(Role::Invitee);
+        let attempt = self.attempt.get_value();
         let this = *self;
         spawn_local(async move {
             if offer {
-                if let Ok(answer) = peer.accept_restart_offer(&sdp, polite).await {
+                let answer = peer.accept_restart_offer(&sdp, polite).await;
+                drop(peer);
+                if let (Ok(answer), true) = (answer, this.is_current(attempt)) {
                     this.send_frame(&Frame::Renegotiate {
                         offer: false,
                         sdp: answer,

@@ -64,6 +64,9 @@ pub fn App() -> impl IntoView {
                         <div class="spinner" aria-hidden="true"></div>
                         <p>{doing}</p>
                     </section>
+                    // A way out while the browser works (an invitee that went away keeps
+                    // "Connecting" up to its deadline).
+                    <StartOver/>
                 }.into_any(),
                 Screen::Invite(link) => view! { <InviteView link/> }.into_any(),
                 Screen::Answer(link) => view! { <AnswerView link/> }.into_any(),

@@ -48,9 +48,19 @@ fn ChatHeader() -> impl IntoView {
             .conversation
             .with(|c| c.as_ref().map_or(0, |c| c.pending_count()))
     };
+    // Shown once the browser has chosen a path: "Direct" or "Through a relay: …", with the
+    // round trip.
+    let path = move || {
+        tin_can
+            .path
+            .with(|path| path.as_ref().map(|path| (path.label(), path.is_relayed())))
+    };
     view! {
         <section class="card chat-header">
             <h2>{title}</h2>
+            {move || path().filter(|_| tin_can.phase.with(|p| *p == Phase::Connected)).map(|(label, relayed)| view! {
+                <p class="path" data-testid="connection-path" data-relayed=relayed.to_string()>{label}</p>
+            })}
             <Show when=move || tin_can.phase.with(|p| *p != Phase::Connected)>
                 <p class="hint">
                     "Not connected. Messages you write now wait as pending and go out when you reconnect."

@@ -106,7 +106,7 @@ pub fn AnswerView(link: String) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Send this answer back"</h2>
-            <p class="lead">"Send this answer link back to the person who invited you. The chat opens as soon as they use it."</p>
+            <p class="lead">"Send this answer link back to the person who invited you. The chat opens as soon as they use it; the link stays valid for 30 minutes while this tab stays open."</p>
             <LinkShare link label="Answer link" input_id="answer-link" copy_label="Copy answer link"
                 share_label="Share answer" qr_test_id="answer-qr"/>
         </section>

@@ -1,8 +1,12 @@
 use leptos::html;
 use leptos::prelude::*;
 
+use leptos::task::spawn_local;
+
 use crate::app::TinCan;
+use crate::core::ice_servers::{judge, IceServerUrl, ServerVerdict};
 use crate::core::settings::Settings;
+use crate::web::server_check::{probe_server, PROBE_DEADLINE_MS};
 
 #[component]
 pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
@@ -67,7 +71,10 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
                     aria-describedby="ice-help"
                     prop:value=move || ice_servers.get()
                     on:input=move |ev| ice_servers.set(event_target_value(&ev))></textarea>
-                <p id="ice-help" class="hint">"One STUN or TURN URL per line. They help browsers on different networks find each other. Leave empty to connect only within the same network. Applies to the next invite."</p>
+                <p id="ice-help" class="hint">"One server per line; they help browsers on different networks find each other. "
+                    <code>"stun:host:port"</code>" finds the address the internet sees for you. "
+                    <code>"turn:host:port"</code>" relays the (still encrypted) chat when no direct path exists, for example behind a strict router; add "
+                    <code>"?transport=tcp"</code>" where UDP is blocked, or use "<code>"turns:"</code>" for TLS. Leave empty to connect only within the same network. Applies to the next invite."</p>
                 <div class="row">
                     <div>
                         <label for="turn-username">"TURN username"</label>
@@ -82,6 +89,8 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
                             on:input=move |ev| turn_credential.set(event_target_value(&ev))/>
                     </div>
                 </div>
+                <p class="hint">"The TURN username and credential come from whoever runs the TURN server; they are used for every turn: and turns: line."</p>
+                <ServerTest open ice_servers turn_username turn_credential/>
                 <label class="check">
                     <input type="checkbox" aria-describedby="relay-help"
                         prop:checked=move || relay_only.get()
@@ -96,5 +105,120 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
                 </div>
             </form>
         </dialog>
+    }
+}
+
+/// "Test servers": one short gathering per server in the form (saved or not), and what each
+/// gave: a public address, a relay address, or what went wrong.
+#[component]
+fn ServerTest(
+    open: RwSignal<bool>,
+    ice_servers: RwSignal<String>,
+    turn_username: RwSignal<String>,
+    turn_credential: RwSignal<String>,
+) -> impl IntoView {
+    // One row per server: its URL and, once its probe ended, the verdict.
+    let results = RwSignal::new(Vec::<(String, Option<ServerVerdict>)>::new());
+    let problem = RwSignal::new(None::<String>);
+    // A newer test makes the rows of an older one stale.
+    let run = StoredValue::new(0u64);
+    // Each opening of the dialog starts clean: old results describe servers no longer shown.
+    Effect::new(move |_| {
+        if open.get() {
+            run.update_value(|n| *n += 1);
+            results.set(Vec::new());
+            problem.set(None);
+        }
+    });
+
+    let test = move |_| {
+        problem.set(None);
+        let settings = match Settings::from_form(
+            &ice_servers.get_untracked(),
+            &turn_username.get_untracked(),
+            &turn_credential.get_untracked(),
+            false,
+        ) {
+            Ok(settings) => settings,
+            Err(error) => {
+                results.set(Vec::new());
+                problem.set(Some(error.to_string()));
+                return;
+            }
+        };
+        if settings.ice_servers.is_empty() {
+            results.set(Vec::new());
+            problem.set(Some(
+                "There is no server to test: the ICE servers box is empty.".to_owned(),
+            ));
+            return;
+        }
+        run.update_value(|n| *n += 1);
+        let this_run = run.get_value();
+        results.set(
+            settings
+                .ice_servers
+                .iter()
+                .map(|url| (url.clone(), None))
+                .collect(),
+        );
+        for (index, url) in settings.ice_servers.iter().cloned().enumerate() {
+            let (username, credential) = (
+                settings.turn_username.clone(),
+                settings.turn_credential.clone(),
+            );
+            spawn_local(async move {
+                let verdict = match (
+                    IceServerUrl::parse(&url),
+                    probe_server(&url, &username, &credential).await,
+                ) {
+                    (Ok(server), Ok(probe)) => judge(&server, &probe, PROBE_DEADLINE_MS),
+                    (Err(error), _) => ServerVerdict::Error(error.to_string()),
+                    (_, Err(refused)) => {
+                        ServerVerdict::Error(format!("the browser refused this server: {refused}"))
+                    }
+                };
+                if run.get_value() == this_run {
+                    results.update(|rows| {
+                        if let Some(row) = rows.get_mut(index) {
+                            row.1 = Some(verdict);
+                        }
+                    });
+                }
+            });
+        }
+    };
+    let testing = move || results.with(|rows| rows.iter().any(|(_, verdict)| verdict.is_none()));
+
+    view! {
+        <div class="server-test">
+            <button type="button" class="secondary" on:click=test disabled=testing>"Test servers"</button>
+            {move || problem.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
+            <p class="hint" role="status">{move || {
+                if testing() {
+                    format!("Testing each server for up to {} s…", PROBE_DEADLINE_MS / 1000)
+                } else {
+                    String::new()
+                }
+            }}</p>
+            <ul class="server-results" aria-label="Server test results">
+                <For each=move || results.get().into_iter().enumerate()
+                    key=|(index, (url, verdict))| (*index, url.clone(), verdict.clone())
+                    let:row>
+                    {
+                        let (_, (url, verdict)) = row;
+                        let state = match &verdict {
+                            None => "testing",
+                            Some(verdict) if verdict.is_ok() => "ok",
+                            Some(_) => "failed",
+                        };
+                        let text = verdict.map_or_else(|| "Testing…".to_owned(), |v| v.to_string());
+                        view! {
+                            <li data-result=state><code>{url}</code>" — "{text}</li>
+                        }
+                    }
+                </For>
+            </ul>
+        </div>
     }
 }

@@ -252,6 +252,36 @@ impl Conversation {
         }
     }
 
+    /// The connection is known to be down: what went on the wire but was never acknowledged
+    /// may not have arrived, so it shows as pending again and goes out again on reconnect (the
+    /// peer keeps each message once, by its number).
+    pub fn connection_lost(&mut self) {
+        for message in self.messages.iter_mut().rev() {
+            if message.author != Author::Me {
+                continue;
+            }
+            match message.delivery {
+                Delivery::Sent => message.delivery = Delivery::Pending,
+                // Acknowledgements are cumulative: everything older is delivered too.
+                Delivery::Delivered => break,
+                Delivery::Pending => {}
+            }
+        }
+    }
+
+    /// Own messages the peer has not acknowledged, oldest first.
+    pub fn undelivered(&self) -> Vec<Outgoing> {
+        self.messages
+            .iter()
+            .filter(|m| m.author == Author::Me && m.delivery != Delivery::Delivered)
+            .map(|m| Outgoing {
+                seq: m.seq,
+                text: m.text.clone(),
+                at_ms: m.at_ms,
+            })
+            .collect()
+    }
+
     pub fn receive(&mut self, seq: u64, text: String, now_ms: f64) -> Received {
         if seq <= self.received_upto {
             Received::Duplicate
@@ -334,6 +364,31 @@ mod tests {
         // A late "sent" never undoes "delivered".
         c.mark_sent(1);
         assert_eq!(c.messages()[0].delivery, Delivery::Delivered);
+    }
+
+    #[test]
+    fn a_lost_connection_makes_unacknowledged_messages_pending_again() {
+        let mut c = Conversation::new("c".into(), 0.0);
+        for text in ["one", "two", "three"] {
+            let seq = c.compose(text.into(), 1.0);
+            c.mark_sent(seq);
+        }
+        c.acknowledge(1);
+        c.compose("four".into(), 2.0);
+        c.connection_lost();
+        assert_eq!(
+            texts(&c),
+            [
+                ("one", Author::Me, Delivery::Delivered),
+                ("two", Author::Me, Delivery::Pending),
+                ("three", Author::Me, Delivery::Pending),
+                ("four", Author::Me, Delivery::Pending),
+            ]
+        );
+        let again: Vec<u64> = c.undelivered().iter().map(|m| m.seq).collect();
+        assert_eq!(again, [2, 3, 4]);
+        c.acknowledge(4);
+        assert!(c.undelivered().is_empty());
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Pure logic: no browser, no Leptos. Everything here is tested with plain `cargo test` on the host.
 pub mod chat;
+pub mod connection_path;
 pub mod gathering;
 pub mod handoff;
 pub mod history;
+pub mod ice_servers;
+pub mod late_answer;
 pub mod links;
 pub mod protocol;
 pub mod safety;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::ice_servers::{IceServerUrl, IceUrlError};
 use crate::core::protocol::clean_name;
 
 /// A public STUN server so people on different networks find each other's public address.
@@ -11,7 +12,6 @@ pub const DEFAULT_ICE_SERVER: &str = "stun:stun.l.google.com:19302";
 pub const STORAGE_KEY: &str = "tincan.settings.v1";
 
 const MAX_SERVERS: usize = 10;
-const MAX_URL_LEN: usize = 512;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -41,8 +41,8 @@ impl Default for Settings {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
-    #[error("“{0}” is not a STUN or TURN URL. Each line must start with stun:, stuns:, turn: or turns:.")]
-    NotAnIceUrl(String),
+    #[error("{0}")]
+    BadUrl(#[from] IceUrlError),
     #[error("At most {MAX_SERVERS} ICE servers.")]
     TooMany,
     #[error("A TURN server needs both a username and a credential.")]
@@ -86,10 +86,10 @@ impl Settings {
         if self.ice_servers.len() > MAX_SERVERS {
             return Err(SettingsError::TooMany);
         }
-        if let Some(bad) = self.ice_servers.iter().find(|url| !is_ice_url(url)) {
-            return Err(SettingsError::NotAnIceUrl(bad.clone()));
+        let mut has_turn = false;
+        for url in &self.ice_servers {
+            has_turn |= IceServerUrl::parse(url)?.scheme.is_turn();
         }
-        let has_turn = self.ice_servers.iter().any(|url| url.starts_with("turn"));
         if has_turn && (self.turn_username.is_empty() || self.turn_credential.is_empty()) {
             return Err(SettingsError::TurnNeedsCredentials);
         }
@@ -118,16 +118,6 @@ impl Settings {
             .and_then(|stored| stored.validated().ok())
             .unwrap_or_default()
     }
-}
-
-fn is_ice_url(url: &str) -> bool {
-    let Some((scheme, rest)) = url.split_once(':') else {
-        return false;
-    };
-    matches!(scheme, "stun" | "stuns" | "turn" | "turns")
-        && !rest.is_empty()
-        && url.len() <= MAX_URL_LEN
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]
@@ -163,11 +153,11 @@ mod tests {
     fn rejects_non_ice_urls_and_turn_without_credentials() {
         assert!(matches!(
             Settings::from_form("https://x", "", "", false),
-            Err(SettingsError::NotAnIceUrl(_))
+            Err(SettingsError::BadUrl(_))
         ));
         assert!(matches!(
             Settings::from_form("stun:", "", "", false),
-            Err(SettingsError::NotAnIceUrl(_))
+            Err(SettingsError::BadUrl(_))
         ));
         assert_eq!(
             Settings::from_form("turn:x", "", "", false),

@@ -3,4 +3,5 @@ pub mod browser;
 pub mod file_channel;
 pub mod handoff;
 pub mod peer;
+pub mod server_check;
 pub mod webcrypto;

@@ -10,12 +10,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState,
-    RtcIceGatheringState, RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
-    RtcSignalingState,
+    RtcIceCandidateInit, RtcIceConnectionState, RtcIceGatheringState, RtcIceServer,
+    RtcIceTransportPolicy, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
+    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
 };
 
+use crate::core::connection_path::{CandidateStats, PairStats, StatsSnapshot};
 use crate::core::gathering::{count_candidates, GatheringPolicy, GatheringVerdict};
+use crate::core::late_answer::knock_candidates;
 use crate::core::settings::Settings;
 use crate::web::browser::{js_error_text, now_ms, sleep_or_wake, wake, Waiter};
 
@@ -217,6 +219,41 @@ impl Peer {
         self.accept_answer(answer_sdp).await
     }
 
+    /// The browser's ICE agent has stopped trying: every pair it had failed.
+    pub fn has_given_up(&self) -> bool {
+        self.connection.ice_connection_state() == RtcIceConnectionState::Failed
+    }
+
+    /// Adds the remote candidates again under new foundations, so the browser checks them anew
+    /// after its ICE agent gave up (see `core::late_answer`). Refusals are ignored: a knock that
+    /// does not land changes nothing.
+    pub fn knock(&self, round: u32) {
+        let Some(remote) = self.remote_sdp() else {
+            return;
+        };
+        for candidate in knock_candidates(&remote, round) {
+            let init = RtcIceCandidateInit::new(&candidate);
+            init.set_sdp_mid(Some("0"));
+            init.set_sdp_m_line_index(Some(0));
+            let added = self
+                .connection
+                .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));
+            // A rejected promise must be observed, or the browser reports it as unhandled.
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(added).await;
+            });
+        }
+    }
+
+    /// The browser's statistics, reduced to what shows how the connection runs. `None` when the
+    /// browser gives none (closed connection).
+    /// The future does not borrow the peer: a caller need not keep the connection alive while
+    /// the browser collects the figures.
+    pub fn stats(&self) -> impl std::future::Future<Output = Option<StatsSnapshot>> {
+        let report = JsFuture::from(self.connection.get_stats());
+        async move { report.await.ok().map(|report| stats_snapshot(&report)) }
+    }
+
     pub fn send(&self, text: &str) -> Result<(), PeerError> {
         if self.channel.ready_state() != RtcDataChannelState::Open {
             return Err(PeerError::NotOpen);
@@ -285,8 +322,11 @@ impl Peer {
     }
 }
 
-impl Drop for Peer {
-    fn drop(&mut self) {
+impl Peer {
+    /// Unhooks every handler, then closes the channel and the connection, at once: nothing of
+    /// this connection reaches the app or the network afterwards, even while a task of the old
+    /// attempt still holds it. Idempotent; also done on drop.
+    pub fn close(&self) {
         self.connection.set_onicecandidate(None);
         self.connection.set_onconnectionstatechange(None);
         self.connection.set_onnegotiationneeded(None);
@@ -295,6 +335,14 @@ impl Drop for Peer {
         self.channel.set_onmessage(None);
         self.channel.close();
         self.connection.close();
+        // A gathering wait ends at once instead of at its next check.
+        wake(&self.gathering);
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -314,6 +362,58 @@ pub fn warm_up() {
     });
 }
 
+/// Copies the candidate pairs, candidates and the transport's selected pair out of a stats
+/// report (a maplike of plain objects; absent fields stay `None`).
+fn stats_snapshot(report: &JsValue) -> StatsSnapshot {
+    let text = |object: &JsValue, field: &str| {
+        Reflect::get(object, &JsValue::from_str(field))
+            .ok()
+            .and_then(|value| value.as_string())
+    };
+    let flag = |object: &JsValue, field: &str| {
+        Reflect::get(object, &JsValue::from_str(field))
+            .ok()
+            .and_then(|value| value.as_bool())
+            .unwrap_or(false)
+    };
+    let mut snapshot = StatsSnapshot::default();
+    let Ok(Some(entries)) = js_sys::try_iter(report) else {
+        return snapshot;
+    };
+    for entry in entries.flatten() {
+        // Each entry is [id, stats].
+        let stat = Reflect::get_u32(&entry, 1).unwrap_or(JsValue::UNDEFINED);
+        let id = text(&stat, "id").unwrap_or_default();
+        match text(&stat, "type").as_deref() {
+            Some("transport") => {
+                if let Some(pair) = text(&stat, "selectedCandidatePairId") {
+                    snapshot.selected_pair_id = Some(pair);
+                }
+            }
+            Some("candidate-pair") => snapshot.pairs.push(PairStats {
+                id,
+                local_candidate_id: text(&stat, "localCandidateId").unwrap_or_default(),
+                remote_candidate_id: text(&stat, "remoteCandidateId").unwrap_or_default(),
+                nominated: flag(&stat, "nominated"),
+                succeeded: text(&stat, "state").as_deref() == Some("succeeded"),
+                round_trip_s: Reflect::get(&stat, &JsValue::from_str("currentRoundTripTime"))
+                    .ok()
+                    .and_then(|value| value.as_f64()),
+            }),
+            Some("local-candidate" | "remote-candidate") => {
+                snapshot.candidates.push(CandidateStats {
+                    id,
+                    candidate_type: text(&stat, "candidateType").unwrap_or_default(),
+                    address: text(&stat, "address").or_else(|| text(&stat, "ip")),
+                    url: text(&stat, "url"),
+                })
+            }
+            _ => {}
+        }
+    }
+    snapshot
+}
+
 /// The `sdp` of a description that `createOffer`/`createAnswer` resolved with.
 fn description_sdp(description: &JsValue) -> String {
     Reflect::get(description, &JsValue::from_str("sdp"))
@@ -322,16 +422,28 @@ fn description_sdp(description: &JsValue) -> String {
         .unwrap_or_default()
 }
 
+/// One entry of `RTCConfiguration.iceServers`; TURN URLs get the credentials.
+pub fn ice_server(url: &str, username: &str, credential: &str) -> RtcIceServer {
+    let server = RtcIceServer::new();
+    server.set_urls(&JsValue::from_str(url));
+    if url
+        .get(..4)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("turn"))
+    {
+        server.set_username(username);
+        server.set_credential(credential);
+    }
+    server
+}
+
 fn rtc_configuration(settings: &Settings) -> RtcConfiguration {
     let servers = Array::new();
     for url in &settings.ice_servers {
-        let server = RtcIceServer::new();
-        server.set_urls(&JsValue::from_str(url));
-        if url.starts_with("turn") {
-            server.set_username(&settings.turn_username);
-            server.set_credential(&settings.turn_credential);
-        }
-        servers.push(&server);
+        servers.push(&ice_server(
+            url,
+            &settings.turn_username,
+            &settings.turn_credential,
+        ));
     }
     let configuration = RtcConfiguration::new();
     configuration.set_ice_servers(&servers);

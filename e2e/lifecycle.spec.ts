@@ -1,0 +1,72 @@
+import { test, expect } from './fixtures';
+import { TinCanPage } from './pages/tincan-page';
+import type { BrowserContext, Page } from '@playwright/test';
+
+// Leaving an attempt closes its RTCPeerConnection at once, whatever the attempt was doing.
+
+/** Records every RTCPeerConnection the page makes, in `window.__peers`. */
+async function recordPeers(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    const made: RTCPeerConnection[] = [];
+    (window as unknown as { __peers: RTCPeerConnection[] }).__peers = made;
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+        super(...args);
+        made.push(this);
+      }
+    } as typeof RTCPeerConnection;
+  });
+}
+
+/** signalingState of every connection the page made, oldest first. */
+async function peerStates(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    (window as unknown as { __peers: RTCPeerConnection[] }).__peers.map((peer) => peer.signalingState));
+}
+
+async function recordedApp(browser: import('@playwright/test').Browser): Promise<TinCanPage> {
+  const context = await TinCanPage.newContext(browser);
+  await recordPeers(context);
+  return TinCanPage.openIn(context);
+}
+
+test.describe('Start over closes the connection at once', () => {
+  test('while waiting for the answer', async ({ browser }) => {
+    const inviter = await recordedApp(browser);
+    await inviter.createInvite();
+    expect(await peerStates(inviter.page)).toContain('have-local-offer');
+    await inviter.startOver();
+    await expect.poll(() => peerStates(inviter.page), { timeout: 1_000 }).not.toContain('have-local-offer');
+    expect(new Set(await peerStates(inviter.page))).toEqual(new Set(['closed']));
+    await expect(inviter.createInviteButton).toBeVisible();
+  });
+
+  test('while connecting to an invitee that went away', async ({ browser }) => {
+    const inviter = await recordedApp(browser);
+    const invitee = await TinCanPage.launch(browser);
+    const answerLink = await invitee.openInvite(await inviter.createInvite());
+    await invitee.page.close();
+
+    await inviter.acceptAnswer(answerLink);
+    await inviter.expectStatus('Connecting');
+    // The busy screen offers the way out.
+    await inviter.startOverButton.click();
+    await expect.poll(async () => new Set(await peerStates(inviter.page)), { timeout: 1_000 })
+      .toEqual(new Set(['closed']));
+    await expect(inviter.createInviteButton).toBeVisible();
+    // No late failure of the abandoned attempt shows up afterwards.
+    await inviter.page.waitForTimeout(16_000);
+    await expect(inviter.alerts).toHaveCount(0);
+    await expect(inviter.createInviteButton).toBeVisible();
+  });
+
+  test('on the invitee while its answer waits', async ({ browser }) => {
+    const inviter = await TinCanPage.launch(browser);
+    const invitee = await recordedApp(browser);
+    await invitee.openInvite(await inviter.createInvite());
+    await invitee.startOver();
+    await expect.poll(async () => new Set(await peerStates(invitee.page)), { timeout: 1_000 })
+      .toEqual(new Set(['closed']));
+  });
+});
