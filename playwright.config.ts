@@ -5,9 +5,14 @@ import { defineConfig } from '@playwright/test';
 // --public-url /tincan/ --dist dist`). The browser is Debian's Chromium:
 // Playwright's own browser download is not available here.
 //
-// Every peer connection in these tests uses host (mDNS) candidates only:
-// the page object clears the ICE servers in the Settings dialog before any
-// invite is created or opened, so no test ever contacts a STUN/TURN server.
+// Two projects. "app" (e2e/*.spec.ts): every peer connection uses host (mDNS)
+// candidates only: the page object clears the ICE servers in the Settings
+// dialog before any invite is created or opened, so no test ever contacts a
+// STUN/TURN server. "lab" (e2e/lab/*.spec.ts): the NAT lab of issue #13
+// (scripts/natlab.sh, needs root): browsers run inside network namespaces
+// behind NAT routers, with the lab's own coturn as STUN and TURN; each host
+// namespace serves dist/ on its own 127.0.0.1:4173. Nothing leaves the lab.
+// Run one with `npx playwright test --project=lab` (or app).
 
 const PORT = 4173;
 const HOST = '127.0.0.1';
@@ -16,6 +21,15 @@ const ORIGIN = `http://${HOST}:${PORT}`;
 export default defineConfig({
   testDir: './e2e',
   testMatch: '**/*.spec.ts',
+  projects: [
+    { name: 'app', testIgnore: 'lab/**' },
+    {
+      name: 'lab',
+      testDir: './e2e/lab',
+      // Through NATs and a relay, with loss and delay: connecting and a 16 MiB file take longer.
+      timeout: 90_000,
+    },
+  ],
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,
