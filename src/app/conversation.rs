@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use super::TinCan;
 use crate::core::chat::{prepare_draft, Conversation, Received};
 use crate::core::history::{conversation_key, History, INDEX_KEY};
-use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
+use crate::core::protocol::{clean_name, Frame, FrameGate, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::session::{Phase, Role};
 use crate::web::browser::{self, now_ms, sleep_ms};
 
@@ -102,6 +102,8 @@ impl TinCan {
             }
             None => return,
         }
+        // Only an accepted hello opens the gate for the conversation's frames.
+        self.gate.update_value(FrameGate::accept_hello);
         self.update_conversation(|c| c.meet(peer_id, name));
         if self.role.get_value() == Some(Role::Invitee) {
             self.send_hello();

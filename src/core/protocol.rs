@@ -189,14 +189,26 @@ pub fn clean_name(name: &str) -> Option<String> {
 /// Admits frames in the order the protocol allows and counts what it drops.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FrameGate {
+    /// The peer's hello came (and was handed to the app to judge); a second one is dropped.
+    hello_seen: bool,
+    /// The app accepted that hello: only now do the conversation's frames pass.
     greeted: bool,
     dropped: u64,
 }
 
 impl FrameGate {
-    /// Whether the peer's hello has been taken on this connection.
+    /// Whether the peer's hello has been accepted on this connection.
     pub fn greeted(&self) -> bool {
         self.greeted
+    }
+
+    /// The app checked the hello `admit` handed it (the right conversation, a known role) and
+    /// takes it: from now on the conversation's frames pass. A refused hello is never accepted,
+    /// so nothing after it passes either.
+    pub fn accept_hello(&mut self) {
+        if self.hello_seen {
+            self.greeted = true;
+        }
     }
 
     pub fn dropped(&self) -> u64 {
@@ -211,8 +223,8 @@ impl FrameGate {
     pub fn admit(&mut self, raw: &str) -> Option<Frame> {
         let admitted = match Frame::decode(raw) {
             Ok(Frame::Unknown) => return None, // a newer kind: ignored, not an offence
-            Ok(frame @ Frame::Hello { .. }) if !self.greeted => {
-                self.greeted = true;
+            Ok(frame @ Frame::Hello { .. }) if !self.hello_seen => {
+                self.hello_seen = true;
                 Some(frame)
             }
             Ok(Frame::Hello { .. }) => None, // a second hello on one connection
@@ -350,12 +362,37 @@ mod tests {
         assert_eq!(gate.admit(&Frame::Ack { upto: 1 }.encode()), None);
         assert_eq!(gate.admit(&Frame::Typing.encode()), Some(Frame::Typing));
         assert_eq!(gate.admit(&hello().encode()), Some(hello()));
+        assert!(!gate.greeted(), "handed to the app, not yet accepted");
+        gate.accept_hello();
         assert!(gate.greeted());
         assert_eq!(gate.admit(&hello().encode()), None);
         assert!(gate.admit(&text).is_some());
         assert_eq!(gate.admit("garbage"), None);
         assert_eq!(gate.admit(r#"{"k":"future"}"#), None);
         assert_eq!(gate.dropped(), 4);
+    }
+
+    #[test]
+    fn a_refused_hello_lets_nothing_through() {
+        // The app refuses a hello for another conversation by not accepting it: the texts that
+        // follow must not reach the conversation on screen.
+        let mut gate = FrameGate::default();
+        assert_eq!(gate.admit(&hello().encode()), Some(hello()));
+        let text = Frame::Text {
+            seq: 1,
+            text: "into the wrong conversation".into(),
+            ts: 0.0,
+        };
+        assert_eq!(gate.admit(&text.encode()), None);
+        assert_eq!(gate.admit(&Frame::Ack { upto: 9 }.encode()), None);
+        // Nor can the peer try again with a second hello on the same connection.
+        assert_eq!(gate.admit(&hello().encode()), None);
+        assert!(!gate.greeted());
+        assert_eq!(gate.dropped(), 3);
+        // Accepting without any hello does nothing either.
+        let mut fresh = FrameGate::default();
+        fresh.accept_hello();
+        assert!(!fresh.greeted());
     }
 
     #[test]
