@@ -244,13 +244,13 @@ impl FileTransfers {
         }
         self.detach();
         let this = *self;
-        let generation = self
-            .session
-            .try_update_value(|session| {
-                session.generation += 1;
-                session.generation
-            })
-            .unwrap_or_default();
+        // Gone only while the app itself is torn down: then there is nothing to attach to.
+        let Some(generation) = self.session.try_update_value(|session| {
+            session.generation += 1;
+            session.generation
+        }) else {
+            return;
+        };
         match FileChannel::open(connection, move |event| {
             this.on_channel_event(generation, event)
         }) {
@@ -323,14 +323,15 @@ impl FileTransfers {
         for file in files {
             let size = file.size().max(0.0) as u64;
             let name = safe_file_name(&file.name());
-            let (id, key) = self
-                .session
-                .try_update_value(|session| {
-                    session.next_id = session.next_id.wrapping_add(1);
-                    session.next_key += 1;
-                    (session.next_id, session.next_key)
-                })
-                .unwrap_or_default();
+            // A made-up id and key would collide with a real row's: without the session (the
+            // app is being torn down) nothing is queued.
+            let Some((id, key)) = self.session.try_update_value(|session| {
+                session.next_id = session.next_id.wrapping_add(1);
+                session.next_key += 1;
+                (session.next_id, session.next_key)
+            }) else {
+                return;
+            };
             let state = if !attached {
                 RowState::Failed(NOT_CONNECTED.to_owned())
             } else if size > MAX_FILE_BYTES {

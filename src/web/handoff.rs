@@ -10,7 +10,7 @@ use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::core::handoff::{HandoffMessage, HandoffOutcome, CHANNEL_NAME, REPLY_TIMEOUT_MS};
 use crate::core::signal::InviteId;
-use crate::web::browser::sleep_ms;
+use crate::web::browser::{now_ms, sleep_or_wake, wake, Waiter};
 
 /// An open hand-off channel with its message handler; closed when dropped.
 pub struct HandoffChannel {
@@ -54,27 +54,31 @@ impl Drop for HandoffChannel {
     }
 }
 
-/// Offers an answer to whichever tab holds `invite`; `None` when no tab replied in time.
+/// Offers an answer to whichever tab holds `invite`; `None` when no tab replied in time. Wakes
+/// on the reply itself instead of polling for it.
 pub async fn offer_answer_to_other_tab(invite: InviteId, code: &str) -> Option<HandoffOutcome> {
     let reply: Rc<RefCell<Option<HandoffOutcome>>> = Rc::default();
-    let slot = reply.clone();
+    let arrived: Rc<Waiter> = Rc::default();
+    let (slot, woken) = (reply.clone(), arrived.clone());
     let wanted = invite.to_string();
     let channel = HandoffChannel::open(move |message| {
         if let HandoffMessage::Reply { invite, outcome } = message {
             if invite == wanted {
                 slot.borrow_mut().get_or_insert(outcome);
+                wake(&woken);
             }
         }
     })?;
     channel.post(&HandoffMessage::answer(invite, code));
-    let mut waited = 0;
-    while waited < REPLY_TIMEOUT_MS as i32 {
+    let started = now_ms();
+    loop {
         if let Some(outcome) = *reply.borrow() {
             return Some(outcome);
         }
-        sleep_ms(50).await;
-        waited += 50;
+        let left = f64::from(REPLY_TIMEOUT_MS) - (now_ms() - started);
+        if left <= 0.0 {
+            return None;
+        }
+        sleep_or_wake(left.ceil() as i32, &arrived).await;
     }
-    let outcome = *reply.borrow();
-    outcome
 }
