@@ -32,6 +32,12 @@ fi
 missing_debs=()
 command -v chromium >/dev/null || missing_debs+=(chromium)
 command -v firefox-esr >/dev/null || missing_debs+=(firefox-esr)
+# The NAT lab (scripts/natlab.sh, e2e/lab): namespaces and NAT routers, coturn as STUN/TURN.
+command -v ip >/dev/null || missing_debs+=(iproute2)
+command -v iptables >/dev/null || missing_debs+=(iptables)
+command -v conntrack >/dev/null || missing_debs+=(conntrack)
+command -v turnserver >/dev/null || missing_debs+=(coturn)
+command -v curl >/dev/null || missing_debs+=(curl)
 if [ ${#missing_debs[@]} -gt 0 ]; then
   log "installing ${missing_debs[*]} from Debian"
   as_root apt-get update -qq

@@ -348,7 +348,7 @@ impl TinCan {
         });
     }
 
-    /// Invitee, while the answer link is out: knocks whenever the browser has given up on the
+    /// Invitee, while the answer link is out: knocks while the browser has no path to the
     /// inviter's candidates (see `core::late_answer`), and ends the attempt once the answer has
     /// expired. Holds no connection across its sleeps: a new attempt ends it.
     fn keep_answer_usable(&self, attempt: u64) {
@@ -367,7 +367,7 @@ impl TinCan {
                     return;
                 }
                 this.peer.with_value(|peer| {
-                    if let Some(peer) = peer.as_ref().filter(|peer| peer.has_given_up()) {
+                    if let Some(peer) = peer.as_ref().filter(|peer| peer.has_no_path()) {
                         round = round.wrapping_add(1);
                         peer.knock(round);
                     }

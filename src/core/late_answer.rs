@@ -2,16 +2,19 @@
 //!
 //! Across two NAT routers, the invitee's browser starts its connectivity checks as soon as it has
 //! made the answer, but the inviter's router drops them until the inviter applies the answer and
-//! sends checks of its own. After about 15 s the invitee's ICE agent reports `failed` and stops
-//! checking; its router then forgets the outgoing flows within 30 s, so the inviter's checks,
-//! when they finally come, are dropped too. People send links back in minutes.
+//! sends checks of its own. After about 15 s the invitee's ICE agent stops checking (Chromium
+//! reports `disconnected`, measured in the NAT lab at 14.9 s, and never retries by itself); its
+//! router then forgets the outgoing flows within 30 s, so the inviter's checks, when they finally
+//! come, are dropped too. People send links back in minutes.
 //!
 //! So while it waits, the invitee *knocks*: it adds the inviter's candidates again under a new
 //! foundation. A browser treats a candidate with a new foundation as new and pairs it with its
-//! own candidates, which sends a fresh round of checks and opens its own router towards the
-//! inviter again. Once the inviter applies the answer its checks open the other router, the
-//! next knock gets through and the connection comes up, with the same ICE credentials and DTLS
-//! fingerprint the links carried.
+//! own candidates, which sends a fresh round of checks and keeps its own router open towards the
+//! inviter. Once the inviter applies the answer its checks come through that opening, and the
+//! connection comes up at once, with the same ICE credentials and DTLS fingerprint the links
+//! carried. Measured in the NAT lab with plain pages: an answer applied 120 s late connected in
+//! 31 ms (inviter) / 440 ms (invitee) with a knock every 12 s, and never without knocks. The
+//! browser prunes the pairs of old knocks, so their number stays small.
 
 /// How long an answer link stays usable; the invitee gives up after this.
 pub const ANSWER_VALID_MS: f64 = 30.0 * 60_000.0;
@@ -19,10 +22,12 @@ pub const ANSWER_VALID_MS: f64 = 30.0 * 60_000.0;
 // People send links back in minutes: at least ten of them.
 const _: () = assert!(ANSWER_VALID_MS >= 10.0 * 60_000.0);
 
-/// How often the invitee knocks while its ICE agent has given up. Shorter than the inviter's
-/// own connect deadline, so an answer applied late still connects within it.
-pub const KNOCK_EVERY_MS: i32 = 4_000;
-// The inviter waits 15 s after applying the answer; a knock must come well within that.
+/// How often the invitee knocks while it has no path. A router forgets an unanswered UDP flow
+/// after about 30 s (Linux's conntrack default; home routers are alike or longer), so knocks
+/// this often keep the invitee's router open the whole time, and the inviter's checks get in as
+/// soon as it applies the answer, well within its own connect deadline.
+pub const KNOCK_EVERY_MS: i32 = 8_000;
+// The inviter waits 15 s after applying the answer, and a router keeps a flow ~30 s.
 const _: () = assert!(KNOCK_EVERY_MS < 15_000);
 
 /// The remote candidates of `remote_sdp`, renamed for knock number `round`: each `a=candidate:`

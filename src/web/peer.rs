@@ -219,14 +219,20 @@ impl Peer {
         self.accept_answer(answer_sdp).await
     }
 
-    /// The browser's ICE agent has stopped trying: every pair it had failed.
-    pub fn has_given_up(&self) -> bool {
-        self.connection.ice_connection_state() == RtcIceConnectionState::Failed
+    /// The remote candidates are known and no pair works: ICE is checking, or stopped checking
+    /// (Chromium says `disconnected` when its first checks went unanswered, `failed` later).
+    pub fn has_no_path(&self) -> bool {
+        matches!(
+            self.connection.ice_connection_state(),
+            RtcIceConnectionState::Checking
+                | RtcIceConnectionState::Disconnected
+                | RtcIceConnectionState::Failed
+        )
     }
 
     /// Adds the remote candidates again under new foundations, so the browser checks them anew
-    /// after its ICE agent gave up (see `core::late_answer`). Refusals are ignored: a knock that
-    /// does not land changes nothing.
+    /// and its router stays open towards the other side (see `core::late_answer`). Refusals are
+    /// ignored: a knock that does not land changes nothing.
     pub fn knock(&self, round: u32) {
         let Some(remote) = self.remote_sdp() else {
             return;
