@@ -13,8 +13,6 @@ mod app;
 #[cfg(target_arch = "wasm32")]
 mod components;
 #[cfg(target_arch = "wasm32")]
-mod files;
-#[cfg(target_arch = "wasm32")]
 mod web;
 
 /// Mounts the app on the page's body.

@@ -3,9 +3,11 @@
 //!
 //! This file is the connection's life: invite, answer, hand-off, connect, disconnect.
 //! `conversation.rs` is what travels over the connection once it is up (hello, messages,
-//! receipts, typing, history); `renegotiation.rs` is ICE restarts over the channel itself.
+//! receipts, typing, history); `renegotiation.rs` is ICE restarts over the channel itself;
+//! `files.rs` is file transfers' state, on a data channel of their own.
 
 mod conversation;
+pub mod files;
 mod renegotiation;
 
 use std::rc::Rc;
@@ -14,6 +16,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::RtcPeerConnectionState;
 
+use crate::app::files::FileTransfers;
 use crate::core::chat::Conversation;
 use crate::core::connection_path::ConnectionPath;
 use crate::core::handoff::{HandoffMessage, HandoffOutcome};
@@ -25,7 +28,6 @@ use crate::core::safety::{safety_code, Fingerprint};
 use crate::core::session::{AnswerRejection, InviteLedger, Phase, Role};
 use crate::core::settings::{Settings, STORAGE_KEY};
 use crate::core::signal::{self, InviteId, Signal, SignalKind};
-use crate::files::FileTransfers;
 use crate::web::browser::{
     self, app_base_url, clear_location_hash, random_hex_id, random_invite_id, sleep_ms,
 };

@@ -7,9 +7,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DataTransfer, File, FileList};
 
+use crate::app::files::{Direction, FileTransfers, RowState, TransferRow};
 use crate::app::TinCan;
 use crate::core::transfer::{format_bytes, percent};
-use crate::files::{Direction, FileTransfers, RowState, TransferRow};
 
 fn files_of(list: Option<FileList>) -> Vec<File> {
     let Some(list) = list else { return Vec::new() };
@@ -110,7 +110,7 @@ fn Running(
     key: u64,
     name: String,
     queued: bool,
-    progress: RwSignal<crate::files::Progress>,
+    progress: RwSignal<crate::app::files::Progress>,
     size: u64,
     files: FileTransfers,
 ) -> impl IntoView {

@@ -1,5 +1,6 @@
 //! File transfer protocol (version 2): what goes over the `files` data channel and the
-//! bookkeeping on both ends. Pure Rust; the browser glue is in `web::file_channel` and `files`.
+//! bookkeeping on both ends. Pure Rust; the browser glue is in `web::file_channel` and
+//! `app::files`.
 //!
 //! # Wire format
 //!
@@ -22,8 +23,9 @@
 //! digest and so the file's. Both ends hash each chunk with the browser's WebCrypto, which is
 //! native code with SHA instructions (Chromium hashes on the calling thread, about 40 ms per
 //! 64 MiB on these machines); hashing the whole stream in wasm instead cost a third of the
-//! transfer rate on a 2-core machine (measured, see `src/files.rs`). WebCrypto has no streaming hash, hence one digest per chunk. Digests may come
-//! back in any order; [`DigestList`] folds them in sequence order.
+//! transfer rate on a 2-core machine (measured, see `src/app/files.rs`). WebCrypto has no
+//! streaming hash, hence one digest per chunk. Digests may come back in any order;
+//! [`DigestList`] folds them in sequence order.
 //!
 //! # What a hostile peer cannot do
 //!
