@@ -8,6 +8,7 @@ use crate::components::chat::ChatView;
 use crate::components::link_share::{AnswerView, InviteView};
 use crate::components::settings::SettingsDialog;
 use crate::components::start::StartView;
+use crate::components::start_over::StartOver;
 use crate::core::session::Screen;
 use crate::web::peer::warm_up;
 
@@ -98,15 +99,5 @@ fn Notices() -> impl IntoView {
     view! {
         {move || tin_can.alert.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
         {move || tin_can.notice.get().map(|text| view! { <p class="notice" role="status">{text}</p> })}
-    }
-}
-
-#[component]
-pub fn StartOver() -> impl IntoView {
-    let tin_can = expect_context::<TinCan>();
-    view! {
-        <div class="actions">
-            <button type="button" class="secondary" on:click=move |_| tin_can.start_over()>"Start over"</button>
-        </div>
     }
 }

@@ -2,8 +2,8 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::app::TinCan;
-use crate::components::app::StartOver;
 use crate::components::history::ConversationList;
+use crate::components::start_over::StartOver;
 use crate::components::transfers::{AttachFile, TransferList};
 use crate::core::chat::{Author, ChatMessage};
 use crate::core::session::Phase;

@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::TinCan;
-use crate::components::app::StartOver;
 use crate::components::qr::QrCodeImage;
+use crate::components::start_over::StartOver;
 use crate::web::browser;
 
 /// One link to hand over: read-only box, copy, share (where the browser can), QR code.

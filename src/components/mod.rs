@@ -6,6 +6,7 @@ mod link_share;
 mod qr;
 mod settings;
 mod start;
+mod start_over;
 mod transfers;
 
 pub use app::App;
