@@ -44,7 +44,8 @@ test.describe('Connecting and chatting', () => {
 
   test('every connection shows one safety code on both sides, a new one each time', async ({ browser }) => {
     // Several connections, because a race between the channel opening and the description
-    // being applied would blank the code only now and then.
+    // being applied would blank the code only now and then. Five pairs take a while on 2 cores.
+    test.setTimeout(90_000);
     const codes: string[] = [];
     for (let i = 0; i < 5; i++) {
       const { inviter, invitee } = await connectPair(browser, { via: i % 2 ? 'link' : 'code' });
@@ -165,5 +166,24 @@ test.describe('Same-browser hand-off', () => {
     await inviter.acceptAnswer(answerLink);
     await inviter.expectConnected();
     await invitee.expectConnected();
+  });
+});
+
+test.describe('Delivery states', () => {
+  test('a message on the wire shows Sent until the other browser confirms it, then Delivered', async ({ browser }) => {
+    const { inviter, invitee } = await connectPair(browser);
+    // Freeze the invitee's scripts: the message reaches its browser, but no receipt can come back.
+    const debuggee = await invitee.page.context().newCDPSession(invitee.page);
+    await debuggee.send('Debugger.enable');
+    await debuggee.send('Debugger.pause');
+    await inviter.send('held at the other end');
+    await expect(inviter.myMessages().last()).toHaveAttribute('data-delivery', 'sent');
+    // It stays Sent: nothing is confirmed that the other side has not confirmed.
+    await inviter.page.waitForTimeout(500);
+    await expect(inviter.myMessages().last()).toHaveAttribute('data-delivery', 'sent');
+    await debuggee.send('Debugger.resume');
+    await debuggee.send('Debugger.disable');
+    await expect(inviter.myMessages().last()).toHaveAttribute('data-delivery', 'delivered');
+    await expect(invitee.peerMessages().last()).toContainText('held at the other end');
   });
 });
