@@ -61,7 +61,9 @@ impl ConnectionPath {
         };
         match self.round_trip_ms {
             Some(ms) if ms.is_finite() && ms >= 0.0 => {
-                format!("{route} · round trip {:.0} ms", ms.max(1.0))
+                // Rounded to an integer first: float formatting costs the wasm kilobytes.
+                let whole_ms = ms.max(1.0).round() as u64;
+                format!("{route} · round trip {whole_ms} ms")
             }
             _ => route,
         }
