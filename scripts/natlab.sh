@@ -14,7 +14,7 @@
 # Usage (root): scripts/natlab.sh check|up|down|status|reset
 #               scripts/natlab.sh nat cone|symmetric [a|b]
 #               scripts/natlab.sh move a|b [--new-public]
-#               scripts/natlab.sh netem a|b '<netem args>' | off
+#               scripts/natlab.sh netem a|b '<netem args>' | off  [both|to-host|to-wan]
 # Environment: TINCAN_LAB_DIST (default: dist/ of this checkout), TINCAN_LAB_DIR (state, logs,
 # coturn's files; default /tmp/tincan-natlab).
 set -euo pipefail
@@ -328,8 +328,9 @@ move() {
   say "move: tcl-$side is now ${LAN[$side]}.${HOST_IPS[$lan_index]} behind ${wans[$wan_index]}"
 }
 
-# Loss and delay on a host's router, both directions (the router's egress to the WAN and to the
-# LAN). With the kernel's netem qdisc when it has one. Without it (some VM kernels are built
+# Loss and delay on a host's router: both directions (the router's egress to the WAN and to the
+# LAN; the default), or only towards its host (`to-host`, what one `tc qdisc add dev lan root
+# netem …` on the router does) or only towards the WAN (`to-wan`). With the kernel's netem qdisc when it has one. Without it (some VM kernels are built
 # without CONFIG_NET_SCH_NETEM), loss becomes an iptables `statistic` drop in the router's FORWARD
 # chain and delay a userspace queue (scripts/natlab/delay-queue.py, NFQUEUE) that holds each
 # forwarded packet for the delay.
@@ -346,9 +347,16 @@ netem_off() {
 }
 
 netem() {
-  local side=${1:-} args=${2:-}
+  local side=${1:-} args=${2:-} direction=${3:-both}
   side_arg "$side"
-  [ -n "$args" ] || die "usage: natlab.sh netem a|b '<netem args, e.g. loss 5% delay 100ms>' | off"
+  [ -n "$args" ] || die "usage: natlab.sh netem a|b '<netem args, e.g. loss 5% delay 100ms>' | off [both|to-host|to-wan]"
+  local devices
+  case "$direction" in
+    both) devices="wan lan" ;;
+    to-host) devices="lan" ;;
+    to-wan) devices="wan" ;;
+    *) die "netem direction must be both, to-host or to-wan (got '$direction')" ;;
+  esac
   require_up
   local router
   router=$(router_ns "$side")
@@ -358,19 +366,24 @@ netem() {
     return
   fi
   if has_netem; then
-    # shellcheck disable=SC2086 # the netem arguments are words on purpose
-    in_ns "$router" tc qdisc add dev wan root netem $args || die "tc rejected the netem arguments '$args'"
-    # shellcheck disable=SC2086
-    in_ns "$router" tc qdisc add dev lan root netem $args
-    echo "netem $args" >"$LAB_DIR/state-netem-$router"
-    say "netem: tcl-r$side $args (both directions, tc netem)"
+    local device
+    for device in $devices; do
+      # shellcheck disable=SC2086 # the netem arguments are words on purpose
+      in_ns "$router" tc qdisc add dev "$device" root netem $args || die "tc rejected the netem arguments '$args'"
+    done
+    echo "netem $args $direction" >"$LAB_DIR/state-netem-$router"
+    say "netem: tcl-r$side $args ($direction, tc netem)"
     return
   fi
-  emulate_netem "$side" "$router" "$args"
+  emulate_netem "$side" "$router" "$args" "$direction"
 }
 
 emulate_netem() {
-  local side=$1 router=$2 args=$3 loss="" delay="" word
+  local side=$1 router=$2 args=$3 direction=$4 loss="" delay="" word out=()
+  case "$direction" in
+    to-host) out=(-o lan) ;;
+    to-wan) out=(-o wan) ;;
+  esac
   # shellcheck disable=SC2086
   set -- $args
   while [ $# -gt 0 ]; do
@@ -386,7 +399,7 @@ emulate_netem() {
     [[ "$loss" =~ ^([0-9]+(\.[0-9]+)?)%$ ]] || die "loss must look like 5% (got '$loss')"
     local p
     p=$(awk -v l="${BASH_REMATCH[1]}" 'BEGIN { printf "%.4f", l / 100 }')
-    in_ns "$router" iptables -t mangle -A FORWARD -m statistic --mode random --probability "$p" -j DROP
+    in_ns "$router" iptables -t mangle -A FORWARD "${out[@]}" -m statistic --mode random --probability "$p" -j DROP
   fi
   if [ -n "$delay" ]; then
     [[ "$delay" =~ ^([0-9]+)ms$ ]] || die "delay must look like 100ms (got '$delay')"
@@ -407,10 +420,10 @@ emulate_netem() {
       sleep 0.1
     done
     # After the loss rule: a packet is first dropped or not, then held for the delay.
-    in_ns "$router" iptables -t mangle -A FORWARD -j NFQUEUE --queue-num 7
+    in_ns "$router" iptables -t mangle -A FORWARD "${out[@]}" -j NFQUEUE --queue-num 7
   fi
-  echo "emulated $args" >"$LAB_DIR/state-netem-$router"
-  say "netem: tcl-r$side $args (both directions; this kernel has no netem: loss by iptables statistic, delay by an NFQUEUE delay queue)"
+  echo "emulated $args $direction" >"$LAB_DIR/state-netem-$router"
+  say "netem: tcl-r$side $args ($direction; this kernel has no netem: loss by iptables statistic, delay by an NFQUEUE delay queue)"
 }
 
 # Back to the state `up` leaves: cone NATs, original addresses, no loss or delay, empty conntrack.

@@ -13,6 +13,7 @@
   class RecordedPeerConnection extends Original {
     constructor(...args) {
       super(...args);
+      this.__tincanMadeWithPolicy = args[0]?.iceTransportPolicy ?? 'all';
       peers.push(this);
     }
   }
@@ -50,12 +51,22 @@
     };
   }
 
+  // Firefox throws InvalidStateError for getConfiguration() on a closed connection: then the
+  // policy it was made with.
+  function policy(pc) {
+    try {
+      return pc.getConfiguration().iceTransportPolicy;
+    } catch {
+      return pc.__tincanMadeWithPolicy;
+    }
+  }
+
   window.__tincanPeerFacts = async () =>
     Promise.all(
       peers.map(async (pc) => ({
         connectionState: pc.connectionState,
         iceConnectionState: pc.iceConnectionState,
-        iceTransportPolicy: pc.getConfiguration().iceTransportPolicy,
+        iceTransportPolicy: policy(pc),
         localSdp: pc.localDescription?.sdp ?? null,
         remoteSdp: pc.remoteDescription?.sdp ?? null,
         selected: pc.connectionState === 'closed' ? null : await selectedPair(pc).catch(() => null),

@@ -107,9 +107,12 @@ export class Lab {
     await natlab('move', host, ...(options.newPublic ? ['--new-public'] : []));
   }
 
-  /** Loss and delay on the host's router, both directions, e.g. 'loss 5% delay 100ms'; 'off' ends it. */
-  async netem(host: Host, args: string): Promise<string> {
-    return natlab('netem', host, args);
+  /**
+   * Loss and delay on the host's router, e.g. 'loss 5% delay 100ms'; 'off' ends it. Both
+   * directions by default, or only what the router forwards to its host or to the WAN.
+   */
+  async netem(host: Host, args: string, direction: 'both' | 'to-host' | 'to-wan' = 'both'): Promise<string> {
+    return natlab('netem', host, args, direction);
   }
 
   async status(): Promise<string> {
