@@ -51,25 +51,25 @@
     };
   }
 
-  // Firefox throws InvalidStateError for getConfiguration() on a closed connection: then the
-  // policy it was made with.
-  function policy(pc) {
+  // Firefox throws InvalidStateError from several members of a closed connection
+  // (getConfiguration(), and others): each fact is read on its own, with a fallback.
+  function read(get, fallback) {
     try {
-      return pc.getConfiguration().iceTransportPolicy;
+      return get();
     } catch {
-      return pc.__tincanMadeWithPolicy;
+      return fallback;
     }
   }
 
   window.__tincanPeerFacts = async () =>
     Promise.all(
       peers.map(async (pc) => ({
-        connectionState: pc.connectionState,
-        iceConnectionState: pc.iceConnectionState,
-        iceTransportPolicy: policy(pc),
-        localSdp: pc.localDescription?.sdp ?? null,
-        remoteSdp: pc.remoteDescription?.sdp ?? null,
-        selected: pc.connectionState === 'closed' ? null : await selectedPair(pc).catch(() => null),
+        connectionState: read(() => pc.connectionState, 'closed'),
+        iceConnectionState: read(() => pc.iceConnectionState, 'closed'),
+        iceTransportPolicy: read(() => pc.getConfiguration().iceTransportPolicy, pc.__tincanMadeWithPolicy),
+        localSdp: read(() => pc.localDescription?.sdp ?? null, null),
+        remoteSdp: read(() => pc.remoteDescription?.sdp ?? null, null),
+        selected: read(() => pc.connectionState, 'closed') === 'closed' ? null : await selectedPair(pc).catch(() => null),
       })),
     );
 })();
