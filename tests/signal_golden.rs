@@ -283,7 +283,7 @@ fn links_of_the_first_compact_version_still_open() {
 
 /// Every IPv4 and IPv6 address written in `sdp`, in any line.
 fn addresses_in(sdp: &str) -> Vec<String> {
-    sdp.split(|c: char| c == ' ' || c == '\r' || c == '\n')
+    sdp.split([' ', '\r', '\n'])
         .filter(|token| {
             token.parse::<std::net::Ipv4Addr>().is_ok()
                 || token.parse::<std::net::Ipv6Addr>().is_ok()
