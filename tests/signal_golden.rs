@@ -147,7 +147,7 @@ fn kept_facts(sdp: &str) -> PlainFacts {
         !facts.candidates.is_empty() && facts.candidates.iter().all(|c| c.3 == "relay");
     if relay_only {
         for candidate in &mut facts.candidates {
-            if candidate.4 != "/" {
+            if !["/", "0.0.0.0/0", "::/0"].contains(&candidate.4.as_str()) {
                 let ipv6 = candidate.1.parse::<std::net::Ipv6Addr>().is_ok();
                 candidate.4 = if ipv6 { "::/0" } else { "0.0.0.0/0" }.to_owned();
             }

@@ -140,7 +140,13 @@ pub(super) fn decode(format: Format, body_text: &str) -> Result<Signal, CodeErro
     }
     let (kind, invite_id, facts) = unpack_body(format, body)?;
     let sdp = facts.rebuild(session_id(&invite_id));
-    let canonical = pack_body(format, kind, &invite_id, &facts).as_deref() == Some(body)
+    let mut hidden = facts.clone();
+    if format == Format::V2 {
+        // `D` is written with relay-only related addresses hidden; anything else is not `D`.
+        hidden.hide_related_addresses_when_relay_only();
+    }
+    let canonical = hidden == facts
+        && pack_body(format, kind, &invite_id, &facts).as_deref() == Some(body)
         && SessionFacts::parse(&sdp).as_ref() == Some(&facts);
     if !canonical {
         return Err(CodeError::Damaged);

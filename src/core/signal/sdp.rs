@@ -395,8 +395,8 @@ impl SessionFacts {
         })
     }
 
-    /// In a relay-only session (every candidate a relay), replaces each related address with the
-    /// unspecified one, as Chromium writes it there: relay-only is how a person keeps their own
+    /// In a relay-only session (every candidate a relay), replaces each real related address with
+    /// the unspecified one (of the candidate's family), as Chromium writes it there: relay-only is how a person keeps their own
     /// and their router's address out of the link, and a browser that named either as a relay's
     /// `raddr` would give it away. ICE does not use related addresses (RFC 8839 §5.1: they are for
     /// diagnostics), so the session is the same.
@@ -410,7 +410,13 @@ impl SessionFacts {
             return;
         }
         for candidate in &mut self.candidates {
-            if candidate.related.is_some() {
+            let hidden = match &candidate.related {
+                None => true,
+                Some((Address::Ipv4(octets), 0)) => *octets == [0; 4],
+                Some((Address::Ipv6(octets), 0)) => *octets == [0; 16],
+                Some(_) => false,
+            };
+            if !hidden {
                 let unspecified = match candidate.address {
                     Address::Ipv6(_) => Address::Ipv6([0; 16]),
                     _ => Address::Ipv4([0; 4]),
