@@ -140,12 +140,8 @@ pub(super) fn decode(format: Format, body_text: &str) -> Result<Signal, CodeErro
     }
     let (kind, invite_id, facts) = unpack_body(format, body)?;
     let sdp = facts.rebuild(session_id(&invite_id));
-    let mut hidden = facts.clone();
-    if format == Format::V2 {
-        // `D` is written with relay-only related addresses hidden; anything else is not `D`.
-        hidden.hide_related_addresses_when_relay_only();
-    }
-    let canonical = hidden == facts
+    // `D` is written with relay-only related addresses hidden; anything else is not `D`.
+    let canonical = (format == Format::V1 || facts.related_addresses_hidden_when_relay_only())
         && pack_body(format, kind, &invite_id, &facts).as_deref() == Some(body)
         && SessionFacts::parse(&sdp).as_ref() == Some(&facts);
     if !canonical {

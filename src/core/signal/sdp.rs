@@ -176,6 +176,18 @@ impl TcpType {
     }
 }
 
+impl Candidate {
+    /// No related address, or the unspecified one with port 0 (either family).
+    fn related_is_hidden(&self) -> bool {
+        match &self.related {
+            None => true,
+            Some((Address::Ipv4(octets), 0)) => *octets == [0; 4],
+            Some((Address::Ipv6(octets), 0)) => *octets == [0; 16],
+            Some(_) => false,
+        }
+    }
+}
+
 /// A candidate's connection address, in the form that rebuilds its exact text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Address {
@@ -401,22 +413,11 @@ impl SessionFacts {
     /// `raddr` would give it away. ICE does not use related addresses (RFC 8839 §5.1: they are for
     /// diagnostics), so the session is the same.
     pub fn hide_related_addresses_when_relay_only(&mut self) {
-        let relay_only = !self.candidates.is_empty()
-            && self
-                .candidates
-                .iter()
-                .all(|candidate| candidate.kind == CandidateType::Relay);
-        if !relay_only {
+        if !self.is_relay_only() {
             return;
         }
         for candidate in &mut self.candidates {
-            let hidden = match &candidate.related {
-                None => true,
-                Some((Address::Ipv4(octets), 0)) => *octets == [0; 4],
-                Some((Address::Ipv6(octets), 0)) => *octets == [0; 16],
-                Some(_) => false,
-            };
-            if !hidden {
+            if !candidate.related_is_hidden() {
                 let unspecified = match candidate.address {
                     Address::Ipv6(_) => Address::Ipv6([0; 16]),
                     _ => Address::Ipv4([0; 4]),
@@ -424,6 +425,20 @@ impl SessionFacts {
                 candidate.related = Some((unspecified, 0));
             }
         }
+    }
+
+    /// True unless this is a relay-only session with a real related address: what
+    /// [`Self::hide_related_addresses_when_relay_only`] leaves.
+    pub fn related_addresses_hidden_when_relay_only(&self) -> bool {
+        !self.is_relay_only() || self.candidates.iter().all(Candidate::related_is_hidden)
+    }
+
+    fn is_relay_only(&self) -> bool {
+        !self.candidates.is_empty()
+            && self
+                .candidates
+                .iter()
+                .all(|candidate| candidate.kind == CandidateType::Relay)
     }
 
     /// The canonical SDP for these facts. `session_id` only fills the o= line.
