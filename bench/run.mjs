@@ -376,7 +376,7 @@ function table() {
     const fallback = shapes.filter((r) => r.tag === 'L').length;
     summary.linkShapes.fallback = fallback;
     notes.push(
-      `Links from real networks: the NAT lab's Chromium SDPs (tests/fixtures/sdp/natlab-*, m=/c= on the default ` +
+      `Links from real networks: the NAT lab's Chromium and Firefox SDPs (tests/fixtures/sdp/natlab-*, m=/c= on the default ` +
         `candidate), encoded offline; QR = version of the whole link under https://someone.github.io/tincan/ at ` +
         `level L. ${shapes.length - fallback} of ${shapes.length} fixtures compact, ${fallback} fell back to lz-string.`,
     );

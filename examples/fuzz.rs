@@ -24,7 +24,7 @@ use tincan::core::protocol::Frame;
 use tincan::core::settings::Settings;
 use tincan::core::signal::{decode, encode, CodeError, InviteId, Signal, SignalKind};
 
-const FIXTURES: [&str; 12] = [
+const FIXTURES: [&str; 21] = [
     include_str!("../tests/fixtures/sdp/chromium-offer.sdp"),
     include_str!("../tests/fixtures/sdp/chromium2-offer.sdp"),
     include_str!("../tests/fixtures/sdp/chromium-answer-to-chromium2.sdp"),
@@ -37,6 +37,15 @@ const FIXTURES: [&str; 12] = [
     include_str!("../tests/fixtures/sdp/natlab-chromium-turn-symmetric-answer.sdp"),
     include_str!("../tests/fixtures/sdp/natlab-chromium-relay-only-offer.sdp"),
     include_str!("../tests/fixtures/sdp/natlab-chromium-relay-only-answer.sdp"),
+    include_str!("../tests/fixtures/sdp/natlab-firefox-stun-cone-offer.sdp"),
+    include_str!("../tests/fixtures/sdp/natlab-firefox-stun-cone-answer.sdp"),
+    include_str!("../tests/fixtures/sdp/natlab-chromium-stun-cone-answer-to-firefox.sdp"),
+    include_str!("../tests/fixtures/sdp/natlab-firefox-turn-symmetric-offer.sdp"),
+    include_str!("../tests/fixtures/sdp/natlab-firefox-turn-symmetric-answer.sdp"),
+    include_str!("../tests/fixtures/sdp/natlab-chromium-turn-symmetric-answer-to-firefox.sdp"),
+    include_str!("../tests/fixtures/sdp/natlab-firefox-relay-only-offer.sdp"),
+    include_str!("../tests/fixtures/sdp/natlab-firefox-relay-only-answer.sdp"),
+    include_str!("../tests/fixtures/sdp/natlab-chromium-relay-only-answer-to-firefox.sdp"),
 ];
 
 /// Real-network candidate sets the fixtures do not show, put into the NAT lab's STUN offer in

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use tincan::core::signal::sdp::SessionFacts;
 use tincan::core::signal::{decode, encode, CodeError, InviteId, Signal, SignalKind};
 
-const FIXTURES: [(&str, &str); 12] = [
+const FIXTURES: [(&str, &str); 21] = [
     (
         "chromium-offer",
         include_str!("fixtures/sdp/chromium-offer.sdp"),
@@ -58,6 +58,44 @@ const FIXTURES: [(&str, &str); 12] = [
     (
         "natlab-chromium-relay-only-answer",
         include_str!("fixtures/sdp/natlab-chromium-relay-only-answer.sdp"),
+    ),
+    // The same three networks with Firefox ESR, and Chromium's answers to it (this branch's
+    // captures; Firefox names a relay itself as its related address).
+    (
+        "natlab-firefox-stun-cone-offer",
+        include_str!("fixtures/sdp/natlab-firefox-stun-cone-offer.sdp"),
+    ),
+    (
+        "natlab-firefox-stun-cone-answer",
+        include_str!("fixtures/sdp/natlab-firefox-stun-cone-answer.sdp"),
+    ),
+    (
+        "natlab-chromium-stun-cone-answer-to-firefox",
+        include_str!("fixtures/sdp/natlab-chromium-stun-cone-answer-to-firefox.sdp"),
+    ),
+    (
+        "natlab-firefox-turn-symmetric-offer",
+        include_str!("fixtures/sdp/natlab-firefox-turn-symmetric-offer.sdp"),
+    ),
+    (
+        "natlab-firefox-turn-symmetric-answer",
+        include_str!("fixtures/sdp/natlab-firefox-turn-symmetric-answer.sdp"),
+    ),
+    (
+        "natlab-chromium-turn-symmetric-answer-to-firefox",
+        include_str!("fixtures/sdp/natlab-chromium-turn-symmetric-answer-to-firefox.sdp"),
+    ),
+    (
+        "natlab-firefox-relay-only-offer",
+        include_str!("fixtures/sdp/natlab-firefox-relay-only-offer.sdp"),
+    ),
+    (
+        "natlab-firefox-relay-only-answer",
+        include_str!("fixtures/sdp/natlab-firefox-relay-only-answer.sdp"),
+    ),
+    (
+        "natlab-chromium-relay-only-answer-to-firefox",
+        include_str!("fixtures/sdp/natlab-chromium-relay-only-answer-to-firefox.sdp"),
     ),
 ];
 
@@ -140,14 +178,20 @@ fn plain_facts(sdp: &str) -> PlainFacts {
 }
 
 /// `plain_facts` of what the compact form keeps of `sdp`: all of it, except that in a relay-only
-/// SDP related addresses are hidden (`SessionFacts::hide_related_addresses_when_relay_only`).
+/// SDP related addresses that name no relay are hidden
+/// (`SessionFacts::hide_related_addresses_when_relay_only`).
 fn kept_facts(sdp: &str) -> PlainFacts {
     let mut facts = plain_facts(sdp);
     let relay_only =
         !facts.candidates.is_empty() && facts.candidates.iter().all(|c| c.3 == "relay");
     if relay_only {
+        let relays: Vec<String> = facts.candidates.iter().map(|c| c.1.clone()).collect();
         for candidate in &mut facts.candidates {
-            if !["/", "0.0.0.0/0", "::/0"].contains(&candidate.4.as_str()) {
+            let names_a_relay = candidate
+                .4
+                .split_once('/')
+                .is_some_and(|(address, _)| relays.iter().any(|relay| relay == address));
+            if !names_a_relay && !["/", "0.0.0.0/0", "::/0"].contains(&candidate.4.as_str()) {
                 let ipv6 = candidate.1.parse::<std::net::Ipv6Addr>().is_ok();
                 candidate.4 = if ipv6 { "::/0" } else { "0.0.0.0/0" }.to_owned();
             }
@@ -294,8 +338,8 @@ fn addresses_in(sdp: &str) -> Vec<String> {
 
 #[test]
 fn relay_only_links_reveal_no_host_or_nat_address() {
-    // The NAT lab's relay-only SDPs, and a relay-only SDP of a browser that names its NAT's and
-    // its own address as the relays' related addresses.
+    // The NAT lab's relay-only SDPs (Chromium: raddr 0.0.0.0; Firefox: the relay itself), and a
+    // relay-only SDP of a browser that names its NAT's and its own address as related addresses.
     let named = hand_written(&[
         "1 1 udp 41885439 198.51.100.3 50000 typ relay raddr 203.0.113.7 rport 61000",
         "2 1 udp 25108223 198.51.100.3 50001 typ relay raddr 192.168.1.20 rport 54321",
@@ -303,14 +347,17 @@ fn relay_only_links_reveal_no_host_or_nat_address() {
     ])
     .replace("m=application 9 ", "m=application 50000 ")
     .replace("c=IN IP4 0.0.0.0", "c=IN IP4 198.51.100.3");
-    let relay_only = [
-        (FIXTURES[10].1.to_owned(), vec!["203.0.113.1".to_owned()]),
-        (FIXTURES[11].1.to_owned(), vec!["203.0.113.1".to_owned()]),
-        (
-            named,
-            vec!["198.51.100.3".to_owned(), "2001:db8:100::3".to_owned()],
-        ),
-    ];
+    let lab_relay = vec!["203.0.113.1".to_owned()];
+    let mut relay_only: Vec<(String, Vec<String>)> = FIXTURES
+        .iter()
+        .filter(|(name, _)| name.contains("relay-only"))
+        .map(|(_, sdp)| ((*sdp).to_owned(), lab_relay.clone()))
+        .collect();
+    assert_eq!(relay_only.len(), 5);
+    relay_only.push((
+        named,
+        vec!["198.51.100.3".to_owned(), "2001:db8:100::3".to_owned()],
+    ));
     for (sdp, relays) in relay_only {
         let code = encode(&signal_for("answer", &sdp));
         assert!(code.starts_with(COMPACT), "{sdp}");

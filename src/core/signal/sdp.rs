@@ -176,18 +176,6 @@ impl TcpType {
     }
 }
 
-impl Candidate {
-    /// No related address, or the unspecified one with port 0 (either family).
-    fn related_is_hidden(&self) -> bool {
-        match &self.related {
-            None => true,
-            Some((Address::Ipv4(octets), 0)) => *octets == [0; 4],
-            Some((Address::Ipv6(octets), 0)) => *octets == [0; 16],
-            Some(_) => false,
-        }
-    }
-}
-
 /// A candidate's connection address, in the form that rebuilds its exact text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Address {
@@ -407,17 +395,24 @@ impl SessionFacts {
         })
     }
 
-    /// In a relay-only session (every candidate a relay), replaces each real related address with
-    /// the unspecified one (of the candidate's family), as Chromium writes it there: relay-only is how a person keeps their own
-    /// and their router's address out of the link, and a browser that named either as a relay's
-    /// `raddr` would give it away. ICE does not use related addresses (RFC 8839 §5.1: they are for
-    /// diagnostics), so the session is the same.
+    /// In a relay-only session (every candidate a relay), replaces each related address that
+    /// could name the person's own or their router's address with the unspecified one (of the
+    /// candidate's family), as Chromium writes it there: relay-only is how a person keeps those
+    /// out of the link, and a browser that named one as a relay's `raddr` would give it away.
+    /// A related address that is one of the session's relays (Firefox names the relay itself)
+    /// reveals nothing and stays. ICE does not use related addresses (RFC 8839 §5.1: they are
+    /// for diagnostics), so the session is the same.
     pub fn hide_related_addresses_when_relay_only(&mut self) {
         if !self.is_relay_only() {
             return;
         }
-        for candidate in &mut self.candidates {
-            if !candidate.related_is_hidden() {
+        let safe: Vec<bool> = self
+            .candidates
+            .iter()
+            .map(|candidate| self.related_reveals_nothing(candidate))
+            .collect();
+        for (candidate, safe) in self.candidates.iter_mut().zip(safe) {
+            if !safe {
                 let unspecified = match candidate.address {
                     Address::Ipv6(_) => Address::Ipv6([0; 16]),
                     _ => Address::Ipv4([0; 4]),
@@ -427,10 +422,14 @@ impl SessionFacts {
         }
     }
 
-    /// True unless this is a relay-only session with a real related address: what
-    /// [`Self::hide_related_addresses_when_relay_only`] leaves.
+    /// True unless this is a relay-only session with a related address that could reveal
+    /// something: what [`Self::hide_related_addresses_when_relay_only`] leaves.
     pub fn related_addresses_hidden_when_relay_only(&self) -> bool {
-        !self.is_relay_only() || self.candidates.iter().all(Candidate::related_is_hidden)
+        !self.is_relay_only()
+            || self
+                .candidates
+                .iter()
+                .all(|candidate| self.related_reveals_nothing(candidate))
     }
 
     fn is_relay_only(&self) -> bool {
@@ -439,6 +438,17 @@ impl SessionFacts {
                 .candidates
                 .iter()
                 .all(|candidate| candidate.kind == CandidateType::Relay)
+    }
+
+    /// No related address, the unspecified one with port 0, or the address of a candidate of
+    /// this session.
+    fn related_reveals_nothing(&self, candidate: &Candidate) -> bool {
+        match &candidate.related {
+            None => true,
+            Some((Address::Ipv4(octets), 0)) if *octets == [0; 4] => true,
+            Some((Address::Ipv6(octets), 0)) if *octets == [0; 16] => true,
+            Some((address, _)) => self.candidates.iter().any(|c| c.address == *address),
+        }
     }
 
     /// The canonical SDP for these facts. `session_id` only fills the o= line.
@@ -702,18 +712,22 @@ mod tests {
             )
             .replace(
                 "a=candidate:1444428110 1 udp 2113942271 d380320d-f996-48e1-92e9-5f68f116ece7.local 45628 typ host",
-                "a=candidate:2 1 udp 41885438 2001:db8::3 50001 typ relay raddr 10.0.0.2 rport 5",
+                "a=candidate:2 1 udp 41885438 2001:db8::3 50001 typ relay raddr 10.0.0.2 rport 5\r\n\
+                 a=candidate:3 1 udp 41885437 198.51.100.3 50002 typ relay raddr 198.51.100.3 rport 50000",
             );
         let mut facts = SessionFacts::parse(&relay_only).expect("compact-able");
         facts.hide_related_addresses_when_relay_only();
         let related: Vec<_> = facts.candidates.iter().map(|c| c.related.clone()).collect();
+        // The NAT's and the host's are hidden; a relay's own address (as Firefox writes) stays.
         assert_eq!(
             related,
             [
                 Some((Address::Ipv4([0; 4]), 0)),
-                Some((Address::Ipv6([0; 16]), 0))
+                Some((Address::Ipv6([0; 16]), 0)),
+                Some((Address::Ipv4([198, 51, 100, 3]), 50_000)),
             ]
         );
+        assert!(facts.related_addresses_hidden_when_relay_only());
         // With any other candidate, related addresses are as given.
         let mixed = relay_only.replace(
             "a=ice-ufrag",
