@@ -9,9 +9,10 @@
 // Targets are informational: a missed target never fails the command; a measurement that
 // breaks (an exception) does, after everything else was measured.
 
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,7 @@ function parseArgs(argv) {
     else if (arg === '-h' || arg === '--help') {
       console.log(
         'usage: node bench/run.mjs [--dist dist] [--out bench/results.json] [--quick]\n' +
-          '                          [--only shipped,interactive,connect,deadStun,pings,burst,file]',
+          '                          [--only shipped,linkShapes,interactive,connect,deadStun,pings,burst,file]',
       );
       process.exit(0);
     } else {
@@ -129,6 +130,26 @@ async function main() {
       );
       const baseline = lib.sizes(path.join(HERE, 'baseline'), ['rtc.html', 'rtc.js']);
       return { files, byKind, total: lib.sumSizes(files), baselineFiles: baseline, baselineTotal: lib.sumSizes(baseline) };
+    });
+
+    // Links from real networks: the NAT lab's SDPs (no browser needed), through the codec as
+    // `cargo run --example link_sizes -- --json` measures it, next to lz-string of the same SDP.
+    await measure('linkShapes', () => {
+      const out = execFileSync('cargo', ['run', '--quiet', '--locked', '--example', 'link_sizes', '--', '--json'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      return out
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => {
+          const row = JSON.parse(line);
+          // lz-string itself (the JS original) on the same file, when it is installed.
+          const sdp = readFileSync(path.resolve(REPO, row.path), 'utf8');
+          row.lzJs = lz ? lz.compressToEncodedURIComponent(sdp).length : null;
+          return row;
+        });
     });
 
     await measure('interactive', async () => {
@@ -326,6 +347,41 @@ function table() {
     );
   } else {
     failed('Link size and time to a link', 'connect');
+  }
+
+  // 1b. Link size on real networks (issue #14): the NAT lab's SDPs, longest of offer and answer.
+  const shapes = raw.linkShapes;
+  if (shapes) {
+    const LIMITS = [
+      ['host+srflx', 'host + srflx (STUN)', 160],
+      ['host+srflx+relay', 'host + srflx + relay (TURN)', 200],
+      ['relay', 'relay only', 110],
+    ];
+    summary.linkShapes = {};
+    for (const [shape, label, limit] of LIMITS) {
+      const found = shapes.filter((r) => r.network === 'natlab' && r.shape === shape);
+      if (!found.length) continue;
+      const worst = found.reduce((a, b) => (b.code > a.code ? b : a));
+      const lzChars = Number.isFinite(worst.lzJs) ? worst.lzJs : worst.lz;
+      summary.linkShapes[shape] = { code: worst.code, tag: worst.tag, lz: lzChars, qr: worst.qr, lzLinkQr: worst.lzLinkQr };
+      row(
+        `Link fragment, real network: ${label}, chars`,
+        `${lib.int(worst.code)} (${worst.tag}; QR ${worst.qr ?? '—'})`,
+        `${lib.int(lzChars)} (lz-string; QR ${worst.lzLinkQr ?? '—'})`,
+        lib.ratio(worst.code / lzChars),
+        `≤ ${limit}`,
+        worst.code <= limit && worst.tag !== 'L',
+      );
+    }
+    const fallback = shapes.filter((r) => r.tag === 'L').length;
+    summary.linkShapes.fallback = fallback;
+    notes.push(
+      `Links from real networks: the NAT lab's Chromium and Firefox SDPs (tests/fixtures/sdp/natlab-*, m=/c= on the default ` +
+        `candidate), encoded offline; QR = version of the whole link under https://someone.github.io/tincan/ at ` +
+        `level L. ${shapes.length - fallback} of ${shapes.length} fixtures compact, ${fallback} fell back to lz-string.`,
+    );
+  } else {
+    failed('Link size on real networks', 'linkShapes');
   }
 
   const d = raw.deadStun;

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Browser as FirefoxBrowser } from 'puppeteer-core';
 import { test, expect } from './fixtures';
 import { FilesPanel, hashList } from './pages/files';
-import { APP_URL, SAFETY_CODE, TinCanPage, codeOf } from './pages/tincan-page';
+import { APP_URL, COMPACT_TAG, SAFETY_CODE, TinCanPage, codeOf } from './pages/tincan-page';
 import { FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
 
 // Issue #3: Chromium and Firefox connect through Tin Can's own links, in both
@@ -52,11 +52,11 @@ test.afterEach(async ({}, testInfo) => {
   expect(problems, 'the app in Firefox must not panic or throw uncaught errors').toEqual([]);
 });
 
-/** A link of the compact kind: this app's URL, a `C` code, short. */
+/** A link of the compact kind: this app's URL, a compact (`D`) code, short. */
 function expectCompact(link: string, what: string): void {
   expect(link.startsWith(`${APP_URL}#`), `${what} is a link to this app`).toBe(true);
   const code = codeOf(link);
-  expect(code[0], `${what} uses the compact codec (tag C), not the lz-string fallback: ${code}`).toBe('C');
+  expect(code[0], `${what} uses the compact codec (tag ${COMPACT_TAG}), not the lz-string fallback: ${code}`).toBe(COMPACT_TAG);
   expect(code.length, `${what}'s code is short: ${code}`).toBeLessThan(MAX_CODE_LENGTH);
 }
 

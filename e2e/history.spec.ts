@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { TinCanPage, codeOf, connectPair } from './pages/tincan-page';
+import { COMPACT_TAG, TinCanPage, codeOf, connectPair } from './pages/tincan-page';
 
 /**
  * A conversation that loses nothing (issue #4): receipts, history across reloads, reconnecting
@@ -63,7 +63,8 @@ test.describe('History and reconnect', () => {
 
     // Ann reconnects through new links; Bob opens the new invite in his tab.
     await ann.page.getByRole('button', { name: 'Reconnect', exact: true }).click();
-    await expect(ann.inviteLinkBox).toHaveValue(/#C/);
+    // The new invite is in the compact form (issue #14: never the lz-string fallback).
+    await expect(ann.inviteLinkBox).toHaveValue(new RegExp(`#${COMPACT_TAG}`));
     const answer = await bob.openInvite(await ann.inviteLinkBox.inputValue());
     await ann.acceptAnswer(codeOf(answer));
     await ann.expectConnected();

@@ -1,6 +1,6 @@
 import type { Locator } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { APP_URL, LINK, TinCanPage, codeOf } from './pages/tincan-page';
+import { APP_URL, COMPACT_TAG, LINK, TinCanPage, codeOf } from './pages/tincan-page';
 
 /** An inline SVG QR code with actual modules drawn (it may sit in a collapsed <details>). */
 async function expectQrCode(qr: Locator): Promise<void> {
@@ -56,7 +56,10 @@ test.describe('Inviter', () => {
     const link = await inviter.inviteLinkBox.inputValue();
 
     expect(link.startsWith(`${APP_URL}#`)).toBe(true);
-    expect(codeOf(link)).toMatch(/^[CL]/);
+    expect(codeOf(link)).toMatch(/^[CDL]/);
+    // Compact, never the lz-string fallback (issue #14), and short.
+    expect(codeOf(link)[0]).toBe(COMPACT_TAG);
+    expect(codeOf(link).length).toBeLessThan(160);
     await expect(inviter.inviteLinkBox).not.toBeEditable();
     await inviter.expectStatus('Waiting');
     await expectQrCode(inviter.inviteQr);
@@ -124,7 +127,9 @@ test.describe('Invitee', () => {
 
     const answerLink = await invitee.openInvite(inviteLink);
     expect(answerLink.startsWith(`${APP_URL}#`)).toBe(true);
-    expect(codeOf(answerLink)).toMatch(/^[CL]/);
+    expect(codeOf(answerLink)).toMatch(/^[CDL]/);
+    expect(codeOf(answerLink)[0]).toBe(COMPACT_TAG);
+    expect(codeOf(answerLink).length).toBeLessThan(160);
     expect(answerLink).not.toBe(inviteLink);
     await expect.poll(() => new URL(invitee.page.url()).hash).toBe('');
     expect(invitee.page.url()).toBe(APP_URL);

@@ -1,5 +1,5 @@
 import type { TinCanPage } from '../pages/tincan-page';
-import { LINK, codeOf } from '../pages/tincan-page';
+import { LINK, codeOf, expectCompact } from '../pages/tincan-page';
 import {
   test,
   expect,
@@ -26,7 +26,11 @@ test('case 1, late: cone NATs + STUN, the answer pasted 2 minutes after it was m
   test.setTimeout(200_000);
   const a = await openTinCan(lab, 'a', STUN_ONLY);
   const b = await openTinCan(lab, 'b', STUN_ONLY);
-  const answerLink = await b.openInvite(await a.createInvite());
+  const inviteLink = await a.createInvite();
+  const answerLink = await b.openInvite(inviteLink);
+  // m=/c= name the srflx candidate here: still compact links (issue #14).
+  expectCompact(inviteLink, 'the invite link (STUN)');
+  expectCompact(answerLink, 'the answer link (STUN)');
 
   // Two minutes, as people take: B's browser gives up its checks after ~15 s and its router
   // forgets them after 30 s more; B must keep the answer usable all the same.
@@ -74,7 +78,9 @@ test('case 3, shown: symmetric NATs + TURN: both sides say the chat runs through
   await lab.nat('symmetric');
   const a = await openTinCan(lab, 'a', STUN_AND_TURN);
   const b = await openTinCan(lab, 'b', STUN_AND_TURN);
-  await connectInLab(a, b);
+  const links = await connectInLab(a, b);
+  expectCompact(links.inviteLink, 'the invite link (TURN)');
+  expectCompact(links.answerLink, 'the answer link (TURN)');
   for (const app of [a, b]) {
     await expect(app.connectionPath).toHaveText(
       new RegExp(`^Through a relay: ${RELAY_ADDRESS.replace(/\./g, '\\.')} · round trip \\d+ ms$`),

@@ -1,4 +1,4 @@
-import { SAFETY_CODE, type TinCanPage } from '../pages/tincan-page';
+import { SAFETY_CODE, expectCompact, type TinCanPage } from '../pages/tincan-page';
 import {
   test,
   expect,
@@ -38,7 +38,10 @@ async function expectEqualSafetyCodes(a: TinCanPage, b: TinCanPage): Promise<voi
 test('case 1: cone NATs + STUN: Tin Can connects directly (srflx), chats both ways, equal safety codes', async ({ lab }) => {
   const a = await openTinCan(lab, 'a', STUN_ONLY);
   const b = await openTinCan(lab, 'b', STUN_ONLY);
-  await connectInLab(a, b);
+  const links = await connectInLab(a, b);
+  // With a srflx candidate, m=/c= name it: the links must still be compact (issue #14).
+  expectCompact(links.inviteLink, 'the invite link (host + srflx)');
+  expectCompact(links.answerLink, 'the answer link (host + srflx)');
   await chatBothWays(a, b, 'cone');
   await expectEqualSafetyCodes(a, b);
 
@@ -52,7 +55,9 @@ test('case 3: symmetric NATs + TURN: Tin Can connects through the relay and chat
   await lab.nat('symmetric');
   const a = await openTinCan(lab, 'a', STUN_AND_TURN);
   const b = await openTinCan(lab, 'b', STUN_AND_TURN);
-  await connectInLab(a, b);
+  const links = await connectInLab(a, b);
+  expectCompact(links.inviteLink, 'the invite link (host + srflx + relay)');
+  expectCompact(links.answerLink, 'the answer link (host + srflx + relay)');
   await chatBothWays(a, b, 'symmetric');
   await expectEqualSafetyCodes(a, b);
 
@@ -68,7 +73,9 @@ test('case 3: symmetric NATs + TURN: Tin Can connects through the relay and chat
 test('case 4: relay only: the links carry only relay candidates, no address of a host or router', async ({ lab }) => {
   const a = await openTinCan(lab, 'a', RELAY_ONLY);
   const b = await openTinCan(lab, 'b', RELAY_ONLY);
-  await connectInLab(a, b);
+  const links = await connectInLab(a, b);
+  expectCompact(links.inviteLink, 'the invite link (relay only)');
+  expectCompact(links.answerLink, 'the answer link (relay only)');
   await chatBothWays(a, b, 'relay only');
 
   // B's remote description is the SDP B rebuilt from A's invite link; A's is the one A rebuilt

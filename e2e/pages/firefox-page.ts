@@ -5,7 +5,7 @@ import puppeteer, {
   type ElementHandle,
   type Page,
 } from 'puppeteer-core';
-import { APP_URL, LINK, type Status } from './tincan-page';
+import { APP_URL, LINK, expectCompact, type Status } from './tincan-page';
 
 /**
  * Firefox ESR for the cross-browser tests (e2e/cross-browser.spec.ts).
@@ -189,7 +189,9 @@ export class FirefoxTinCanPage {
   /** Presses "Create invite" and returns the invite link once it is shown. */
   async createInvite(): Promise<string> {
     await this.clickButton('Create invite');
-    return this.waitForLink('#invite-link');
+    const link = await this.waitForLink('#invite-link');
+    expectCompact(link, "Firefox's invite link");
+    return link;
   }
 
   /** Pastes the answer (link or bare code) and presses "Connect". */
@@ -203,7 +205,9 @@ export class FirefoxTinCanPage {
   /** Opens an invite link in this (already open) tab — a same-document #fragment navigation — and returns the answer link. */
   async openInvite(inviteLink: string): Promise<string> {
     await this.page.goto(inviteLink);
-    return this.waitForLink('#answer-link');
+    const link = await this.waitForLink('#answer-link');
+    expectCompact(link, "Firefox's answer link");
+    return link;
   }
 
   // ---- Both sides --------------------------------------------------------------

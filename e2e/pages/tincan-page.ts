@@ -12,7 +12,21 @@ export const ORIGIN = 'http://127.0.0.1:4173';
 export const APP_URL = `${ORIGIN}/tincan/`;
 
 /** Invite and answer links: origin + path + '#' + code; the code starts with a version tag. */
-export const LINK = new RegExp(`^${escapeRegExp(APP_URL)}#[CL][^#\\s]{8,}$`);
+export const LINK = new RegExp(`^${escapeRegExp(APP_URL)}#[CDL][^#\\s]{8,}$`);
+/**
+ * The version tag of the compact code the app writes (src/core/signal): `D`. (`C` is the older
+ * compact form, still read; `L` the lz-string fallback, for an SDP the compact form cannot carry.)
+ */
+export const COMPACT_TAG = 'D';
+
+/**
+ * Every link the app makes where it connects must be compact, whatever the network gave
+ * (issue #14): its code starts with the compact tag, never the lz-string fallback's `L`.
+ */
+export function expectCompact(link: string, what = 'the link'): void {
+  const code = codeOf(link);
+  expect(code[0], `${what} uses the compact code (${COMPACT_TAG}), not the lz-string fallback: ${link}`).toBe(COMPACT_TAG);
+}
 /** The safety code: four groups of four digits. */
 export const SAFETY_CODE = /^\d{4}( \d{4}){3}$/;
 /** A console error or page error that means the wasm app crashed. */
@@ -227,7 +241,9 @@ export class TinCanPage {
   async createInvite(): Promise<string> {
     await this.createInviteButton.click();
     await expect(this.inviteLinkBox).toHaveValue(LINK);
-    return this.inviteLinkBox.inputValue();
+    const link = await this.inviteLinkBox.inputValue();
+    expectCompact(link, 'the invite link');
+    return link;
   }
 
   async pasteAnswer(linkOrCode: string): Promise<void> {
@@ -250,7 +266,9 @@ export class TinCanPage {
   async openInvite(inviteLink: string): Promise<string> {
     await this.visit(inviteLink);
     await expect(this.answerLinkBox).toHaveValue(LINK);
-    return this.answerLinkBox.inputValue();
+    const link = await this.answerLinkBox.inputValue();
+    expectCompact(link, 'the answer link');
+    return link;
   }
 
   // ---- Both sides ----------------------------------------------------------

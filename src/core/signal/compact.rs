@@ -1,11 +1,13 @@
-//! The `C` form: the facts of the SDP ([`SessionFacts`]) packed as bits, base64url'd (no padding).
+//! The compact forms, `D` (written) and `C` (its predecessor, still read): the facts of the SDP
+//! ([`SessionFacts`]) packed as bits, base64url'd (no padding). The two differ only in the
+//! related address of a candidate (see [`Format`]).
 //!
 //! Record bytes:
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 1–2 | body length in bytes, LEB128 (minimal; 1 byte up to 127) |
-//! | 3 | check: SHA-256(`"C"`, length bytes, body)\[..3\] |
+//! | 3 | check: SHA-256(tag, length bytes, body)\[..3\], tag = `"D"` or `"C"` |
 //! | n | body: the bit fields below, most significant bit first, zero-padded to a byte |
 //!
 //! The length comes first so a cut-off code is told apart (`Truncated`) from a changed one
@@ -35,8 +37,19 @@
 //! Candidate: 1 bit transport (0 UDP, 1 TCP); TCP only: 2 bits tcptype (active, passive, so, none);
 //! 2 bits type (host, srflx, prflx, relay); 1 bit component (0 → 1, 1 → 2) only if components vary;
 //! address; port (TCP: 1 bit "port 9" — the discard port of active TCP — else 16 bits; UDP: 16
-//! bits); non-host only: 2 bits related address (0 none, 1 `raddr 0.0.0.0 rport 0` as browsers
-//! send with mDNS, 2 address + 16-bit port).
+//! bits); non-host only: 2 bits related address (`raddr`/`rport`):
+//!
+//! * 0: none;
+//! * 1: the unspecified address with port 0, as browsers write it when they hide the real one
+//!   (with mDNS host names, or in relay-only mode): `::` for an IPv6 candidate in `D`,
+//!   `0.0.0.0` otherwise (in `C` always `0.0.0.0`);
+//! * 2: address + 16-bit port;
+//! * 3 (`D` only): the address and port of a candidate earlier in the record, or of this one
+//!   (index in `ceil(log2(earlier + 1))` bits) — a relay's related address is its
+//!   server-reflexive one. In `C`, 3 is invalid.
+//!
+//! Only one encoding of a signal is valid: `D` uses 1 or 3 whenever they apply (first matching
+//! candidate), and the decoder re-packs what it read and refuses a record that differs.
 //!
 //! Address: 2 bits: 0 = same as an earlier address (index into the addresses seen so far, in
 //! `ceil(log2(count))` bits — Firefox repeats each mDNS name for its TCP candidate), 1 = mDNS
@@ -59,21 +72,57 @@ const CHECK_LEN: usize = 3;
 const MAX_LENGTH_BYTES: usize = 2;
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
+/// Which compact record a code holds; its version tag says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Format {
+    /// `C`, the first compact record. No longer written, still read: links people made with it
+    /// keep working. Its related address was 2 = explicit for everything but `0.0.0.0 0`.
+    V1,
+    /// `D`: as `C`, plus two related-address forms that cost no address bits: the unspecified
+    /// address of the candidate's own family (`::` as well as `0.0.0.0`), and "the same transport
+    /// address as a candidate earlier in the record (or this one)" — a relay's `raddr` is its
+    /// server-reflexive candidate. Every field is the one canonical encoding of its value.
+    V2,
+}
+
+impl Format {
+    pub(super) fn tag(self) -> char {
+        match self {
+            Self::V1 => super::TAG_COMPACT_V1,
+            Self::V2 => super::TAG_COMPACT,
+        }
+    }
+
+    /// The tag as the integrity check's first input, so a record is never valid under another tag.
+    fn domain(self) -> [u8; 1] {
+        [self.tag() as u8]
+    }
+}
+
 /// The compact code for `signal`, or `None` when its SDP cannot be carried faithfully.
 pub(super) fn encode(signal: &Signal) -> Option<String> {
-    let facts = SessionFacts::parse(&signal.sdp)?;
-    let body = pack_body(signal.kind, &signal.invite_id, &facts)?;
-    let code = format!("{}{}", super::TAG_COMPACT, base64url_encode(&frame(&body)));
-    // Belt and braces: the code must decode to exactly these facts, and the SDP it rebuilds must
-    // parse back to them too; otherwise the fallback carries the SDP verbatim.
-    let decoded = decode(code.get(1..)?).ok()?;
+    let mut facts = SessionFacts::parse(&signal.sdp)?;
+    facts.hide_related_addresses_when_relay_only();
+    let format = Format::V2;
+    let body = pack_body(format, signal.kind, &signal.invite_id, &facts)?;
+    let code = format!(
+        "{}{}",
+        format.tag(),
+        base64url_encode(&frame(format, &body))
+    );
+    // Belt and braces: the code must decode to exactly these facts (which also checks that the
+    // SDP it rebuilds parses back to them); otherwise the fallback carries the SDP verbatim.
+    let decoded = decode(format, code.get(1..)?).ok()?;
     let same = decoded.kind == signal.kind
         && decoded.invite_id == signal.invite_id
         && SessionFacts::parse(&decoded.sdp).as_ref() == Some(&facts);
     same.then_some(code)
 }
 
-pub(super) fn decode(body_text: &str) -> Result<Signal, CodeError> {
+/// Reads the record after the tag. Only the one encoding `encode` writes for a signal is
+/// accepted (a record is re-packed from what it decoded to, and must come out the same), so a
+/// code and the signal it stands for correspond one to one.
+pub(super) fn decode(format: Format, body_text: &str) -> Result<Signal, CodeError> {
     let decoded = base64url_decode(body_text).ok_or(CodeError::Damaged)?;
     let bytes = decoded.bytes;
     let (body_len, length_bytes) = read_length(&bytes)?;
@@ -86,14 +135,22 @@ pub(super) fn decode(body_text: &str) -> Result<Signal, CodeError> {
     }
     let (length, rest) = bytes.split_at(length_bytes);
     let (check, body) = rest.split_at(CHECK_LEN);
-    if check != integrity_check::<CHECK_LEN>(&[b"C", length, body]) {
+    if check != integrity_check::<CHECK_LEN>(&[&format.domain(), length, body]) {
         return Err(CodeError::Damaged);
     }
-    let (kind, invite_id, facts) = unpack_body(body)?;
+    let (kind, invite_id, facts) = unpack_body(format, body)?;
+    let sdp = facts.rebuild(session_id(&invite_id));
+    // `D` is written with relay-only related addresses hidden; anything else is not `D`.
+    let canonical = (format == Format::V1 || facts.related_addresses_hidden_when_relay_only())
+        && pack_body(format, kind, &invite_id, &facts).as_deref() == Some(body)
+        && SessionFacts::parse(&sdp).as_ref() == Some(&facts);
+    if !canonical {
+        return Err(CodeError::Damaged);
+    }
     Ok(Signal {
         kind,
         invite_id,
-        sdp: facts.rebuild(session_id(&invite_id)),
+        sdp,
     })
 }
 
@@ -103,7 +160,7 @@ fn session_id(invite_id: &InviteId) -> u64 {
     u64::from_be_bytes(invite_id.0) >> 1
 }
 
-fn frame(body: &[u8]) -> Vec<u8> {
+fn frame(format: Format, body: &[u8]) -> Vec<u8> {
     let mut length = Vec::with_capacity(MAX_LENGTH_BYTES);
     let mut rest = body.len();
     loop {
@@ -115,7 +172,7 @@ fn frame(body: &[u8]) -> Vec<u8> {
         }
         length.push(low | 0x80);
     }
-    let check = integrity_check::<CHECK_LEN>(&[b"C", &length, body]);
+    let check = integrity_check::<CHECK_LEN>(&[&format.domain(), &length, body]);
     [length.as_slice(), &check, body].concat()
 }
 
@@ -138,7 +195,12 @@ fn read_length(bytes: &[u8]) -> Result<(usize, usize), CodeError> {
     Err(CodeError::Damaged)
 }
 
-fn pack_body(kind: SignalKind, invite_id: &InviteId, facts: &SessionFacts) -> Option<Vec<u8>> {
+fn pack_body(
+    format: Format,
+    kind: SignalKind,
+    invite_id: &InviteId,
+    facts: &SessionFacts,
+) -> Option<Vec<u8>> {
     let mut out = BitWriter::default();
     out.bit(kind == SignalKind::Answer);
     out.bytes(&invite_id.0);
@@ -174,15 +236,26 @@ fn pack_body(kind: SignalKind, invite_id: &InviteId, facts: &SessionFacts) -> Op
     let components_vary = facts.candidates.iter().any(|c| c.component != 1);
     out.bit(components_vary);
     let mut seen = Vec::new();
-    for candidate in &facts.candidates {
+    for (index, candidate) in facts.candidates.iter().enumerate() {
         out.bit(true);
-        write_candidate(&mut out, candidate, components_vary, &mut seen)?;
+        let earlier = &facts.candidates[..index];
+        write_candidate(
+            format,
+            &mut out,
+            candidate,
+            earlier,
+            components_vary,
+            &mut seen,
+        )?;
     }
     out.bit(false);
     Some(out.finish())
 }
 
-fn unpack_body(body: &[u8]) -> Result<(SignalKind, InviteId, SessionFacts), CodeError> {
+fn unpack_body(
+    format: Format,
+    body: &[u8],
+) -> Result<(SignalKind, InviteId, SessionFacts), CodeError> {
     let mut input = BitReader::new(body);
     let kind = if input.bit()? {
         SignalKind::Answer
@@ -221,7 +294,9 @@ fn unpack_body(body: &[u8]) -> Result<(SignalKind, InviteId, SessionFacts), Code
         if candidates.len() == MAX_CANDIDATES {
             return Err(CodeError::Damaged);
         }
-        candidates.push(read_candidate(&mut input, components_vary, &mut seen)?);
+        let candidate =
+            read_candidate(format, &mut input, &candidates, components_vary, &mut seen)?;
+        candidates.push(candidate);
     }
     if !input.at_clean_end() {
         return Err(CodeError::Damaged);
@@ -300,8 +375,10 @@ fn read_ice_string(input: &mut BitReader, min_len: usize) -> Result<String, Code
 }
 
 fn write_candidate(
+    format: Format,
     out: &mut BitWriter,
     candidate: &Candidate,
+    earlier: &[Candidate],
     components_vary: bool,
     seen: &mut Vec<Address>,
 ) -> Option<()> {
@@ -331,23 +408,64 @@ fn write_candidate(
         out.bits(u64::from(candidate.port), 16);
     }
     if candidate.kind != CandidateType::Host {
-        match &candidate.related {
-            None => out.bits(0, 2),
-            Some((Address::Ipv4([0, 0, 0, 0]), 0)) => out.bits(1, 2),
-            Some((address, port)) => {
-                out.bits(2, 2);
-                write_address(out, address, seen)?;
-                out.bits(u64::from(*port), 16);
-            }
-        }
+        write_related(format, out, candidate, earlier, seen)?;
     } else if candidate.related.is_some() {
         return None;
     }
     Some(())
 }
 
+const RELATED_NONE: u64 = 0;
+const RELATED_UNSPECIFIED: u64 = 1;
+const RELATED_EXPLICIT: u64 = 2;
+/// `D` only: the transport address of a candidate earlier in the record, or of this one.
+const RELATED_CANDIDATE: u64 = 3;
+
+/// What browsers write as `raddr`/`rport` when they hide the real one: the unspecified address
+/// of the candidate's family with port 0. `C` knew only the IPv4 form.
+fn unspecified_related(format: Format, address: &Address) -> (Address, u16) {
+    match (format, address) {
+        (Format::V2, Address::Ipv6(_)) => (Address::Ipv6([0; 16]), 0),
+        _ => (Address::Ipv4([0; 4]), 0),
+    }
+}
+
+fn write_related(
+    format: Format,
+    out: &mut BitWriter,
+    candidate: &Candidate,
+    earlier: &[Candidate],
+    seen: &mut Vec<Address>,
+) -> Option<()> {
+    let Some(related) = &candidate.related else {
+        out.bits(RELATED_NONE, 2);
+        return Some(());
+    };
+    if *related == unspecified_related(format, &candidate.address) {
+        out.bits(RELATED_UNSPECIFIED, 2);
+        return Some(());
+    }
+    if format == Format::V2 {
+        let same = earlier
+            .iter()
+            .chain(std::iter::once(candidate))
+            .position(|other| other.address == related.0 && other.port == related.1);
+        if let Some(index) = same {
+            out.bits(RELATED_CANDIDATE, 2);
+            out.bits(index as u64, bits_for_choices(earlier.len() + 1));
+            return Some(());
+        }
+    }
+    out.bits(RELATED_EXPLICIT, 2);
+    write_address(out, &related.0, seen)?;
+    out.bits(u64::from(related.1), 16);
+    Some(())
+}
+
 fn read_candidate(
+    format: Format,
     input: &mut BitReader,
+    earlier: &[Candidate],
     components_vary: bool,
     seen: &mut Vec<Address>,
 ) -> Result<Candidate, CodeError> {
@@ -379,11 +497,19 @@ fn read_candidate(
         None
     } else {
         match input.bits(2)? {
-            0 => None,
-            1 => Some((Address::Ipv4([0, 0, 0, 0]), 0)),
-            2 => {
-                let address = read_address(input, seen)?;
-                Some((address, input.bits(16)? as u16))
+            RELATED_NONE => None,
+            RELATED_UNSPECIFIED => Some(unspecified_related(format, &address)),
+            RELATED_EXPLICIT => {
+                let related = read_address(input, seen)?;
+                Some((related, input.bits(16)? as u16))
+            }
+            RELATED_CANDIDATE if format == Format::V2 => {
+                let index = input.bits(bits_for_choices(earlier.len() + 1))? as usize;
+                match earlier.get(index) {
+                    Some(other) => Some((other.address.clone(), other.port)),
+                    None if index == earlier.len() => Some((address.clone(), port)),
+                    None => return Err(CodeError::Damaged),
+                }
             }
             _ => return Err(CodeError::Damaged),
         }
@@ -508,12 +634,12 @@ mod tests {
 
     fn firefox_body() -> Vec<u8> {
         let facts = SessionFacts::parse(FIREFOX_OFFER).expect("fixture is compact-able");
-        pack_body(SignalKind::Invite, &InviteId([9; 8]), &facts).expect("packs")
+        pack_body(Format::V2, SignalKind::Invite, &InviteId([9; 8]), &facts).expect("packs")
     }
 
     #[test]
     fn body_round_trips() {
-        let (kind, id, facts) = unpack_body(&firefox_body()).expect("unpacks");
+        let (kind, id, facts) = unpack_body(Format::V2, &firefox_body()).expect("unpacks");
         assert_eq!((kind, id), (SignalKind::Invite, InviteId([9; 8])));
         assert_eq!(Some(facts), SessionFacts::parse(FIREFOX_OFFER));
     }
@@ -526,7 +652,110 @@ mod tests {
         assert_eq!(read_length(&[0x80, 0x80]), Err(CodeError::Damaged));
         assert_eq!(read_length(&[0x80]), Err(CodeError::Truncated));
         assert_eq!(read_length(&[]), Err(CodeError::Truncated));
-        assert_eq!(frame(&[0u8; 200])[..2], [0xc8, 0x01]);
+        assert_eq!(frame(Format::V2, &[0u8; 200])[..2], [0xc8, 0x01]);
+    }
+
+    /// Chromium on a dual-stack network behind a NAT, with a TURN server: mDNS host, srflx of
+    /// both families with the hidden related address, and a relay whose related address is the
+    /// srflx candidate.
+    fn dual_stack_facts() -> SessionFacts {
+        let sdp = FIREFOX_OFFER
+            .replace(
+                "m=application 9 ",
+                "m=application 61000 ",
+            )
+            .replace(
+                "a=sendrecv\r\na=end-of-candidates",
+                "a=candidate:5 1 UDP 1686052607 203.0.113.7 61000 typ srflx raddr 0.0.0.0 rport 0\r\n\
+                 a=candidate:6 1 UDP 1686052606 2001:db8::7 61002 typ srflx raddr :: rport 0\r\n\
+                 a=candidate:7 1 UDP 41885439 198.51.100.3 50000 typ relay raddr 203.0.113.7 rport 61000\r\n\
+                 a=sendrecv\r\na=end-of-candidates",
+            );
+        SessionFacts::parse(&sdp).expect("compact-able")
+    }
+
+    fn framed(format: Format, body: &[u8]) -> String {
+        base64url_encode(&frame(format, body))
+    }
+
+    #[test]
+    fn both_formats_carry_the_same_facts_d_in_fewer_bits() {
+        let facts = dual_stack_facts();
+        let id = InviteId([3; 8]);
+        let v1 = pack_body(Format::V1, SignalKind::Answer, &id, &facts).expect("packs");
+        let v2 = pack_body(Format::V2, SignalKind::Answer, &id, &facts).expect("packs");
+        for (format, body) in [(Format::V1, &v1), (Format::V2, &v2)] {
+            let (_, _, unpacked) = unpack_body(format, body).expect("unpacks");
+            assert_eq!(unpacked, facts, "{format:?}");
+            assert!(decode(format, &framed(format, body)).is_ok(), "{format:?}");
+        }
+        // `::` costs 2 bits instead of 2 + 4 + 128 + 16, the relay's related address 2 + 3
+        // instead of 2 + 2 + 3 + 16.
+        assert!(
+            v1.len() * 8 - v2.len() * 8 >= 140,
+            "{} vs {} bytes",
+            v1.len(),
+            v2.len()
+        );
+    }
+
+    #[test]
+    fn a_record_in_the_other_format_is_not_canonical() {
+        let facts = dual_stack_facts();
+        let id = InviteId([3; 8]);
+        let v1 = pack_body(Format::V1, SignalKind::Invite, &id, &facts).expect("packs");
+        let v2 = pack_body(Format::V2, SignalKind::Invite, &id, &facts).expect("packs");
+        // `D` reads `C`'s explicit related addresses fine, but they are not how `D` writes them.
+        assert_eq!(unpack_body(Format::V2, &v1).map(|(_, _, f)| f), Ok(facts));
+        assert_eq!(
+            decode(Format::V2, &framed(Format::V2, &v1)),
+            Err(CodeError::Damaged)
+        );
+        // `C` has no related form 3.
+        assert_eq!(
+            decode(Format::V1, &framed(Format::V1, &v2)),
+            Err(CodeError::Damaged)
+        );
+        // Nor is a record valid under the other tag's check.
+        assert_eq!(
+            decode(Format::V1, &framed(Format::V2, &v1)),
+            Err(CodeError::Damaged)
+        );
+    }
+
+    #[test]
+    fn related_candidate_index_must_exist() {
+        let earlier = dual_stack_facts().candidates[..2].to_vec();
+        // A UDP relay at 198.51.100.3:50000 whose related address is candidate `index`: with two
+        // earlier candidates there are three choices (2 bits), so index 3 points at nothing.
+        let relay = |index: u64| {
+            let mut out = BitWriter::default();
+            out.bit(false);
+            out.bits(3, 2);
+            out.bits(ADDRESS_IPV4, 2);
+            out.bytes(&[198, 51, 100, 3]);
+            out.bits(50_000, 16);
+            out.bits(RELATED_CANDIDATE, 2);
+            out.bits(index, 2);
+            let bytes = out.finish();
+            let mut seen = Vec::new();
+            read_candidate(
+                Format::V2,
+                &mut BitReader::new(&bytes),
+                &earlier,
+                false,
+                &mut seen,
+            )
+            .map(|candidate| candidate.related)
+        };
+        let at = |c: &Candidate| Ok(Some((c.address.clone(), c.port)));
+        assert_eq!(relay(0), at(&earlier[0]));
+        assert_eq!(relay(1), at(&earlier[1]));
+        assert_eq!(
+            relay(2),
+            Ok(Some((Address::Ipv4([198, 51, 100, 3]), 50_000)))
+        );
+        assert_eq!(relay(3), Err(CodeError::Damaged));
     }
 
     proptest! {
@@ -534,8 +763,10 @@ mod tests {
         // and through correctly framed codes.
         #[test]
         fn random_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = unpack_body(&body);
-            let _ = decode(&base64url_encode(&frame(&body)));
+            for format in [Format::V1, Format::V2] {
+                let _ = unpack_body(format, &body);
+                let _ = decode(format, &base64url_encode(&frame(format, &body)));
+            }
         }
 
         #[test]
@@ -545,9 +776,9 @@ mod tests {
                 let bit = flip.index(body.len() * 8);
                 body[bit / 8] ^= 0x80 >> (bit % 8);
             }
-            let _ = unpack_body(&body);
+            let _ = unpack_body(Format::V2, &body);
             body.truncate(cut.index(body.len()));
-            let _ = decode(&base64url_encode(&frame(&body)));
+            let _ = decode(Format::V2, &base64url_encode(&frame(Format::V2, &body)));
         }
     }
 }

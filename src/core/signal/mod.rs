@@ -3,16 +3,19 @@
 //!
 //! A code's first character is its version tag:
 //!
-//! * `C` — compact binary record (module `compact`): the SDP is parsed into the facts a
+//! * `D` — compact binary record (module `compact`): the SDP is parsed into the facts a
 //!   data-channel-only session needs ([`sdp::SessionFacts`]), packed as bits, base64url'd. Decoding
 //!   rebuilds a canonical SDP both Chromium and Firefox accept as a remote description.
+//! * `C` — the compact record before `D` (no `::` or "same as that candidate" related addresses).
+//!   Read, never written: links made by earlier versions keep working.
 //! * `L` — lz-string fallback (module `lz`): the full SDP, byte-exact. Used whenever the SDP holds
 //!   anything the compact record cannot carry faithfully.
 //!
 //! Every other tag in `[A-Z0-9]` is reserved for future versions and reported as
-//! [`CodeError::UnknownVersion`].
+//! [`CodeError::UnknownVersion`] — which is also what a version from before `D` says of a `D`
+//! link, so a person with a stale tab is told to reload rather than that the link is damaged.
 //!
-//! Both forms carry length information (so a cut-off code is [`CodeError::Truncated`]) and an
+//! Every form carries length information (so a cut-off code is [`CodeError::Truncated`]) and an
 //! integrity check (so a changed character is [`CodeError::Damaged`]). The check guards against
 //! accidental damage only — it is not security: anyone carrying the link can rewrite it and
 //! recompute the check. The app's safety code (`core::safety`) is what detects a man in the middle.
@@ -25,14 +28,16 @@ pub mod sdp;
 use std::fmt;
 
 /// Longest input `decode` looks at, in bytes, whole link included. Real links are far shorter
-/// (a compact code is ~140 characters, an `L` code a few KiB at most); the cap keeps work and
+/// (a compact code is 100–150 characters, an `L` code a few KiB at most); the cap keeps work and
 /// memory bounded for hostile input.
 pub const MAX_INPUT_LEN: usize = 16 * 1024;
 /// Longest code (the part after `#`), in bytes, that `decode` accepts.
 pub const MAX_CODE_LEN: usize = 8 * 1024;
 
-/// Version tag of the compact binary record.
-const TAG_COMPACT: char = 'C';
+/// Version tag of the compact binary record `encode` writes.
+const TAG_COMPACT: char = 'D';
+/// Version tag of the first compact record: read, no longer written (see `compact::Format`).
+const TAG_COMPACT_V1: char = 'C';
 /// Version tag of the lz-string fallback.
 const TAG_LZ: char = 'L';
 
@@ -123,7 +128,8 @@ pub fn decode(input: &str) -> Result<Signal, CodeError> {
     let tag = chars.next().ok_or(CodeError::Empty)?;
     let body = chars.as_str();
     match tag {
-        TAG_COMPACT => compact::decode(body),
+        TAG_COMPACT => compact::decode(compact::Format::V2, body),
+        TAG_COMPACT_V1 => compact::decode(compact::Format::V1, body),
         TAG_LZ => lz::decode(body),
         'A'..='Z' | '0'..='9' => Err(CodeError::UnknownVersion),
         _ => Err(CodeError::Damaged),

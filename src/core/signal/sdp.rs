@@ -6,10 +6,11 @@
 //! * a **fact** (kept): `a=ice-ufrag`, `a=ice-pwd`, `a=fingerprint`, `a=setup`, `a=candidate`,
 //!   `a=end-of-candidates`, `a=sctp-port`, `a=max-message-size`;
 //! * a **must-match** line, which has one accepted value and is rebuilt as such:
-//!   `v=0`, `m=application 9 UDP/DTLS/SCTP webrtc-datachannel`, `a=mid:0`, `a=group:BUNDLE 0` (may be
-//!   absent);
-//! * **known-ignorable boilerplate** (`is_boilerplate`): `o=`, `s=`, `t=`, `c=` (ICE ignores the
-//!   connection address), `a=msid-semantic`, `a=extmap-allow-mixed` and `a=sendrecv` (meaningless
+//!   `v=0`, `a=mid:0`, `a=group:BUNDLE 0` (may be absent), and the one m= line,
+//!   `m=application <port> UDP/DTLS/SCTP webrtc-datachannel` (or `TCP/DTLS/SCTP`), rebuilt with
+//!   port 9 whatever its port (the default candidate's, which ICE ignores; see `is_media_line`);
+//! * **known-ignorable boilerplate** (`is_boilerplate`): `o=`, `s=`, `t=`, `c=` (the default
+//!   candidate's address, which ICE ignores; rebuilt as `0.0.0.0`), `a=msid-semantic`, `a=extmap-allow-mixed` and `a=sendrecv` (meaningless
 //!   for an application m-section), `a=ice-options:trickle`; and on candidate lines the
 //!   `generation 0`, `network-id`, `network-cost` extensions (Chromium's local network hints) and a
 //!   `ufrag` extension equal to the session's ufrag;
@@ -30,7 +31,8 @@ pub const DEFAULT_SCTP_PORT: u16 = 5000;
 pub const CHROMIUM_MAX_MESSAGE_SIZE: u32 = 262_144;
 pub const FIREFOX_MAX_MESSAGE_SIZE: u32 = 1_073_741_823;
 
-/// The only m= line a compact record describes.
+/// The m= line a rebuilt SDP has: port 9 and `c=IN IP4 0.0.0.0` say "no default candidate", as
+/// browsers write before gathering (JSEP, RFC 8829 §5.2.1).
 const MEDIA_LINE: &str = "m=application 9 UDP/DTLS/SCTP webrtc-datachannel";
 /// The mid we rebuild (both browsers use "0" for a lone data channel).
 const MID: &str = "0";
@@ -265,6 +267,21 @@ fn is_ice_string(text: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
     lengths.contains(&text.len()) && text.bytes().all(|b| ICE_CHARS.contains(&b))
 }
 
+/// A data channel's m= line. Once candidates are gathered, browsers put the default candidate's
+/// port here (and its address on `c=`): the "default destination" of RFC 8839, for a peer that
+/// does not do ICE. An ICE agent connects by the candidates alone, so any port is accepted and the
+/// rebuild says 9. Port 0 is not: it rejects the m-section. `TCP/DTLS/SCTP` is how JSEP names the proto
+/// when the default candidate is TCP; both browsers take either proto for a data channel.
+fn is_media_line(line: &str) -> bool {
+    line.strip_prefix("m=application ")
+        .and_then(|rest| {
+            rest.strip_suffix(" UDP/DTLS/SCTP webrtc-datachannel")
+                .or_else(|| rest.strip_suffix(" TCP/DTLS/SCTP webrtc-datachannel"))
+        })
+        .and_then(parse_decimal::<u16>)
+        .is_some_and(|port| port != 0)
+}
+
 /// Lines that carry nothing a data-channel-only ICE/DTLS/SCTP session needs (see module docs).
 fn is_boilerplate(line: &str) -> bool {
     line.starts_with("o=")
@@ -314,7 +331,7 @@ impl SessionFacts {
         for line in lines {
             if line.starts_with("m=") {
                 media_lines += 1;
-                if media_lines > 1 || line != MEDIA_LINE {
+                if media_lines > 1 || !is_media_line(line) {
                     return None;
                 }
             } else if is_boilerplate(line) {
@@ -376,6 +393,62 @@ impl SessionFacts {
             sctp_port: sctp_port?,
             max_message_size,
         })
+    }
+
+    /// In a relay-only session (every candidate a relay), replaces each related address that
+    /// could name the person's own or their router's address with the unspecified one (of the
+    /// candidate's family), as Chromium writes it there: relay-only is how a person keeps those
+    /// out of the link, and a browser that named one as a relay's `raddr` would give it away.
+    /// A related address that is one of the session's relays (Firefox names the relay itself)
+    /// reveals nothing and stays. ICE does not use related addresses (RFC 8839 §5.1: they are
+    /// for diagnostics), so the session is the same.
+    pub fn hide_related_addresses_when_relay_only(&mut self) {
+        if !self.is_relay_only() {
+            return;
+        }
+        let safe: Vec<bool> = self
+            .candidates
+            .iter()
+            .map(|candidate| self.related_reveals_nothing(candidate))
+            .collect();
+        for (candidate, safe) in self.candidates.iter_mut().zip(safe) {
+            if !safe {
+                let unspecified = match candidate.address {
+                    Address::Ipv6(_) => Address::Ipv6([0; 16]),
+                    _ => Address::Ipv4([0; 4]),
+                };
+                candidate.related = Some((unspecified, 0));
+            }
+        }
+    }
+
+    /// True unless this is a relay-only session with a related address that could reveal
+    /// something: what [`Self::hide_related_addresses_when_relay_only`] leaves.
+    pub fn related_addresses_hidden_when_relay_only(&self) -> bool {
+        !self.is_relay_only()
+            || self
+                .candidates
+                .iter()
+                .all(|candidate| self.related_reveals_nothing(candidate))
+    }
+
+    fn is_relay_only(&self) -> bool {
+        !self.candidates.is_empty()
+            && self
+                .candidates
+                .iter()
+                .all(|candidate| candidate.kind == CandidateType::Relay)
+    }
+
+    /// No related address, the unspecified one with port 0, or the address of a candidate of
+    /// this session.
+    fn related_reveals_nothing(&self, candidate: &Candidate) -> bool {
+        match &candidate.related {
+            None => true,
+            Some((Address::Ipv4(octets), 0)) if *octets == [0; 4] => true,
+            Some((Address::Ipv6(octets), 0)) if *octets == [0; 16] => true,
+            Some((address, _)) => self.candidates.iter().any(|c| c.address == *address),
+        }
     }
 
     /// The canonical SDP for these facts. `session_id` only fills the o= line.
@@ -615,6 +688,58 @@ mod tests {
     }
 
     #[test]
+    fn the_default_candidate_on_m_and_c_is_ignored() {
+        let facts = SessionFacts::parse(CHROMIUM_OFFER);
+        assert!(facts.is_some());
+        for (media, connection) in [
+            ("m=application 45628 UDP/DTLS/SCTP", "c=IN IP4 203.0.113.11"),
+            ("m=application 65535 UDP/DTLS/SCTP", "c=IN IP6 2001:db8::1"),
+            ("m=application 1 TCP/DTLS/SCTP", "c=IN IP4 198.51.100.3"),
+        ] {
+            let sdp = CHROMIUM_OFFER
+                .replace("m=application 9 UDP/DTLS/SCTP", media)
+                .replace("c=IN IP4 0.0.0.0", connection);
+            assert_eq!(SessionFacts::parse(&sdp), facts, "{media} / {connection}");
+        }
+    }
+
+    #[test]
+    fn relay_only_facts_hide_related_addresses() {
+        let relay_only = CHROMIUM_OFFER
+            .replace(
+                "a=candidate:1365923326 1 udp 2113937151 3afcc074-c48f-468d-bd6a-1f05b56c7961.local 49455 typ host",
+                "a=candidate:1 1 udp 41885439 198.51.100.3 50000 typ relay raddr 203.0.113.7 rport 61000",
+            )
+            .replace(
+                "a=candidate:1444428110 1 udp 2113942271 d380320d-f996-48e1-92e9-5f68f116ece7.local 45628 typ host",
+                "a=candidate:2 1 udp 41885438 2001:db8::3 50001 typ relay raddr 10.0.0.2 rport 5\r\n\
+                 a=candidate:3 1 udp 41885437 198.51.100.3 50002 typ relay raddr 198.51.100.3 rport 50000",
+            );
+        let mut facts = SessionFacts::parse(&relay_only).expect("compact-able");
+        facts.hide_related_addresses_when_relay_only();
+        let related: Vec<_> = facts.candidates.iter().map(|c| c.related.clone()).collect();
+        // The NAT's and the host's are hidden; a relay's own address (as Firefox writes) stays.
+        assert_eq!(
+            related,
+            [
+                Some((Address::Ipv4([0; 4]), 0)),
+                Some((Address::Ipv6([0; 16]), 0)),
+                Some((Address::Ipv4([198, 51, 100, 3]), 50_000)),
+            ]
+        );
+        assert!(facts.related_addresses_hidden_when_relay_only());
+        // With any other candidate, related addresses are as given.
+        let mixed = relay_only.replace(
+            "a=ice-ufrag",
+            "a=candidate:3 1 udp 1686052607 203.0.113.7 61000 typ srflx raddr 10.0.0.2 rport 5\r\na=ice-ufrag",
+        );
+        let mut facts = SessionFacts::parse(&mixed).expect("compact-able");
+        let before = facts.clone();
+        facts.hide_related_addresses_when_relay_only();
+        assert_eq!(facts, before);
+    }
+
+    #[test]
     fn refuses_what_it_cannot_rebuild() {
         let cases = [
             CHROMIUM_OFFER.replace("a=mid:0", "a=mid:data"),
@@ -631,6 +756,12 @@ mod tests {
                 "typ host raddr 0.0.0.0 rport 0 generation",
             ),
             format!("{CHROMIUM_OFFER}m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"),
+            // Port 0 rejects the m-section; the rest is not a data channel's m= line.
+            CHROMIUM_OFFER.replace("m=application 9 ", "m=application 0 "),
+            CHROMIUM_OFFER.replace("m=application 9 ", "m=application 09 "),
+            CHROMIUM_OFFER.replace("m=application 9 ", "m=application 65536 "),
+            CHROMIUM_OFFER.replace("UDP/DTLS/SCTP", "DTLS/SCTP"),
+            CHROMIUM_OFFER.replace("webrtc-datachannel", "5000"),
             CHROMIUM_OFFER.trim_end().to_owned(),
         ];
         for sdp in cases {
