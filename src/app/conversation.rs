@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use super::TinCan;
 use crate::core::chat::{prepare_draft, Conversation, Received};
-use crate::core::history::{conversation_key, History, INDEX_KEY};
+use crate::core::history::{conversation_key, History, Summary, INDEX_KEY};
 use crate::core::protocol::{clean_name, Frame, FrameGate, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::session::{Phase, Role};
 use crate::web::browser::{self, now_ms, sleep_ms};
@@ -276,11 +276,7 @@ impl TinCan {
     fn store(&self, conversation: &Conversation) {
         let json = serde_json::to_string(conversation).unwrap_or_default();
         let mut saved = browser::storage_set(&conversation_key(&conversation.id), &json);
-        let mut evicted = Vec::new();
-        saved &= self.change_index(|h| evicted = h.upsert(conversation));
-        for id in evicted {
-            browser::storage_remove(&conversation_key(&id));
-        }
+        saved &= self.change_index(|h| h.upsert(Summary::of(conversation)));
         if !saved && self.alert.with_untracked(Option::is_none) {
             self.show_alert(STORAGE_FULL);
         }

@@ -164,13 +164,13 @@ fn MessageList() -> impl IntoView {
                     tin_can.conversation.with(|c| match c {
                         Some(c) => {
                             let which = conversation_tag(&c.id);
-                            c.render_keys(shown).into_iter().map(|(id, delivery)| (which, id, delivery)).collect()
+                            c.render_keys(shown).into_iter().map(|(id, delivery, unsaved)| (which, id, delivery, unsaved)).collect()
                         }
                         None => Vec::new(),
                     })
                 }
                 key=|key| *key
-                children=move |(_, id, _)| {
+                children=move |(_, id, _, _)| {
                     tin_can
                         .conversation
                         .with_untracked(|c| c.as_ref().and_then(|c| c.message(id).cloned()))
