@@ -6,6 +6,7 @@ mod link_share;
 mod qr;
 mod settings;
 mod start;
+mod storage;
 mod transfers;
 
 pub use app::App;

@@ -288,6 +288,17 @@ impl Conversation {
         self.journal.refused |= refused;
     }
 
+    /// The same conversation as if nothing of it were stored (its record was deleted elsewhere,
+    /// or it comes from a file): all of it is written by the next write.
+    pub fn unstored(mut self) -> Self {
+        self.journal = Journal {
+            refused: self.journal.refused,
+            meta_changed: true,
+            ..Journal::default()
+        };
+        self
+    }
+
     /// Whether a message is known not to be stored (its write was refused).
     pub fn is_unsaved(&self, id: u64) -> bool {
         self.journal.refused && id >= self.journal.stored_below
@@ -336,7 +347,7 @@ impl Conversation {
             }
         }
         merged.received_upto = merged.received_upto.max(self.received_upto);
-        merged.journal.meta_changed = true;
+        merged.journal.meta_changed = self.journal.meta_changed;
         let start = self.messages.partition_point(|m| m.id < below);
         for message in self.messages.drain(start..) {
             match (message.author, message.delivery) {

@@ -346,6 +346,16 @@ pub fn conversation_from_opened(
     }
 }
 
+/// Settings' line about space: what this site stores and may store, as the browser estimates.
+pub fn usage_text(used: u64, quota: u64) -> String {
+    use crate::core::transfer::format_bytes;
+    format!(
+        "{} used of about {} available to this site.",
+        format_bytes(used),
+        format_bytes(quota)
+    )
+}
+
 // ---- Notes between tabs -------------------------------------------------------------------------
 
 /// What one tab tells the others after it stored something.
@@ -590,6 +600,14 @@ mod tests {
         }
         assert_eq!(base64url_decode("A"), None);
         assert_eq!(base64url_decode("AA=="), None);
+    }
+
+    #[test]
+    fn usage_reads_as_a_sentence() {
+        assert_eq!(
+            usage_text(1_234_567, 10_000_000_000),
+            "1.23 MB used of about 10.0 GB available to this site."
+        );
     }
 
     #[test]
