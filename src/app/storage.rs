@@ -63,12 +63,14 @@ pub(super) struct Store {
     key: Option<CryptoKey>,
     /// The lock record as stored (`None`: no lock). Writes expect it unchanged.
     lock: Option<(String, LockRecord)>,
+    /// The lock record is damaged: nothing can be read or written (only Delete all data).
+    blocked: bool,
 }
 
 impl Store {
     /// Whether conversations can be read and written: no lock, or its key is known.
     fn usable(&self) -> bool {
-        self.lock.is_none() || self.key.is_some()
+        !self.blocked && (self.lock.is_none() || self.key.is_some())
     }
 
     fn lock_raw(&self) -> Option<String> {
@@ -358,6 +360,7 @@ impl TinCan {
                         db,
                         key: None,
                         lock: None,
+                        blocked: true,
                     })));
                     self.unlock_error.set(Some(DAMAGED_LOCK.to_owned()));
                     self.storage.set(StorageState::Locked);
@@ -370,6 +373,7 @@ impl TinCan {
             db,
             key: None,
             lock,
+            blocked: false,
         })));
         if locked {
             self.storage.set(StorageState::Locked);
@@ -402,6 +406,7 @@ impl TinCan {
                         db: store.db.clone(),
                         key: Some(key),
                         lock: Some((raw, record)),
+                        blocked: false,
                     })));
                     this.after_open().await;
                 }
@@ -618,11 +623,20 @@ impl TinCan {
             return;
         }
         let mut change = Some(change);
-        self.conversation.update(|c| {
+        // Re-rendered only when what shows changed (the "Not saved" marks): a burst of messages
+        // is written in many small writes.
+        let mut marks_changed = false;
+        self.conversation.update_untracked(|c| {
             if let (Some(c), Some(change)) = (c.as_mut().filter(|c| c.id == id), change.take()) {
+                let (refused, below) = (c.journal().refused, c.journal().stored_below);
                 change(c);
+                marks_changed = c.journal().refused != refused
+                    || (c.journal().refused && c.journal().stored_below != below);
             }
         });
+        if marks_changed {
+            self.conversation.notify();
+        }
         if let Some(change) = change {
             // It left the screen while its write was under way.
             self.leaving.update_value(|l| {
@@ -1141,6 +1155,7 @@ impl TinCan {
                         db: store.db.clone(),
                         key: None,
                         lock: None,
+                        blocked: false,
                     })));
                     this.history.set(History::default());
                     this.storage_problem.set(None);
@@ -1233,6 +1248,7 @@ impl TinCan {
             db: store.db.clone(),
             key,
             lock,
+            blocked: false,
         })));
         self.post_note(&Note::All);
         self.store_now();
