@@ -9,8 +9,11 @@ import { ORIGIN, TinCanPage, connectPair } from './pages/tincan-page';
  * export → Delete all data → import, and the passphrase lock (nothing readable at rest).
  */
 
-/** Every value of every object store of Tin Can's database, read the way any page of the origin could. */
-async function dumpDatabase(page: Page): Promise<Record<string, unknown[]>> {
+/**
+ * Every value of every object store of Tin Can's database, read the way any page of the origin
+ * could, as one text (the values themselves, one a line).
+ */
+async function dumpDatabase(page: Page): Promise<string> {
   return page.evaluate(async () => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open('tincan');
@@ -26,7 +29,10 @@ async function dumpDatabase(page: Page): Promise<Record<string, unknown[]>> {
       });
     }
     db.close();
-    return out;
+    return Object.values(out)
+      .flat()
+      .map((value) => (typeof value === 'string' ? value : JSON.stringify(value)))
+      .join('\n');
   });
 }
 
@@ -148,13 +154,13 @@ test.describe('Moving from localStorage', () => {
     await ann.page.reload();
     await ann.expectStatus('Disconnected');
     await expect(ann.page.getByRole('heading', { name: 'Chat with Bea' })).toBeVisible();
-    expect(await texts(ann)).toEqual(['hello from before', 'hi, still here?', 'written while away']);
+    await expect.poll(() => texts(ann)).toEqual(['hello from before', 'hi, still here?', 'written while away']);
     await expect(ann.myMessages().last()).toHaveAttribute('data-delivery', 'pending');
     // Moved, not copied: the old keys are gone, the database has the messages.
     expect(await ann.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('tincan.conversation')))).toEqual([]);
     expect(await storedMessages(ann.page)).toBe(3);
     await ann.page.reload();
-    expect(await texts(ann)).toEqual(['hello from before', 'hi, still here?', 'written while away']);
+    await expect.poll(() => texts(ann)).toEqual(['hello from before', 'hi, still here?', 'written while away']);
   });
 });
 
@@ -173,7 +179,7 @@ test.describe('Two tabs', () => {
 
     // Bob writes to the live tab; the other tab is told and shows it.
     await bob.send('b2');
-    await expect(other.peerMessages().last()).toContainText('b2');
+    await expect(other.peerMessages().last().locator('.text')).toHaveText('b2');
 
     // Both tabs write at the same moment: the live one to Bob, the other offline (pending).
     await Promise.all([ann.send('from the live tab'), other.send('from the other tab')]);
@@ -195,16 +201,26 @@ test.describe('Two tabs', () => {
 test.describe('Refused writes', () => {
   test('when the browser refuses to store, the conversation says so and what to do; nothing stored is damaged', async ({ browser }) => {
     test.setTimeout(60_000);
-    const { inviter: ann, invitee: bob } = await connectPair(browser);
+    // A quota just above what an empty database takes. Chromium 156 applies a quota override to
+    // IndexedDB only when it is set before the origin first opens its database in the context
+    // (set later, the override shows in Storage.getUsageAndQuota but writes still pass).
+    const annContext = await TinCanPage.newContext(browser);
+    const cdp = await annContext.newCDPSession(await annContext.newPage());
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN, quotaSize: 100_000 });
+    const { inviter: ann, invitee: bob } = await connectPair(browser, { inviterContext: annContext });
     await bob.send('stored before the quota');
     await expect.poll(() => storedMessages(ann.page)).toBe(1);
 
-    // A quota smaller than what is already used: every further write is refused.
-    const cdp = await ann.page.context().newCDPSession(ann.page);
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN, quotaSize: 1 });
-    await bob.send(`not stored ${'x'.repeat(9000)}`);
-    await expect(ann.peerMessages().last()).toContainText('not stored');
+    // Long messages until the quota is reached.
     const problem = ann.page.getByTestId('storage-problem');
+    const sent: string[] = ['stored before the quota'];
+    while (!(await problem.isVisible()) && sent.length < 20) {
+      const text = `long ${sent.length} ${'x'.repeat(9000)}`;
+      await bob.send(text);
+      sent.push(text);
+      await expect(ann.peerMessages().last()).toContainText(`long ${sent.length - 1} `);
+      await ann.page.waitForTimeout(300);
+    }
     await expect(problem).toBeVisible();
     await expect(problem).toHaveAttribute('role', 'alert');
     await expect(problem).toContainText(/export/i);
@@ -212,20 +228,24 @@ test.describe('Refused writes', () => {
     await expect(ann.peerMessages().last()).toHaveAttribute('data-saved', 'false');
     await expect(ann.peerMessages().last()).toContainText('Not saved');
     await expect(ann.peerMessages().first()).not.toHaveAttribute('data-saved', 'false');
+    const storedAtRefusal = await storedMessages(ann.page);
+    expect(storedAtRefusal).toBeLessThan(sent.length);
     await ann.send('also not stored');
+    sent.push('also not stored');
     await expect(ann.myMessages().last()).toHaveAttribute('data-saved', 'false');
-    // What was stored is intact.
-    expect(await storedMessages(ann.page)).toBe(1);
+    // What was stored is intact: the refused writes changed nothing.
+    expect(await storedMessages(ann.page)).toBe(storedAtRefusal);
 
     // Room again: the next write stores what waited, and the marks go.
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN });
     await bob.send('room again');
+    sent.push('room again');
     await expect(ann.peerMessages().last()).toContainText('room again');
     await expect(problem).toBeHidden();
     await expect(ann.messageLog.locator('li[data-saved="false"]')).toHaveCount(0);
-    await expect.poll(() => storedMessages(ann.page)).toBe(4);
+    await expect.poll(() => storedMessages(ann.page)).toBe(sent.length);
     await ann.page.reload();
-    expect(await texts(ann)).toEqual(['stored before the quota', `not stored ${'x'.repeat(9000)}`, 'also not stored', 'room again']);
+    await expect.poll(() => texts(ann)).toEqual(sent);
   });
 });
 
@@ -283,9 +303,9 @@ test.describe('Backup', () => {
     await expect(ann.settingsDialog.getByRole('status').filter({ hasText: 'Imported 1 conversation' })).toBeVisible();
     await ann.cancelButton.click();
     await ann.expectStatus('Disconnected');
-    expect(await texts(ann)).toEqual(['keep this', 'and this <b>as text</b>']);
+    await expect.poll(() => texts(ann)).toEqual(['keep this', 'and this <b>as text</b>']);
     await ann.page.reload();
-    expect(await texts(ann)).toEqual(['keep this', 'and this <b>as text</b>']);
+    await expect.poll(() => texts(ann)).toEqual(['keep this', 'and this <b>as text</b>']);
   });
 });
 
@@ -302,7 +322,7 @@ test.describe('Passphrase lock', () => {
     await bob.send('the secret word is heliotrope');
     await ann.send('noted: heliotrope');
     await expect.poll(() => storedMessages(ann.page)).toBe(2);
-    expect(JSON.stringify(await dumpDatabase(ann.page))).toContain('heliotrope');
+    expect(await dumpDatabase(ann.page)).toContain('heliotrope');
 
     const lockWith = async (app: TinCanPage, fields: Record<string, string>, button: string) => {
       await app.openSettings();
@@ -320,7 +340,7 @@ test.describe('Passphrase lock', () => {
     await ann.cancelButton.click();
 
     // At rest: neither the messages, nor the name, nor the preview.
-    const atRest = JSON.stringify(await dumpDatabase(ann.page));
+    const atRest = await dumpDatabase(ann.page);
     for (const secret of ['heliotrope', 'the secret word', 'noted', 'Bea', '"preview"', '"text"']) {
       expect(atRest, `"${secret}" at rest`).not.toContain(secret);
     }
@@ -329,7 +349,7 @@ test.describe('Passphrase lock', () => {
     await bob.send('another secret: marjoram');
     await expect(ann.peerMessages().last()).toContainText('marjoram');
     await expect.poll(() => storedMessages(ann.page)).toBe(3);
-    expect(JSON.stringify(await dumpDatabase(ann.page))).not.toContain('marjoram');
+    expect(await dumpDatabase(ann.page)).not.toContain('marjoram');
 
     // A reload asks for the passphrase and shows nothing without it.
     await ann.page.reload();
@@ -363,7 +383,7 @@ test.describe('Passphrase lock', () => {
     await lockWith(ann, { 'Current passphrase': 'battery staple' }, 'Remove passphrase');
     await expect(ann.settingsDialog.getByRole('status').filter({ hasText: 'Passphrase removed' })).toBeVisible({ timeout: 20_000 });
     await ann.cancelButton.click();
-    expect(JSON.stringify(await dumpDatabase(ann.page))).toContain('heliotrope');
+    expect(await dumpDatabase(ann.page)).toContain('heliotrope');
     await ann.page.reload();
     await ann.expectStatus('Disconnected');
     await expect.poll(() => texts(ann)).toEqual(['the secret word is heliotrope', 'noted: heliotrope', 'another secret: marjoram']);

@@ -733,7 +733,10 @@ impl TinCan {
                     self.leaving.update_value(|l| l.push(left));
                 }
             }
-            None => self.with_copy(id, None, replay),
+            None => {
+                self.with_copy(id, None, replay);
+                self.conversation.notify();
+            }
         }
         if on_screen && self.live() {
             self.resend_undelivered();

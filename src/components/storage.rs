@@ -47,10 +47,8 @@ fn DeleteAllData() -> impl IntoView {
     let asking = RwSignal::new(false);
     view! {
         <div class="delete-all">
-            <Show when=move || !asking.get()>
-                <button type="button" class="secondary danger" on:click=move |_| asking.set(true)>"Delete all data"</button>
-            </Show>
-            <Show when=move || asking.get()>
+            {move || if asking.get() {
+                view! {
                 <div class="confirm" role="alertdialog" aria-labelledby="delete-all-question">
                     <p id="delete-all-question">"Delete every conversation, the passphrase lock and your settings from this browser? This cannot be undone. Export first if you want to keep anything."</p>
                     <div class="actions">
@@ -61,7 +59,12 @@ fn DeleteAllData() -> impl IntoView {
                         <button type="button" class="secondary" on:click=move |_| asking.set(false)>"Keep my data"</button>
                     </div>
                 </div>
-            </Show>
+                }.into_any()
+            } else {
+                view! {
+                    <button type="button" class="secondary danger" on:click=move |_| asking.set(true)>"Delete all data"</button>
+                }.into_any()
+            }}
         </div>
     }
 }
@@ -101,15 +104,19 @@ pub fn StoredData(open: RwSignal<bool>) -> impl IntoView {
         <section class="stored-data" aria-labelledby="stored-title">
             <h3 id="stored-title">"Stored conversations"</h3>
             <p class="hint" data-testid="storage-estimate">"Kept only in this browser (IndexedDB). "{move || usage.get()}</p>
-            <Show when=ready fallback=|| view! { <p class="hint">"Unlock your conversations to export, import or lock them."</p> }>
-                <div class="actions">
-                    <button type="button" class="secondary" on:click=move |_| tin_can.export(None)>"Export all conversations"</button>
-                    <input id="import-file" class="attach-input visually-hidden" type="file" accept=".json,application/json"
-                        aria-label="Import conversations" on:change=on_import/>
-                    <label for="import-file" class="attach-button">"Import conversations"</label>
-                </div>
-                <LockSettings/>
-            </Show>
+            {move || if ready() {
+                view! {
+                    <div class="actions">
+                        <button type="button" class="secondary" on:click=move |_| tin_can.export(None)>"Export all conversations"</button>
+                        <input id="import-file" class="attach-input visually-hidden" type="file" accept=".json,application/json"
+                            aria-label="Import conversations" on:change=on_import/>
+                        <label for="import-file" class="attach-button">"Import conversations"</label>
+                    </div>
+                    <LockSettings/>
+                }.into_any()
+            } else {
+                view! { <p class="hint">"Unlock your conversations to export, import or lock them."</p> }.into_any()
+            }}
             {move || tin_can.storage_status.get().map(|outcome| match outcome {
                 Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <p class="alert" role="alert">{text}</p> }.into_any(),
@@ -167,16 +174,16 @@ fn LockSettings() -> impl IntoView {
             } else {
                 "Off. With a passphrase, stored messages, names and previews are encrypted, and Tin Can asks for it each time it opens. Forget it and they are lost."
             }}</p>
-            <Show when=locked>{field("current-passphrase", "Current passphrase", current, "current-password")}</Show>
+            {move || locked().then(|| field("current-passphrase", "Current passphrase", current, "current-password"))}
             {field("new-passphrase", "New passphrase", new, "new-password")}
             {field("repeat-passphrase", "Repeat the new passphrase", repeated, "new-password")}
             <div class="actions">
-                <Show when=locked fallback=move || view! {
-                    <button type="submit" class="secondary" disabled=move || tin_can.lock_busy.get()>"Set passphrase"</button>
-                }>
-                    <button type="submit" class="secondary" disabled=move || tin_can.lock_busy.get()>"Change passphrase"</button>
+                <button type="submit" class="secondary" disabled=move || tin_can.lock_busy.get()>
+                    {move || if locked() { "Change passphrase" } else { "Set passphrase" }}
+                </button>
+                {move || locked().then(|| view! {
                     <button type="button" class="secondary danger" disabled=move || tin_can.lock_busy.get() on:click=remove>"Remove passphrase"</button>
-                </Show>
+                })}
                 <span class="hint" role="status">{move || tin_can.lock_busy.get().then_some("Encrypting… this takes a moment.")}</span>
             </div>
         </form>

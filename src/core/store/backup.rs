@@ -95,10 +95,7 @@ pub fn import(text: &str) -> Result<Vec<Conversation>, ImportError> {
     struct Probe {
         tincan_export: u32,
     }
-    let probe: Probe = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|value| serde_json::from_value(value).ok())
-        .ok_or(ImportError::NotAnExport)?;
+    let probe: Probe = serde_json::from_str(text).map_err(|_| ImportError::NotAnExport)?;
     if probe.tincan_export > EXPORT_VERSION {
         return Err(ImportError::Newer);
     }
