@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Page } from '@playwright/test';
+import { chromium, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { ORIGIN, TinCanPage, connectPair } from './pages/tincan-page';
+import { APP_URL, ORIGIN, TinCanPage, codeOf, connectPair } from './pages/tincan-page';
 
 /**
  * Conversations in IndexedDB (issue #16): long histories survive a reload, the old localStorage
@@ -182,7 +182,14 @@ test.describe('Two tabs', () => {
     await expect(other.peerMessages().last().locator('.text')).toHaveText('b2');
 
     // Both tabs write at the same moment: the live one to Bob, the other offline (pending).
-    await Promise.all([ann.send('from the live tab'), other.send('from the other tab')]);
+    const write = (tab: TinCanPage, text: string) =>
+      tab.page.evaluate((text) => {
+        const box = document.querySelector<HTMLTextAreaElement>('#message')!;
+        box.value = text;
+        box.dispatchEvent(new Event('input', { bubbles: true }));
+        Array.from(document.querySelectorAll('button')).find((b) => b.textContent === 'Send')!.click();
+      }, text);
+    await Promise.all([write(ann, 'from the live tab'), write(other, 'from the other tab')]);
     const everything = ['a1', 'b1', 'b2', 'from the live tab', 'from the other tab'];
     for (const tab of [ann, other]) {
       await expect.poll(async () => (await texts(tab)).sort(), { timeout: 10_000 }).toEqual([...everything].sort());
@@ -199,53 +206,68 @@ test.describe('Two tabs', () => {
 });
 
 test.describe('Refused writes', () => {
-  test('when the browser refuses to store, the conversation says so and what to do; nothing stored is damaged', async ({ browser }) => {
+  test('when the browser refuses to store, the conversation says so and what to do; nothing stored is damaged', async ({ browser }, testInfo) => {
     test.setTimeout(60_000);
-    // A quota just above what an empty database takes. Chromium 156 applies a quota override to
-    // IndexedDB only when it is set before the origin first opens its database in the context
-    // (set later, the override shows in Storage.getUsageAndQuota but writes still pass).
-    const annContext = await TinCanPage.newContext(browser);
-    const cdp = await annContext.newCDPSession(await annContext.newPage());
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN, quotaSize: 100_000 });
-    const { inviter: ann, invitee: bob } = await connectPair(browser, { inviterContext: annContext });
-    await bob.send('stored before the quota');
-    await expect.poll(() => storedMessages(ann.page)).toBe(1);
+    // A small quota for Ann's browser. Chromium keeps the databases of Playwright's usual
+    // (incognito-like) contexts in memory, where usage never grows and no quota applies, so Ann's
+    // browser here has a profile on disk.
+    const annContext = await chromium.launchPersistentContext(testInfo.outputPath('ann-profile'), {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      baseURL: APP_URL,
+    });
+    try {
+      const ann = new TinCanPage(annContext.pages()[0] ?? (await annContext.newPage()));
+      const cdp = await annContext.newCDPSession(ann.page);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN, quotaSize: 100_000 });
+      await ann.open();
+      await ann.useNoIceServers();
+      const bob = await TinCanPage.launch(browser);
+      const answer = await bob.openInvite(await ann.createInvite());
+      await ann.acceptAnswer(codeOf(answer));
+      await ann.expectConnected();
+      await bob.expectConnected();
+      await bob.send('stored before the quota');
+      await expect.poll(() => storedMessages(ann.page)).toBe(1);
 
-    // Long messages until the quota is reached.
-    const problem = ann.page.getByTestId('storage-problem');
-    const sent: string[] = ['stored before the quota'];
-    while (!(await problem.isVisible()) && sent.length < 20) {
-      const text = `long ${sent.length} ${'x'.repeat(9000)}`;
-      await bob.send(text);
-      sent.push(text);
-      await expect(ann.peerMessages().last()).toContainText(`long ${sent.length - 1} `);
-      await ann.page.waitForTimeout(300);
+      // Long messages until the quota is reached.
+      const problem = ann.page.getByTestId('storage-problem');
+      const sent: string[] = ['stored before the quota'];
+      while (!(await problem.isVisible()) && sent.length < 20) {
+        const text = `long ${sent.length} ${'x'.repeat(9000)}`;
+        await bob.send(text);
+        sent.push(text);
+        await expect(ann.peerMessages().last()).toContainText(`long ${sent.length - 1} `);
+        await ann.page.waitForTimeout(300);
+      }
+      await expect(problem).toBeVisible();
+      await expect(problem).toHaveAttribute('role', 'alert');
+      await expect(problem).toContainText(/export/i);
+      await expect(problem).toContainText(/delete old conversations/i);
+      await expect(ann.peerMessages().last()).toHaveAttribute('data-saved', 'false');
+      await expect(ann.peerMessages().last()).toContainText('Not saved');
+      await expect(ann.peerMessages().first()).not.toHaveAttribute('data-saved', 'false');
+      const storedAtRefusal = await storedMessages(ann.page);
+      expect(storedAtRefusal).toBeLessThan(sent.length);
+      await ann.send('also not stored');
+      sent.push('also not stored');
+      await expect(ann.myMessages().last()).toHaveAttribute('data-saved', 'false');
+      // What was stored is intact: the refused writes changed nothing.
+      expect(await storedMessages(ann.page)).toBe(storedAtRefusal);
+
+      // Room again: the next write stores what waited, and the marks go.
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN });
+      await bob.send('room again');
+      sent.push('room again');
+      await expect(ann.peerMessages().last()).toContainText('room again');
+      await expect(problem).toBeHidden();
+      await expect(ann.messageLog.locator('li[data-saved="false"]')).toHaveCount(0);
+      await expect.poll(() => storedMessages(ann.page)).toBe(sent.length);
+      await ann.page.reload();
+      await expect.poll(() => texts(ann)).toEqual(sent);
+    } finally {
+      await annContext.close();
     }
-    await expect(problem).toBeVisible();
-    await expect(problem).toHaveAttribute('role', 'alert');
-    await expect(problem).toContainText(/export/i);
-    await expect(problem).toContainText(/delete old conversations/i);
-    await expect(ann.peerMessages().last()).toHaveAttribute('data-saved', 'false');
-    await expect(ann.peerMessages().last()).toContainText('Not saved');
-    await expect(ann.peerMessages().first()).not.toHaveAttribute('data-saved', 'false');
-    const storedAtRefusal = await storedMessages(ann.page);
-    expect(storedAtRefusal).toBeLessThan(sent.length);
-    await ann.send('also not stored');
-    sent.push('also not stored');
-    await expect(ann.myMessages().last()).toHaveAttribute('data-saved', 'false');
-    // What was stored is intact: the refused writes changed nothing.
-    expect(await storedMessages(ann.page)).toBe(storedAtRefusal);
-
-    // Room again: the next write stores what waited, and the marks go.
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN });
-    await bob.send('room again');
-    sent.push('room again');
-    await expect(ann.peerMessages().last()).toContainText('room again');
-    await expect(problem).toBeHidden();
-    await expect(ann.messageLog.locator('li[data-saved="false"]')).toHaveCount(0);
-    await expect.poll(() => storedMessages(ann.page)).toBe(sent.length);
-    await ann.page.reload();
-    await expect.poll(() => texts(ann)).toEqual(sent);
   });
 });
 

@@ -25,13 +25,13 @@ use crate::core::store::lock::{
     SALT_BYTES,
 };
 use crate::core::store::{
-    conversation_aad, conversation_from_opened, legacy, message_aad, message_from_json,
-    message_json, open_sealed_conversation, open_sealed_message, sealed_conversation,
-    sealed_message, stored_rev, ConversationRecord, Note, StoreError, CONVERSATIONS, LOCK_KEY,
-    MESSAGES, META,
+    conversation_aad, conversation_from_opened, gone_marker, legacy, message_aad,
+    message_from_json, message_json, open_sealed_conversation, open_sealed_message, rev_marker,
+    sealed_conversation, sealed_message, stale_marker, stored_rev, ConversationRecord, Note,
+    StoreError, CONVERSATIONS, EPOCH_KEY, LOCK_KEY, MESSAGES, META, REV_MARKERS_KEPT,
 };
 use crate::web::browser::{self, iso_time, now_ms, random_bytes, sleep_ms};
-use crate::web::idb::{self, Db, Expect, Expectation, IdbError, Key, Op};
+use crate::web::idb::{self, Db, IdbError, Key, Op};
 use crate::web::notes::NoteChannel;
 use crate::web::vault;
 
@@ -65,6 +65,8 @@ pub(super) struct Store {
     lock: Option<(String, LockRecord)>,
     /// The lock record is damaged: nothing can be read or written (only Delete all data).
     blocked: bool,
+    /// The epoch this tab writes under (see `core::store`).
+    epoch: String,
 }
 
 impl Store {
@@ -73,19 +75,40 @@ impl Store {
         !self.blocked && (self.lock.is_none() || self.key.is_some())
     }
 
-    fn lock_raw(&self) -> Option<String> {
-        self.lock.as_ref().map(|(raw, _)| raw.clone())
+    /// Adds that fail the write if the lock was set, changed or removed, or all data deleted,
+    /// since this tab read it.
+    fn same_epoch(&self) -> Vec<Op> {
+        let key = Key::Text(stale_marker(&self.epoch));
+        vec![Op::Add(META, key.clone()), Op::Delete(META, key)]
     }
 
-    /// A write's expectation that nobody set, changed or removed the lock meanwhile.
-    fn lock_unchanged(&self) -> Expect {
-        let lock = self.lock_raw();
-        Expect {
-            store: META,
-            key: Key::Text(LOCK_KEY.to_owned()),
-            holds: Box::new(move |value| value == lock),
-            otherwise: Expectation::Lock,
+    /// Adds that fail the write if conversation `id` is not at `rev` (another tab wrote it, or
+    /// deleted it), and that mark it at `rev + 1`.
+    fn next_revision(&self, id: &str, rev: u64) -> Vec<Op> {
+        let gone = Key::Text(gone_marker(id));
+        let mut ops = self.same_epoch();
+        if rev == 0 {
+            // Written anew: whatever deleted it before is over.
+            ops.push(Op::Delete(META, gone));
+        } else {
+            ops.push(Op::Add(META, gone.clone()));
+            ops.push(Op::Delete(META, gone));
         }
+        ops.push(Op::Add(META, Key::Message(rev_marker(id), rev + 1)));
+        if rev + 1 > REV_MARKERS_KEPT {
+            ops.push(Op::DeleteBelow(
+                META,
+                rev_marker(id),
+                rev + 1 - REV_MARKERS_KEPT,
+            ));
+        }
+        ops
+    }
+
+    /// Adds that fail the write if conversation `id` moved on from `rev`, marking nothing.
+    fn still_at(&self, id: &str, rev: u64) -> Vec<Op> {
+        let next = Key::Message(rev_marker(id), rev + 1);
+        vec![Op::Add(META, next.clone()), Op::Delete(META, next)]
     }
 
     /// Every stored conversation record, opened and checked, and how many were damaged.
@@ -239,40 +262,30 @@ async fn conversation_ops(
     Ok(ops)
 }
 
-/// A write's expectation that the conversation is at `rev` (0: not stored).
-fn revision_is(id: &str, rev: u64) -> Expect {
-    Expect {
-        store: CONVERSATIONS,
-        key: Key::Text(id.to_owned()),
-        holds: Box::new(move |value| match value {
-            None => rev == 0,
-            Some(raw) => stored_rev(&raw) == Some(rev),
-        }),
-        otherwise: Expectation::Revision,
-    }
-}
-
 /// Whole conversations (imported, moved, or sealed again), each expected at its revision in
 /// storage. New ones (`reseal` false) get the next revision; sealed again, they keep theirs and
 /// their message records are replaced (a damaged one read as nothing is not carried over).
 async fn whole_ops(
+    store: &Store,
     key: Option<&CryptoKey>,
     conversations: &[(Conversation, u64)],
     reseal: bool,
-) -> Result<(Vec<Expect>, Vec<Op>), String> {
-    let mut expect = Vec::new();
-    let mut ops = Vec::new();
+) -> Result<Vec<Op>, String> {
+    let mut ops = store.same_epoch();
     for (conversation, rev) in conversations {
-        expect.push(revision_is(&conversation.id, *rev));
-        if reseal {
+        let new_rev = if reseal {
+            ops.extend(store.still_at(&conversation.id, *rev));
             ops.push(Op::DeleteMessages(conversation.id.clone()));
-        }
-        let new_rev = if reseal { *rev } else { rev + 1 };
+            *rev
+        } else {
+            ops.extend(store.next_revision(&conversation.id, *rev));
+            rev + 1
+        };
         let record = ConversationRecord::of(conversation, new_rev);
         let messages: Vec<&ChatMessage> = conversation.messages().iter().collect();
         ops.extend(conversation_ops(key, &record, &messages).await?);
     }
-    Ok((expect, ops))
+    Ok(ops)
 }
 
 /// Whether `key` opens the lock's check value: the passphrase it came from is the right one.
@@ -292,11 +305,16 @@ fn failure_text(error: &IdbError) -> String {
         IdbError::Full => STORAGE_FULL.to_owned(),
         IdbError::Unavailable => NO_STORAGE.to_owned(),
         IdbError::Newer => NEWER_VERSION.to_owned(),
-        IdbError::Expected(_) => {
+        IdbError::Taken => {
             "Another tab changed your conversations at the same moment. Try again.".to_owned()
         }
         IdbError::Failed(why) => format!("The browser could not store this ({why})."),
     }
+}
+
+/// A fresh epoch id (see `core::store`).
+fn new_epoch() -> String {
+    browser::random_hex_id().unwrap_or_else(|| format!("{}", now_ms() as u64))
 }
 
 /// One conversation's changes on their way to storage.
@@ -351,6 +369,12 @@ impl TinCan {
             .await
             .ok()
             .flatten();
+        let epoch = db
+            .get(META, Key::Text(EPOCH_KEY.to_owned()))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let lock = match raw {
             None => None,
             Some(raw) => match LockRecord::from_json(&raw) {
@@ -361,6 +385,7 @@ impl TinCan {
                         key: None,
                         lock: None,
                         blocked: true,
+                        epoch,
                     })));
                     self.unlock_error.set(Some(DAMAGED_LOCK.to_owned()));
                     self.storage.set(StorageState::Locked);
@@ -374,6 +399,7 @@ impl TinCan {
             key: None,
             lock,
             blocked: false,
+            epoch,
         })));
         if locked {
             self.storage.set(StorageState::Locked);
@@ -407,6 +433,7 @@ impl TinCan {
                         key: Some(key),
                         lock: Some((raw, record)),
                         blocked: false,
+                        epoch: store.epoch.clone(),
                     })));
                     this.after_open().await;
                 }
@@ -499,12 +526,9 @@ impl TinCan {
                 .filter(|c| !known.contains(&c.id))
                 .map(|c| (c.clone(), 0))
                 .collect();
-            let outcome = match whole_ops(store.key.as_ref(), &fresh, false).await {
-                Ok((mut expect, ops)) if !ops.is_empty() => {
-                    expect.push(store.lock_unchanged());
-                    store.db.write(expect, ops).await
-                }
-                Ok(_) => Ok(()),
+            let outcome = match whole_ops(&store, store.key.as_ref(), &fresh, false).await {
+                Ok(_) if fresh.is_empty() => Ok(()),
+                Ok(ops) => store.db.write(ops).await,
                 Err(why) => Err(IdbError::Failed(why)),
             };
             match outcome {
@@ -517,7 +541,7 @@ impl TinCan {
                     return;
                 }
                 // Another tab moved them at the same moment: look again.
-                Err(IdbError::Expected(Expectation::Revision)) => self.refresh_history().await,
+                Err(IdbError::Taken) => self.refresh_history().await,
                 Err(error) => {
                     self.show_alert(format!(
                         "Your earlier conversations could not be moved to the new storage: {} They stay where they were; Tin Can tries again at the next load.",
@@ -657,13 +681,9 @@ impl TinCan {
         let messages: Vec<&ChatMessage> = changes.added.iter().chain(&changes.changed).collect();
         let written = match conversation_ops(store.key.as_ref(), &record, &messages).await {
             Ok(ops) => {
-                store
-                    .db
-                    .write(
-                        vec![revision_is(&id, changes.rev), store.lock_unchanged()],
-                        ops,
-                    )
-                    .await
+                let mut all = store.next_revision(&id, changes.rev);
+                all.extend(ops);
+                store.db.write(all).await
             }
             Err(why) => Err(IdbError::Failed(why)),
         };
@@ -689,20 +709,26 @@ impl TinCan {
                 self.ask_to_persist();
                 Outcome::Done
             }
-            Err(IdbError::Expected(expectation)) => {
+            Err(IdbError::Taken) => {
                 let mut left = left;
                 match left.as_mut() {
                     Some(c) => c.changes_refused(changes, false),
                     None => self.with_copy(&id, None, |c| c.changes_refused(changes, false)),
                 }
-                match expectation {
-                    Expectation::Revision => Outcome::Conflict(id, left),
-                    Expectation::Lock => {
-                        if let Some(left) = left {
-                            self.leaving.update_value(|l| l.push(left));
-                        }
-                        Outcome::LockChanged
+                let epoch = store
+                    .db
+                    .get(META, Key::Text(EPOCH_KEY.to_owned()))
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                if epoch == store.epoch {
+                    Outcome::Conflict(id, left)
+                } else {
+                    if let Some(left) = left {
+                        self.leaving.update_value(|l| l.push(left));
                     }
+                    Outcome::LockChanged
                 }
             }
             Err(error) => {
@@ -858,11 +884,14 @@ impl TinCan {
         };
         let (this, id) = (*self, id.to_owned());
         spawn_local(async move {
-            let ops = vec![
+            let mut ops = store.same_epoch();
+            ops.extend([
                 Op::Delete(CONVERSATIONS, Key::Text(id.clone())),
                 Op::DeleteMessages(id.clone()),
-            ];
-            match store.db.write(Vec::new(), ops).await {
+                Op::DeleteBelow(META, rev_marker(&id), u64::MAX),
+                Op::Put(META, Key::Text(gone_marker(&id)), String::new()),
+            ]);
+            match store.db.write(ops).await {
                 Ok(()) => {
                     this.post_note(&Note::Deleted { id });
                     // Room for what could not be stored before.
@@ -962,13 +991,14 @@ impl TinCan {
         let Some(store) = self.store.get_value() else {
             return;
         };
-        let lock = store
+        let epoch = store
             .db
-            .get(META, Key::Text(LOCK_KEY.to_owned()))
+            .get(META, Key::Text(EPOCH_KEY.to_owned()))
             .await
             .ok()
-            .flatten();
-        if lock != store.lock_raw() {
+            .flatten()
+            .unwrap_or_default();
+        if epoch != store.epoch {
             self.store.set_value(None);
             self.read_lock(store.db.clone()).await;
             if self.storage.get_untracked() == StorageState::Locked {
@@ -1102,11 +1132,10 @@ impl TinCan {
             return Ok("Nothing imported: every conversation in that file is already here.".into());
         }
         let count = fresh.len();
-        let (mut expect, ops) = whole_ops(store.key.as_ref(), &fresh, false).await?;
-        expect.push(store.lock_unchanged());
+        let ops = whole_ops(&store, store.key.as_ref(), &fresh, false).await?;
         store
             .db
-            .write(expect, ops)
+            .write(ops)
             .await
             .map_err(|e| format!("Nothing was imported. {}", failure_text(&e)))?;
         self.refresh_history().await;
@@ -1141,12 +1170,15 @@ impl TinCan {
         self.start_over();
         let this = *self;
         spawn_local(async move {
+            let epoch = new_epoch();
             let ops = vec![
                 Op::Clear(META),
                 Op::Clear(CONVERSATIONS),
                 Op::Clear(MESSAGES),
+                Op::Put(META, Key::Text(stale_marker(&store.epoch)), String::new()),
+                Op::Put(META, Key::Text(EPOCH_KEY.to_owned()), epoch.clone()),
             ];
-            match store.db.write(Vec::new(), ops).await {
+            match store.db.write(ops).await {
                 Ok(()) => {
                     for key in browser::storage_keys() {
                         if key.starts_with("tincan.") {
@@ -1159,6 +1191,7 @@ impl TinCan {
                         key: None,
                         lock: None,
                         blocked: false,
+                        epoch,
                     })));
                     this.history.set(History::default());
                     this.storage_problem.set(None);
@@ -1236,7 +1269,8 @@ impl TinCan {
             sleep_ms(20).await;
         }
         self.writing.set_value(true);
-        let outcome = self.reseal(&store, lock.as_ref()).await;
+        let epoch = new_epoch();
+        let outcome = self.reseal(&store, lock.as_ref(), &epoch).await;
         self.writing.set_value(false);
         outcome?;
         let lock = lock.map(|(record, key)| {
@@ -1252,6 +1286,7 @@ impl TinCan {
             key,
             lock,
             blocked: false,
+            epoch,
         })));
         self.post_note(&Note::All);
         self.store_now();
@@ -1269,6 +1304,7 @@ impl TinCan {
         &self,
         store: &Store,
         lock: Option<&(LockRecord, CryptoKey)>,
+        epoch: &str,
     ) -> Result<(), String> {
         let (records, _) = store.records().await.map_err(|e| failure_text(&e))?;
         let mut all = Vec::with_capacity(records.len());
@@ -1284,16 +1320,25 @@ impl TinCan {
         }
         let key = lock.map(|(_, key)| key);
         // Revisions stay as they were: other tabs' copies remain current; their next write
-        // finds the lock changed and asks for the passphrase.
-        let (mut expect, mut ops) = whole_ops(key, &all, true).await?;
+        // finds the epoch over, and the tab asks for the passphrase.
+        let mut ops = whole_ops(store, key, &all, true).await?;
+        ops.push(Op::Put(
+            META,
+            Key::Text(stale_marker(&store.epoch)),
+            String::new(),
+        ));
+        ops.push(Op::Put(
+            META,
+            Key::Text(EPOCH_KEY.to_owned()),
+            epoch.to_owned(),
+        ));
         ops.push(match lock {
             Some((record, _)) => Op::Put(META, Key::Text(LOCK_KEY.to_owned()), record.to_json()),
             None => Op::Delete(META, Key::Text(LOCK_KEY.to_owned())),
         });
-        expect.push(store.lock_unchanged());
         store
             .db
-            .write(expect, ops)
+            .write(ops)
             .await
             .map_err(|e| format!("Nothing was changed. {}", failure_text(&e)))
     }

@@ -18,6 +18,15 @@
 //! Each conversation record carries a revision, `rev`, raised by every write. A write expects the
 //! revision it read: if another tab wrote in between, the write changes nothing and the tab
 //! replays its changes on what is stored (see [`Conversation::rebase`]).
+//!
+//! A write says what it expects with keys it adds to `meta`, because adding a key that exists
+//! fails the whole transaction, and so needs no read inside it (the transaction can be committed
+//! at once; see `web::idb`). Going from revision r to r+1 adds `["rev/<id>", r+1]`: a second tab
+//! going from r finds it taken. These markers stay for [`REV_MARKERS_KEPT`] revisions. The app
+//! instance that wrote under a lock setting (an *epoch*, a random id in `meta` under
+//! [`EPOCH_KEY`]) adds and removes `stale/<epoch>` in each write: setting, changing or removing the
+//! lock, or deleting all data, leaves that key behind, so writes of tabs that missed it fail.
+//! Deleting a conversation leaves `gone/<id>` the same way; writing it anew removes it.
 
 pub mod backup;
 pub mod legacy;
@@ -39,6 +48,26 @@ pub const MESSAGES: &str = "messages";
 pub const STORES: [&str; 3] = [META, CONVERSATIONS, MESSAGES];
 /// Key of the lock record in `meta`.
 pub const LOCK_KEY: &str = "lock";
+/// Key of the current epoch in `meta` (see the module's notes).
+pub const EPOCH_KEY: &str = "epoch";
+/// How many revision markers of a conversation stay (a tab further behind than this while it
+/// writes would not be noticed; tabs catch up within a tenth of a second).
+pub const REV_MARKERS_KEPT: u64 = 256;
+
+/// Prefix of a conversation's revision markers, `[prefix, revision]` in `meta`.
+pub fn rev_marker(conversation: &str) -> String {
+    format!("rev/{conversation}")
+}
+
+/// Left in `meta` when a conversation is deleted.
+pub fn gone_marker(conversation: &str) -> String {
+    format!("gone/{conversation}")
+}
+
+/// Left in `meta` when an epoch ends.
+pub fn stale_marker(epoch: &str) -> String {
+    format!("stale/{epoch}")
+}
 
 /// The BroadcastChannel on which tabs tell each other what they stored.
 pub const NOTE_CHANNEL: &str = "tincan-store-v1";
