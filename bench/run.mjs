@@ -21,6 +21,7 @@ import { chromium } from 'playwright';
 import * as lib from './lib.mjs';
 import * as tincan from './tincan.mjs';
 import * as plain from './plain.mjs';
+import * as storage from './storage.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..');
@@ -38,7 +39,7 @@ function parseArgs(argv) {
     else if (arg === '-h' || arg === '--help') {
       console.log(
         'usage: node bench/run.mjs [--dist dist] [--out bench/results.json] [--quick]\n' +
-          '                          [--only shipped,linkShapes,interactive,connect,deadStun,pings,burst,file]',
+          '                          [--only shipped,linkShapes,interactive,connect,deadStun,pings,burst,file,storage]',
       );
       process.exit(0);
     } else {
@@ -69,6 +70,9 @@ const C = {
   fileCapMs: 60000, // per Tin Can transfer
   fileSettleMs: 1000, // idle time after every file run
   coldLoads: opts.quick ? 3 : 5,
+  storedCounts: opts.quick ? [100, 10_000] : [100, 10_000, 100_000], // messages stored
+  storageReloads: opts.quick ? 2 : 3,
+  storageSends: opts.quick ? 10 : 20,
 };
 
 const LAUNCH = {
@@ -268,6 +272,23 @@ async function main() {
         }
       } finally {
         for (const pair of pairs) await pair.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      return out;
+    });
+
+    await measure('storage', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'tincan-bench-store-'));
+      const out = {};
+      try {
+        for (const n of C.storedCounts) {
+          log(`storage: ${lib.int(n)} stored messages, Tin Can (import, ${C.storageReloads} reloads, ${C.storageSends} sends)`);
+          const t = await storage.tincan(browser, appUrl, storage.exportFile(dir, n), n, C.storageReloads, C.storageSends);
+          log(`storage: ${lib.int(n)} stored messages, the localStorage way`);
+          const p = await storage.localStorageWay(browser, base.url, n, C.storageReloads, C.storageSends);
+          out[n] = { tincan: t, plain: p };
+        }
+      } finally {
         rmSync(dir, { recursive: true, force: true });
       }
       return out;
@@ -547,6 +568,48 @@ function table() {
     fileRow('plain JS doing the same work (header, SHA-256 both sides, Blob)', vMs, vRate, false);
   } else {
     failed('File transfer', 'file');
+  }
+
+  // Storage
+  const st = raw.storage;
+  if (st) {
+    summary.storage = {};
+    const fitsNot = (p) => `does not fit: ${lib.int(p.chars)} chars of JSON, localStorage holds about 5 million (${p.error})`;
+    for (const [n, { tincan: t, plain: p }] of Object.entries(st)) {
+      const count = lib.int(Number(n));
+      const tReload = lib.median(t.reloadMs);
+      const pReload = p.fits ? lib.median(p.reloadMs) : NaN;
+      const tStore = lib.median(t.clickToStored);
+      const pStore = p.fits ? lib.median(p.clickToStored) : NaN;
+      summary.storage[n] = {
+        tincan: { reloadMs: tReload, storeMs: tStore, transactionMs: lib.median(t.transaction), importMs: t.importMs },
+        plain: p.fits ? { reloadMs: pReload, storeMs: pStore, chars: p.chars } : { fits: false, chars: p.chars },
+      };
+      if (Number(n) >= 10_000) {
+        row(
+          `Reload → newest message shown, ${count} stored (median of ${t.reloadMs.length})`,
+          lib.ms(tReload),
+          p.fits ? lib.ms(pReload) : fitsNot(p),
+          lib.ratio(tReload / pReload),
+        );
+      }
+      row(
+        `Storing one message, ${count} stored (median of ${t.clickToStored.length})`,
+        `${lib.ms(tStore)} (click → committed; transaction ${lib.ms(lib.median(t.transaction))})`,
+        p.fits ? `${lib.ms(pStore)} (stringify + setItem)` : fitsNot(p),
+        lib.ratio(tStore / pStore),
+      );
+    }
+    notes.push(
+      `Storage: one conversation of n messages of 100 characters. Tin Can took it through Import conversations ` +
+        `(${Object.entries(st).map(([n, v]) => `${lib.int(Number(n))}: ${lib.ms(v.tincan.importMs)}`).join(', ')}), ` +
+        `the localStorage way as one JSON string. Reload: navigation start until the newest message is in the page. ` +
+        `Storing one message: Tin Can from the click on Send (disconnected, so the message is pending) until its ` +
+        `IndexedDB transaction completed; the localStorage way, push + JSON.stringify + setItem of the whole ` +
+        `conversation, as the previous version saved.`,
+    );
+  } else {
+    failed('Storage', 'storage');
   }
 
   // 6. Shipped bytes and time to an interactive page

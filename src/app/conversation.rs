@@ -6,10 +6,9 @@ use leptos::task::spawn_local;
 
 use super::TinCan;
 use crate::core::chat::{prepare_draft, Conversation, Received};
-use crate::core::history::{conversation_key, History, INDEX_KEY};
 use crate::core::protocol::{clean_name, Frame, FrameGate, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::session::{Phase, Role};
-use crate::web::browser::{self, now_ms, sleep_ms};
+use crate::web::browser::{now_ms, sleep_ms};
 
 /// How long "…is typing" stays up after the last notice.
 const TYPING_SHOWN_MS: i32 = 4_000;
@@ -18,12 +17,6 @@ const TYPING_EVERY_MS: f64 = 2_500.0;
 
 /// How long receipts gather before one acknowledgement goes out.
 const ACK_DELAY_MS: i32 = 20;
-
-/// How long changes gather before the conversation is written to storage.
-const STORE_DELAY_MS: i32 = 300;
-
-const STORAGE_FULL: &str =
-    "The conversation could not be saved: the browser’s storage is full or disabled.";
 
 impl TinCan {
     pub(super) fn send_frame(&self, frame: &Frame) -> bool {
@@ -34,7 +27,7 @@ impl TinCan {
     }
 
     /// Whether messages can go on the wire now: connected and greeted.
-    fn live(&self) -> bool {
+    pub(super) fn live(&self) -> bool {
         self.phase.get_untracked() == Phase::Connected && self.gate.with_value(|g| g.greeted())
     }
 
@@ -93,15 +86,29 @@ impl TinCan {
                     self.gate.update_value(|g| g.drop_one());
                     return;
                 }
+                self.greet(peer_id, name, received);
             }
             Some(Role::Invitee) => {
                 // Join the inviter's conversation: the stored one if we had it (a reconnect).
-                let conversation =
-                    load_conversation(&id).unwrap_or_else(|| Conversation::new(id, now_ms()));
-                self.conversation.set(Some(conversation));
+                // The inviter sends nothing of it before our hello, which waits for the read.
+                let (this, peer_id) = (*self, peer_id.to_owned());
+                let attempt = self.attempt.get_value();
+                spawn_local(async move {
+                    let stored = this.read_stored(&id).await.ok().flatten();
+                    if !this.is_current(attempt) || this.phase.get_untracked() != Phase::Connected {
+                        return;
+                    }
+                    let conversation = stored.unwrap_or_else(|| Conversation::new(id, now_ms()));
+                    this.show_conversation(Some(conversation));
+                    this.greet(&peer_id, name, received);
+                });
             }
-            None => return,
+            None => {}
         }
+    }
+
+    /// The hello is accepted: the conversation's frames may pass, and what the peer lacks goes.
+    fn greet(&self, peer_id: &str, name: Option<String>, received: u64) {
         // Only an accepted hello opens the gate for the conversation's frames.
         self.gate.update_value(FrameGate::accept_hello);
         self.update_conversation(|c| c.meet(peer_id, name));
@@ -244,115 +251,15 @@ impl TinCan {
     /// Changes the conversation on screen and stores it (once the peer is known: an invite
     /// nobody answered leaves no trace).
     pub(super) fn update_conversation(&self, change: impl FnOnce(&mut Conversation)) {
-        let mut stored = None;
+        let mut stored = false;
         self.conversation.update(|c| {
             if let Some(c) = c {
                 change(c);
-                stored = c.peer_id.as_ref().map(|_| ());
+                stored = c.peer_id.is_some() && c.has_changes();
             }
         });
-        if stored.is_some() && !self.store_scheduled.get_value() {
-            // Coalesce: a burst of messages and receipts is written once, not once per change.
-            self.store_scheduled.set_value(true);
-            let this = *self;
-            spawn_local(async move {
-                sleep_ms(STORE_DELAY_MS).await;
-                this.store_now();
-            });
+        if stored {
+            self.store_now();
         }
     }
-
-    /// Writes the conversation on screen to storage now (also on tab close).
-    pub fn store_now(&self) {
-        self.store_scheduled.set_value(false);
-        let conversation = self
-            .conversation
-            .with_untracked(|c| c.clone().filter(|c| c.peer_id.is_some()));
-        if let Some(conversation) = conversation {
-            self.store(&conversation);
-        }
-    }
-
-    fn store(&self, conversation: &Conversation) {
-        let json = serde_json::to_string(conversation).unwrap_or_default();
-        let mut saved = browser::storage_set(&conversation_key(&conversation.id), &json);
-        let mut evicted = Vec::new();
-        saved &= self.change_index(|h| evicted = h.upsert(conversation));
-        for id in evicted {
-            browser::storage_remove(&conversation_key(&id));
-        }
-        if !saved && self.alert.with_untracked(Option::is_none) {
-            self.show_alert(STORAGE_FULL);
-        }
-    }
-
-    /// Changes the stored index as it is in storage now, not as this tab last saw it: other
-    /// tabs of this browser write to it too. Returns whether it was written.
-    fn change_index(&self, change: impl FnOnce(&mut History)) -> bool {
-        let mut history = stored_history();
-        change(&mut history);
-        let written = browser::storage_set(INDEX_KEY, &history.to_json());
-        self.history.set(history);
-        written
-    }
-
-    /// Another tab changed the stored conversations: show the list as it is now.
-    pub fn refresh_history(&self) {
-        self.history.set(stored_history());
-    }
-
-    /// Shows a stored conversation, disconnected, ready to reconnect.
-    pub fn open_conversation(&self, id: &str) {
-        if matches!(
-            self.phase.get_untracked(),
-            Phase::Connected | Phase::Connecting
-        ) {
-            return;
-        }
-        match load_conversation(id) {
-            Some(conversation) => {
-                self.reset();
-                self.clear_messages();
-                self.conversation.set(Some(conversation));
-                self.phase.set(Phase::Disconnected);
-            }
-            None => {
-                // Listed but gone (storage cleared elsewhere): forget it.
-                self.forget(id);
-                self.show_alert("That conversation is no longer stored in this browser.");
-            }
-        }
-    }
-
-    /// Deletes a stored conversation (not the live one).
-    pub fn delete_conversation(&self, id: &str) {
-        let on_screen = self
-            .conversation
-            .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == id));
-        if on_screen {
-            if self.phase.get_untracked() == Phase::Connected {
-                return;
-            }
-            self.start_over();
-        }
-        self.forget(id);
-    }
-
-    fn forget(&self, id: &str) {
-        browser::storage_remove(&conversation_key(id));
-        self.change_index(|h| h.remove(id));
-    }
-}
-
-pub(super) fn stored_history() -> History {
-    browser::storage_get(INDEX_KEY)
-        .map(|raw| History::from_json(&raw))
-        .unwrap_or_default()
-}
-
-fn load_conversation(id: &str) -> Option<Conversation> {
-    let raw = browser::storage_get(&conversation_key(id))?;
-    serde_json::from_str::<Conversation>(&raw)
-        .ok()
-        .filter(|c| c.id == id)
 }

@@ -9,6 +9,9 @@
 mod conversation;
 pub mod files;
 mod renegotiation;
+mod storage;
+
+pub use storage::StorageState;
 
 use std::rc::Rc;
 
@@ -32,6 +35,7 @@ use crate::web::browser::{
     self, app_base_url, clear_location_hash, random_hex_id, random_invite_id, sleep_ms,
 };
 use crate::web::handoff::{offer_answer_to_other_tab, HandoffChannel};
+use crate::web::notes::NoteChannel;
 use crate::web::peer::{Peer, PeerEvent};
 
 /// After the inviter applies the answer, how long ICE and DTLS may take before we call it
@@ -90,20 +94,42 @@ pub struct TinCan {
     /// When this side last told the peer it is typing, and which typing notice is the latest.
     typing_sent_ms: StoredValue<f64>,
     typing_seen: StoredValue<u64>,
-    /// A write of the conversation to storage is already scheduled.
-    store_scheduled: StoredValue<bool>,
+    /// Where the app stands with its storage (opening, locked, open).
+    pub storage: RwSignal<StorageState>,
+    /// Why the latest write was refused (shown in the conversation), until one succeeds.
+    pub storage_problem: RwSignal<Option<String>>,
+    /// Why the passphrase was not taken.
+    pub unlock_error: RwSignal<Option<String>>,
+    /// The outcome of the latest export, import, lock change or Delete all data.
+    pub storage_status: RwSignal<Option<Result<String, String>>>,
+    /// A lock change is under way (it takes a moment).
+    pub lock_busy: RwSignal<bool>,
+    store: StoredValue<Option<Rc<storage::Store>>, LocalStorage>,
+    notes: StoredValue<Option<NoteChannel>, LocalStorage>,
+    /// A write is under way, and whether more changed meanwhile.
+    writing: StoredValue<bool>,
+    write_again: StoredValue<bool>,
+    /// Conversations taken off screen with changes not yet written.
+    leaving: StoredValue<Vec<Conversation>>,
+    /// Storage is not ready yet: once it is, show the most recent conversation or open the link.
+    starting: StoredValue<bool>,
+    persist_asked: StoredValue<bool>,
+    /// Bumped by each Open: only the latest one shows its conversation.
+    opening: StoredValue<u64>,
+    /// A read after other tabs' notes is scheduled.
+    catching_up: StoredValue<bool>,
     /// An acknowledgement to the peer is already scheduled.
     ack_scheduled: StoredValue<bool>,
 }
 
 impl TinCan {
-    /// Restores settings, this browser's id and the conversation history. Unless the page was
-    /// opened with a link to act on, the most recent conversation is shown, disconnected.
+    /// Restores settings and this browser's id, and opens the stored conversations: unless the
+    /// page was opened with a link to act on, the most recent one is shown, disconnected, once
+    /// storage is open (and unlocked).
     pub fn new() -> Self {
         let settings = browser::storage_get(STORAGE_KEY)
             .map(|raw| Settings::from_json(&raw))
             .unwrap_or_default();
-        let history = conversation::stored_history();
         let my_id = browser::storage_get(PEER_ID_KEY)
             .filter(|id| !id.is_empty())
             .or_else(|| {
@@ -117,7 +143,7 @@ impl TinCan {
             alert: RwSignal::new(None),
             notice: RwSignal::new(None),
             conversation: RwSignal::new(None),
-            history: RwSignal::new(history),
+            history: RwSignal::new(History::default()),
             peer_typing: RwSignal::new(false),
             safety_code: RwSignal::new(None),
             path: RwSignal::new(None),
@@ -133,17 +159,23 @@ impl TinCan {
             attempt: StoredValue::new(0),
             typing_sent_ms: StoredValue::new(0.0),
             typing_seen: StoredValue::new(0),
-            store_scheduled: StoredValue::new(false),
             ack_scheduled: StoredValue::new(false),
+            storage: RwSignal::new(StorageState::Opening),
+            storage_problem: RwSignal::new(None),
+            unlock_error: RwSignal::new(None),
+            storage_status: RwSignal::new(None),
+            lock_busy: RwSignal::new(false),
+            store: StoredValue::new_local(None),
+            notes: StoredValue::new_local(None),
+            writing: StoredValue::new(false),
+            write_again: StoredValue::new(false),
+            leaving: StoredValue::new(Vec::new()),
+            starting: StoredValue::new(true),
+            persist_asked: StoredValue::new(false),
+            opening: StoredValue::new(0),
+            catching_up: StoredValue::new(false),
         };
-        if route(&browser::location_hash()) == Route::Home {
-            if let Some(id) = this
-                .history
-                .with_untracked(|h| h.most_recent().map(|s| s.id.clone()))
-            {
-                this.open_conversation(&id);
-            }
-        }
+        this.open_storage();
         this
     }
 
@@ -196,7 +228,7 @@ impl TinCan {
     pub fn start_over(&self) {
         self.reset();
         self.clear_messages();
-        self.conversation.set(None);
+        self.show_conversation(None);
         self.phase.set(Phase::Start);
     }
 
@@ -286,7 +318,7 @@ impl TinCan {
     fn begin(&self, role: Role, conversation: Option<Conversation>) -> Option<(u64, Rc<Peer>)> {
         let attempt = self.reset();
         self.clear_messages();
-        self.conversation.set(conversation);
+        self.show_conversation(conversation);
         self.role.set_value(Some(role));
         self.phase.set(Phase::Preparing);
         self.new_peer(attempt).map(|peer| (attempt, peer))
@@ -294,6 +326,10 @@ impl TinCan {
 
     /// Reads the URL fragment (on load and on every hash change) and acts on the code in it.
     pub fn open_location(&self) {
+        // Until storage is open (and unlocked) the link waits in the address bar.
+        if !self.storage_ready() {
+            return;
+        }
         let Route::Code(code) = route(&browser::location_hash()) else {
             return;
         };

@@ -3,12 +3,13 @@ use std::time::Duration;
 use leptos::ev;
 use leptos::prelude::*;
 
-use crate::app::TinCan;
+use crate::app::{StorageState, TinCan};
 use crate::components::chat::ChatView;
 use crate::components::link_share::{AnswerView, InviteView};
 use crate::components::settings::SettingsDialog;
 use crate::components::start::StartView;
 use crate::components::start_over::StartOver;
+use crate::components::storage::UnlockView;
 use crate::core::session::Screen;
 use crate::web::peer::warm_up;
 
@@ -31,15 +32,20 @@ pub fn App() -> impl IntoView {
     );
     let on_hash = window_event_listener(ev::hashchange, move |_| tin_can.open_location());
     let on_hide = window_event_listener(ev::pagehide, move |_| tin_can.say_goodbye());
-    // Another tab stored or deleted a conversation: keep the list current.
-    let on_storage = window_event_listener(ev::storage, move |_| tin_can.refresh_history());
     on_cleanup(move || {
         on_hash.remove();
         on_hide.remove();
-        on_storage.remove();
     });
 
     let settings_open = RwSignal::new(false);
+    // Nothing of the conversations shows until storage is open, and unlocked.
+    let gate = Memo::new(move |_| {
+        tin_can.storage.with(|s| match s {
+            StorageState::Opening => Gate::Opening,
+            StorageState::Locked | StorageState::Unlocking => Gate::Locked,
+            StorageState::Open | StorageState::Unavailable(_) => Gate::Open,
+        })
+    });
     let screen = Memo::new(move |_| {
         let known = tin_can
             .conversation
@@ -58,6 +64,34 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <Notices/>
+            {move || match gate.get() {
+                Gate::Opening => view! {
+                    <section class="card center" aria-busy="true">
+                        <div class="spinner" aria-hidden="true"></div>
+                        <p>"Opening your conversations…"</p>
+                    </section>
+                }.into_any(),
+                Gate::Locked => view! { <UnlockView/> }.into_any(),
+                Gate::Open => view! { <Screens screen/> }.into_any(),
+            }}
+        </main>
+        <SettingsDialog open=settings_open/>
+        <footer>
+            "No server, no account, no tracking: messages go straight from browser to browser over an encrypted WebRTC channel."
+        </footer>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Gate {
+    Opening,
+    Locked,
+    Open,
+}
+
+#[component]
+fn Screens(screen: Memo<Screen>) -> impl IntoView {
+    view! {
             {move || match screen.get() {
                 Screen::Start => view! { <StartView/> }.into_any(),
                 Screen::Busy(doing) => view! {
@@ -74,11 +108,6 @@ pub fn App() -> impl IntoView {
                 Screen::Chat => view! { <ChatView/> }.into_any(),
                 Screen::Failed => view! { <StartOver/> }.into_any(),
             }}
-        </main>
-        <SettingsDialog open=settings_open/>
-        <footer>
-            "No server, no account, no tracking: messages go straight from browser to browser over an encrypted WebRTC channel."
-        </footer>
     }
 }
 
@@ -99,5 +128,9 @@ fn Notices() -> impl IntoView {
     view! {
         {move || tin_can.alert.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
         {move || tin_can.notice.get().map(|text| view! { <p class="notice" role="status">{text}</p> })}
+        {move || tin_can.storage.with(|s| match s {
+            StorageState::Unavailable(why) => Some(why.clone()),
+            _ => None,
+        }).map(|text| view! { <p class="notice" role="status" data-testid="storage-unavailable">{text}</p> })}
     }
 }

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use crate::app::TinCan;
 use crate::components::history::ConversationList;
 use crate::components::start_over::StartOver;
+use crate::components::storage::StorageProblem;
 use crate::components::transfers::{AttachFile, TransferList};
 use crate::core::chat::{Author, ChatMessage};
 use crate::core::session::Phase;
@@ -19,6 +20,7 @@ pub fn ChatView() -> impl IntoView {
             <SafetyCode/>
         </Show>
         <section class="card chat">
+            <StorageProblem/>
             <MessageList/>
             <TypingIndicator/>
             <TransferList/>
@@ -154,6 +156,7 @@ fn MessageList() -> impl IntoView {
             </button>
         </Show>
         <ol class="messages" role="log" aria-label="Messages" aria-live="polite" node_ref=list tabindex="0"
+            data-total=move || tin_can.conversation.with(|c| c.as_ref().map_or(0, |c| c.messages().len()))
             data-dropped-frames=move || tin_can.dropped_frames.get()>
             <For
                 // Keys only: which conversation (message ids start at 0 in each), the message id,
@@ -164,17 +167,17 @@ fn MessageList() -> impl IntoView {
                     tin_can.conversation.with(|c| match c {
                         Some(c) => {
                             let which = conversation_tag(&c.id);
-                            c.render_keys(shown).into_iter().map(|(id, delivery)| (which, id, delivery)).collect()
+                            c.render_keys(shown).into_iter().map(|(id, delivery, unsaved)| (which, id, delivery, unsaved)).collect()
                         }
                         None => Vec::new(),
                     })
                 }
                 key=|key| *key
-                children=move |(_, id, _)| {
+                children=move |(_, id, _, unsaved)| {
                     tin_can
                         .conversation
                         .with_untracked(|c| c.as_ref().and_then(|c| c.message(id).cloned()))
-                        .map(|message| view! { <Message message/> })
+                        .map(|message| view! { <Message message unsaved/> })
                 }
             />
         </ol>
@@ -190,14 +193,16 @@ fn conversation_tag(id: &str) -> u64 {
 }
 
 #[component]
-fn Message(message: ChatMessage) -> impl IntoView {
+fn Message(message: ChatMessage, unsaved: bool) -> impl IntoView {
     // Text nodes only: whatever the peer sends is shown, never interpreted as markup.
     let own = message.author == Author::Me;
     view! {
         <li class="message" data-author=message.author.as_attr()
-            data-delivery=own.then(|| message.delivery.as_attr())>
+            data-delivery=own.then(|| message.delivery.as_attr())
+            data-saved=unsaved.then_some("false")>
             <p class="text">{message.text}</p>
             <p class="meta">
+                {unsaved.then(|| view! { <span class="unsaved">"Not saved"</span> })}
                 <time datetime=iso_time(message.at_ms)>{clock_text(message.at_ms)}</time>
                 {own.then(|| view! { <span class="delivery">{message.delivery.label()}</span> })}
             </p>

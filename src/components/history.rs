@@ -17,7 +17,7 @@ pub fn ConversationList() -> impl IntoView {
         <Show when=move || tin_can.history.with(|h| !h.summaries().is_empty())>
             <section class="card conversations" aria-labelledby="conversations-title">
                 <h2 id="conversations-title">"Conversations"</h2>
-                <p class="hint">"Kept only in this browser. Open one to read it or reconnect."</p>
+                <p class="hint">"Kept only in this browser. Open one to read it or reconnect; Export saves it as a file."</p>
                 <ul class="conversation-list">
                     <For
                         each=move || tin_can.history.with(|h| h.summaries().to_vec())
@@ -25,6 +25,7 @@ pub fn ConversationList() -> impl IntoView {
                         children=move |summary: Summary| {
                             let id = summary.id.clone();
                             let open_id = id.clone();
+                            let export_id = id.clone();
                             let attr_id = id.clone();
                             let current = {
                                 let id = id.clone();
@@ -41,6 +42,9 @@ pub fn ConversationList() -> impl IntoView {
                                         <button type="button" class="secondary"
                                             aria-label=format!("Open conversation: {}", summary.title)
                                             on:click=move |_| tin_can.open_conversation(&open_id)>"Open"</button>
+                                        <button type="button" class="secondary"
+                                            aria-label=format!("Export conversation: {}", summary.title)
+                                            on:click=move |_| tin_can.export(Some(export_id.clone()))>"Export"</button>
                                         <button type="button" class="secondary danger"
                                             aria-label=format!("Delete conversation: {}", summary.title)
                                             on:click=move |_| tin_can.delete_conversation(&id)>"Delete"</button>

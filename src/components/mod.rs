@@ -7,6 +7,7 @@ mod qr;
 mod settings;
 mod start;
 mod start_over;
+mod storage;
 mod transfers;
 
 pub use app::App;

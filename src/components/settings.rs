@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::TinCan;
+use crate::components::storage::StoredData;
 use crate::core::ice_servers::{judge, IceServerUrl, ServerVerdict};
 use crate::core::settings::Settings;
 use crate::web::server_check::{probe_server, PROBE_DEADLINE_MS};
@@ -58,7 +59,7 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
 
     view! {
         <dialog node_ref=dialog class="settings" aria-labelledby="settings-title" on:close=move |_| open.set(false)>
-            <form on:submit=save>
+            <form id="settings-form" on:submit=save>
                 <h2 id="settings-title">"Settings"</h2>
                 <label for="display-name">"Display name"</label>
                 <input id="display-name" type="text" autocomplete="nickname" maxlength="40"
@@ -98,12 +99,14 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
                     "Relay only (hide my IP address)"
                 </label>
                 <p id="relay-help" class="hint">"Links then carry only your TURN relay’s address, not yours. Needs a TURN server above; the chat stays end-to-end encrypted through the relay."</p>
-                {move || error.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
-                <div class="actions end">
-                    <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                    <button type="submit" class="primary">"Save"</button>
-                </div>
             </form>
+            // Outside the settings form: Enter in a passphrase box must not save and close.
+            <StoredData open/>
+            {move || error.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
+            <div class="actions end">
+                <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                <button type="submit" form="settings-form" class="primary">"Save"</button>
+            </div>
         </dialog>
     }
 }

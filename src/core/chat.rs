@@ -59,6 +59,7 @@ impl Delivery {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChatMessage {
     /// Local display key, unique within the conversation.
     pub id: u64,
@@ -111,7 +112,47 @@ pub struct Outgoing {
     pub at_ms: f64,
 }
 
+/// What of a conversation is in storage, and what changed since. Not stored itself: it describes
+/// this tab's copy against the stored one.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Journal {
+    /// Revision of the stored conversation record this copy builds on (0: none stored yet).
+    pub rev: u64,
+    /// Messages with an id below this are stored; newer ones are not yet.
+    pub stored_below: u64,
+    /// Messages below this id are stored or being written.
+    taken_below: u64,
+    /// Stored messages changed since (delivery, a new number), not yet written.
+    touched: Vec<u64>,
+    /// The conversation's own fields (name, counters) changed since the last write.
+    meta_changed: bool,
+    /// The last write was refused: messages not yet stored show as "not saved".
+    pub refused: bool,
+}
+
+/// One write's worth of changes, taken with [`Conversation::take_changes`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Changes {
+    /// The revision the write expects in storage, and the one it leaves there.
+    pub rev: u64,
+    /// Messages not stored before, oldest first.
+    pub added: Vec<ChatMessage>,
+    /// Stored messages that changed.
+    pub changed: Vec<ChatMessage>,
+    /// Every message below this id is stored once the write succeeds.
+    pub stored_below: u64,
+    touched: Vec<u64>,
+    meta_changed: bool,
+}
+
+impl Changes {
+    pub fn new_rev(&self) -> u64 {
+        self.rev + 1
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Conversation {
     /// Random hex id, the same on both sides (the inviter's choice).
     pub id: String,
@@ -126,6 +167,8 @@ pub struct Conversation {
     last_own_seq: u64,
     /// Highest peer `seq` taken in order.
     received_upto: u64,
+    #[serde(skip)]
+    journal: Journal,
 }
 
 impl Conversation {
@@ -139,7 +182,214 @@ impl Conversation {
             messages: Vec::new(),
             last_own_seq: 0,
             received_upto: 0,
+            journal: Journal::default(),
         }
+    }
+
+    /// A conversation as storage holds it: `messages` sorted by id, each already checked (see
+    /// [`Conversation::check`]); all of it stored, at revision `rev`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_stored(
+        id: String,
+        peer_id: Option<String>,
+        peer_name: Option<String>,
+        created_ms: f64,
+        updated_ms: f64,
+        last_own_seq: u64,
+        received_upto: u64,
+        messages: Vec<ChatMessage>,
+        next_id: u64,
+        rev: u64,
+    ) -> Self {
+        let stored_below = messages.last().map_or(0, |m| m.id + 1).max(next_id);
+        let last_own_seq = messages
+            .iter()
+            .filter(|m| m.author == Author::Me)
+            .fold(last_own_seq, |high, m| high.max(m.seq));
+        Self {
+            id,
+            peer_id,
+            peer_name,
+            created_ms,
+            updated_ms,
+            messages,
+            last_own_seq,
+            received_upto,
+            journal: Journal {
+                rev,
+                stored_below,
+                taken_below: stored_below,
+                ..Journal::default()
+            },
+        }
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    pub fn last_own_seq(&self) -> u64 {
+        self.last_own_seq
+    }
+
+    /// The id the next message gets. Ids only grow, also across storage: a message that was
+    /// stored and then lost (a damaged record) does not give its id to another.
+    pub fn next_id(&self) -> u64 {
+        self.messages
+            .last()
+            .map_or(0, |m| m.id + 1)
+            .max(self.journal.stored_below)
+    }
+
+    /// Whether anything changed since the last write.
+    pub fn has_changes(&self) -> bool {
+        self.journal.meta_changed
+            || !self.journal.touched.is_empty()
+            || self.next_id() > self.journal.stored_below.max(self.journal.taken_below)
+    }
+
+    /// Takes what changed since the last write, for writing now. Changes made meanwhile are kept
+    /// for the next write; [`Conversation::changes_refused`] gives a failed write back.
+    pub fn take_changes(&mut self) -> Changes {
+        let below = self.journal.stored_below;
+        let start = self.messages.partition_point(|m| m.id < below);
+        self.journal.taken_below = self.next_id();
+        let mut touched = std::mem::take(&mut self.journal.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        let changed = touched
+            .iter()
+            .filter(|id| **id < below)
+            .filter_map(|id| self.message(*id).cloned())
+            .collect();
+        Changes {
+            rev: self.journal.rev,
+            added: self.messages[start..].to_vec(),
+            changed,
+            stored_below: self.next_id(),
+            touched,
+            meta_changed: std::mem::take(&mut self.journal.meta_changed),
+        }
+    }
+
+    /// The write of `changes` succeeded.
+    pub fn changes_stored(&mut self, changes: &Changes) {
+        self.journal.rev = changes.new_rev();
+        self.journal.stored_below = self.journal.stored_below.max(changes.stored_below);
+        self.journal.refused = false;
+    }
+
+    /// The write of `changes` failed: they wait for the next one. With `refused`, the browser
+    /// would not store them (full, or storage disabled): what is not stored shows as such.
+    pub fn changes_refused(&mut self, changes: Changes, refused: bool) {
+        self.journal.taken_below = self.journal.stored_below;
+        self.journal.touched.extend(changes.touched);
+        self.journal.meta_changed |= changes.meta_changed;
+        self.journal.refused |= refused;
+    }
+
+    /// The same conversation as if nothing of it were stored (its record was deleted elsewhere,
+    /// or it comes from a file): all of it is written by the next write.
+    pub fn unstored(mut self) -> Self {
+        self.journal = Journal {
+            refused: self.journal.refused,
+            meta_changed: true,
+            ..Journal::default()
+        };
+        self
+    }
+
+    /// Whether a message is known not to be stored (its write was refused).
+    pub fn is_unsaved(&self, id: u64) -> bool {
+        self.journal.refused && id >= self.journal.stored_below
+    }
+
+    fn touch(&mut self, id: u64) {
+        if id < self.journal.stored_below {
+            self.journal.touched.push(id);
+        }
+    }
+
+    /// This copy's unsaved changes replayed on `stored`, the conversation as storage holds it now
+    /// (another tab wrote to it since this copy was read). Nothing either side wrote is lost:
+    /// the other tab's messages stay as they are, this copy's new ones follow them. Own messages
+    /// this copy already put on the wire keep their numbers (the peer knows them by those); a
+    /// stored own message that was never sent and has the same number gets the next free one.
+    pub fn rebase(mut self, stored: Conversation) -> Conversation {
+        let mut merged = stored;
+        let below = self.journal.stored_below;
+        // Changes to messages both copies hold: this copy's delivery state, where the stored
+        // message is the same one.
+        self.journal.touched.sort_unstable();
+        self.journal.touched.dedup();
+        for id in std::mem::take(&mut self.journal.touched) {
+            let Some(mine) = self.message(id).cloned() else {
+                continue;
+            };
+            if let Ok(index) = merged.messages.binary_search_by_key(&id, |m| m.id) {
+                let theirs = &mut merged.messages[index];
+                if theirs.author == mine.author
+                    && theirs.seq == mine.seq
+                    && theirs.delivery != mine.delivery
+                {
+                    theirs.delivery = mine.delivery;
+                    merged.journal.touched.push(id);
+                }
+            }
+        }
+        if self.peer_id.is_some() && self.journal.meta_changed {
+            if merged.peer_id != self.peer_id {
+                merged.received_upto = 0;
+            }
+            merged.peer_id = self.peer_id.take();
+            if self.peer_name.is_some() {
+                merged.peer_name = self.peer_name.take();
+            }
+        }
+        merged.received_upto = merged.received_upto.max(self.received_upto);
+        merged.journal.meta_changed = self.journal.meta_changed;
+        let start = self.messages.partition_point(|m| m.id < below);
+        for message in self.messages.drain(start..) {
+            match (message.author, message.delivery) {
+                (Author::Peer, _) => {
+                    let id = merged.next_id();
+                    merged.messages.push(ChatMessage { id, ..message });
+                }
+                (Author::Me, Delivery::Pending) => {
+                    merged.compose(message.text, message.at_ms);
+                }
+                (Author::Me, _) => {
+                    // On the wire with this number: it keeps it.
+                    let clash = merged
+                        .messages
+                        .iter()
+                        .position(|m| m.author == Author::Me && m.seq == message.seq);
+                    let keep = match clash {
+                        None => true,
+                        Some(index) if merged.messages[index].delivery == Delivery::Pending => {
+                            merged.last_own_seq = merged.last_own_seq.max(message.seq) + 1;
+                            merged.messages[index].seq = merged.last_own_seq;
+                            let id = merged.messages[index].id;
+                            merged.touch(id);
+                            true
+                        }
+                        Some(_) => false,
+                    };
+                    if keep {
+                        merged.last_own_seq = merged.last_own_seq.max(message.seq);
+                        let id = merged.next_id();
+                        merged.messages.push(ChatMessage { id, ..message });
+                    } else {
+                        // Two copies sent different messages under one number (two live
+                        // connections): keep the text, as pending under a new number.
+                        merged.compose(message.text, message.at_ms);
+                    }
+                }
+            }
+            merged.updated_ms = merged.updated_ms.max(message.at_ms);
+        }
+        merged.journal.refused = self.journal.refused;
+        merged
     }
 
     pub fn messages(&self) -> &[ChatMessage] {
@@ -156,10 +406,10 @@ impl Conversation {
 
     /// What the list on screen needs to know to re-render the newest `shown` messages: each
     /// one's id and delivery state. Cheap to copy, unlike the messages themselves.
-    pub fn render_keys(&self, shown: usize) -> Vec<(u64, Delivery)> {
+    pub fn render_keys(&self, shown: usize) -> Vec<(u64, Delivery, bool)> {
         self.messages[self.messages.len().saturating_sub(shown)..]
             .iter()
-            .map(|m| (m.id, m.delivery))
+            .map(|m| (m.id, m.delivery, self.is_unsaved(m.id)))
             .collect()
     }
 
@@ -179,7 +429,7 @@ impl Conversation {
     }
 
     fn push(&mut self, author: Author, seq: u64, text: String, at_ms: f64, delivery: Delivery) {
-        let id = self.messages.last().map_or(0, |m| m.id + 1);
+        let id = self.next_id();
         self.messages.push(ChatMessage {
             id,
             author,
@@ -228,6 +478,8 @@ impl Conversation {
             .find(|m| m.author == Author::Me && m.seq == seq);
         if let Some(message) = message.filter(|m| m.delivery == Delivery::Pending) {
             message.delivery = Delivery::Sent;
+            let id = message.id;
+            self.touch(id);
         }
     }
 
@@ -237,6 +489,7 @@ impl Conversation {
         let upto = upto.min(self.last_own_seq);
         // Newest first, stopping at the first own message already delivered: acks are cumulative,
         // so everything older is delivered too. Keeps a burst of acks linear.
+        let below = self.journal.stored_below;
         for message in self
             .messages
             .iter_mut()
@@ -248,6 +501,9 @@ impl Conversation {
                     break;
                 }
                 message.delivery = Delivery::Delivered;
+                if message.id < below {
+                    self.journal.touched.push(message.id);
+                }
             }
         }
     }
@@ -256,12 +512,18 @@ impl Conversation {
     /// may not have arrived, so it shows as pending again and goes out again on reconnect (the
     /// peer keeps each message once, by its number).
     pub fn connection_lost(&mut self) {
+        let below = self.journal.stored_below;
         for message in self.messages.iter_mut().rev() {
             if message.author != Author::Me {
                 continue;
             }
             match message.delivery {
-                Delivery::Sent => message.delivery = Delivery::Pending,
+                Delivery::Sent => {
+                    message.delivery = Delivery::Pending;
+                    if message.id < below {
+                        self.journal.touched.push(message.id);
+                    }
+                }
                 // Acknowledgements are cumulative: everything older is delivered too.
                 Delivery::Delivered => break,
                 Delivery::Pending => {}
@@ -287,6 +549,7 @@ impl Conversation {
             Received::Duplicate
         } else if seq == self.received_upto + 1 {
             self.received_upto = seq;
+            self.journal.meta_changed = true;
             self.push(Author::Peer, seq, text, now_ms, Delivery::Delivered);
             Received::Added
         } else {
@@ -297,6 +560,9 @@ impl Conversation {
     /// The peer said hello as `peer_id`. A different browser than before starts its own
     /// numbering, so what we received from the old one says nothing about the new one.
     pub fn meet(&mut self, peer_id: &str, name: Option<String>) {
+        if self.peer_id.as_deref() != Some(peer_id) || (name.is_some() && name != self.peer_name) {
+            self.journal.meta_changed = true;
+        }
         if self.peer_id.as_deref() != Some(peer_id) {
             if self.peer_id.is_some() {
                 self.received_upto = 0;
@@ -485,9 +751,12 @@ mod tests {
         assert_eq!(c.message(2), None);
         assert_eq!(
             c.render_keys(5),
-            [(0, Delivery::Pending), (1, Delivery::Delivered)]
+            [
+                (0, Delivery::Pending, false),
+                (1, Delivery::Delivered, false)
+            ]
         );
-        assert_eq!(c.render_keys(1), [(1, Delivery::Delivered)]);
+        assert_eq!(c.render_keys(1), [(1, Delivery::Delivered, false)]);
         assert_eq!(c.render_keys(0), []);
     }
 
@@ -497,7 +766,140 @@ mod tests {
         c.compose("kept".into(), 1.0);
         c.receive(1, "also kept".into(), 2.0);
         let json = serde_json::to_string(&c).unwrap();
-        assert_eq!(serde_json::from_str::<Conversation>(&json).unwrap(), c);
+        let back = serde_json::from_str::<Conversation>(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert_eq!(back.messages(), c.messages());
+    }
+
+    /// A conversation as if just read from storage at revision `rev`.
+    fn stored(c: &Conversation, rev: u64) -> Conversation {
+        Conversation::from_stored(
+            c.id.clone(),
+            c.peer_id.clone(),
+            c.peer_name.clone(),
+            c.created_ms,
+            c.updated_ms,
+            c.last_own_seq,
+            c.received_upto,
+            c.messages.clone(),
+            c.next_id(),
+            rev,
+        )
+    }
+
+    #[test]
+    fn changes_are_taken_once_and_a_refused_write_gives_them_back() {
+        let mut c = Conversation::new("c".into(), 0.0);
+        c.compose("one".into(), 1.0);
+        c.compose("two".into(), 2.0);
+        assert!(c.has_changes());
+        let first = c.take_changes();
+        assert_eq!(first.added.len(), 2);
+        assert_eq!(first.rev, 0);
+        // Written meanwhile: stays for the next write.
+        c.compose("three".into(), 3.0);
+        c.changes_stored(&first);
+        assert_eq!((c.journal().rev, c.journal().stored_below), (1, 2));
+        assert!(c.has_changes());
+        // Delivery of a stored message is a change of that record only.
+        c.mark_sent(1);
+        let second = c.take_changes();
+        assert_eq!(second.added.iter().map(|m| m.id).collect::<Vec<_>>(), [2]);
+        assert_eq!(second.changed.iter().map(|m| m.id).collect::<Vec<_>>(), [0]);
+        assert!(!c.has_changes());
+        // Refused (storage full): the new message shows as not saved, and all comes back.
+        c.changes_refused(second, true);
+        assert!(c.is_unsaved(2) && !c.is_unsaved(1));
+        assert_eq!(c.render_keys(1), [(2, Delivery::Pending, true)]);
+        let third = c.take_changes();
+        assert_eq!(third.changed.len(), 1);
+        assert_eq!(third.added.len(), 1);
+        c.changes_stored(&third);
+        assert!(!c.is_unsaved(2) && !c.has_changes());
+        c.acknowledge(3);
+        assert_eq!(c.take_changes().changed.len(), 3);
+    }
+
+    #[test]
+    fn ids_never_go_back_below_what_storage_gave_out() {
+        let mut c = Conversation::new("c".into(), 0.0);
+        c.compose("one".into(), 1.0);
+        let mut read = stored(&c, 1);
+        read.journal.stored_below = 5; // the last records were damaged and left out
+        read.compose("two".into(), 2.0);
+        assert_eq!(read.messages().last().map(|m| m.id), Some(5));
+    }
+
+    #[test]
+    fn two_tabs_writing_keep_both_messages() {
+        // Both tabs read the conversation at revision 1.
+        let mut base = Conversation::new("c".into(), 0.0);
+        base.meet("bob", Some("Bob".into()));
+        base.compose("a1".into(), 1.0);
+        base.receive(1, "b1".into(), 2.0);
+        let (mut tab1, mut tab2) = (stored(&base, 1), stored(&base, 1));
+        // Tab 1 is live: its message goes on the wire as number 2, then Bob's arrives.
+        let seq = tab1.compose("from tab 1".into(), 3.0);
+        tab1.mark_sent(seq);
+        tab1.receive(2, "b2".into(), 3.5);
+        // Tab 2 is not connected: its message waits as pending, also as number 2. It writes first.
+        tab2.compose("from tab 2".into(), 4.0);
+        let written = tab2.take_changes();
+        tab2.changes_stored(&written);
+        let in_storage = stored(&tab2, tab2.journal().rev);
+
+        // Tab 1's write expects revision 1 and finds 2: it replays its changes on storage.
+        let merged = tab1.rebase(in_storage);
+        let seen: Vec<(&str, u64, Delivery)> = merged
+            .messages()
+            .iter()
+            .map(|m| (m.text.as_str(), m.seq, m.delivery))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("a1", 1, Delivery::Pending),
+                ("b1", 1, Delivery::Delivered),
+                // Never sent: it takes the next free number, so the peer gets both.
+                ("from tab 2", 3, Delivery::Pending),
+                ("from tab 1", 2, Delivery::Sent),
+                ("b2", 2, Delivery::Delivered),
+            ]
+        );
+        assert_eq!((merged.last_own_seq(), merged.received_upto()), (3, 2));
+        assert_eq!(merged.journal().rev, 2);
+        let changes = merged.clone().take_changes();
+        assert_eq!(changes.added.len(), 2);
+        assert_eq!(
+            changes.changed.iter().map(|m| m.id).collect::<Vec<_>>(),
+            [2]
+        );
+        // The peer is owed exactly the pending ones.
+        let owed: Vec<u64> = merged.undelivered().iter().map(|m| m.seq).collect();
+        assert_eq!(owed, [1, 3, 2]);
+    }
+
+    #[test]
+    fn rebase_keeps_delivery_changes_to_shared_messages() {
+        let mut base = Conversation::new("c".into(), 0.0);
+        base.compose("a1".into(), 1.0);
+        let mut tab1 = stored(&base, 1);
+        let mut tab2 = stored(&base, 1);
+        tab1.mark_sent(1);
+        tab1.acknowledge(1);
+        tab2.compose("a2".into(), 2.0);
+        let written = tab2.take_changes();
+        tab2.changes_stored(&written);
+        let merged = tab1.rebase(stored(&tab2, 2));
+        let seen: Vec<(&str, Delivery)> = merged
+            .messages()
+            .iter()
+            .map(|m| (m.text.as_str(), m.delivery))
+            .collect();
+        assert_eq!(
+            seen,
+            [("a1", Delivery::Delivered), ("a2", Delivery::Pending)]
+        );
     }
 
     #[test]

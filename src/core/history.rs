@@ -1,24 +1,27 @@
-//! Conversations kept in the browser (localStorage): one entry per conversation plus an index,
-//! so the app can show the most recent one and a list of earlier ones without loading them all.
+//! The list of stored conversations: one summary per conversation, so the app can show the most
+//! recent one and a list of earlier ones without reading their messages.
+//!
+//! The keys of the localStorage format that came before IndexedDB are here too: the app moves
+//! conversations stored that way over once (see `store::legacy`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::core::chat::{Author, Conversation};
 use crate::core::small_sort::sort_small_by_key;
 
-/// The index: summaries of every stored conversation.
+/// The index of the localStorage format: summaries of every stored conversation.
 pub const INDEX_KEY: &str = "tincan.conversations.v1";
 
 /// This browser's own stable id, told to peers in the hello.
 pub const PEER_ID_KEY: &str = "tincan.peer-id.v1";
 
-/// Storage key of one conversation.
-pub fn conversation_key(id: &str) -> String {
-    format!("tincan.conversation.v1.{id}")
-}
+/// Prefix of the localStorage keys of single conversations (the old format).
+pub const CONVERSATION_KEY_PREFIX: &str = "tincan.conversation.v1.";
 
-/// Beyond this many, the conversation touched least recently is forgotten.
-pub const MAX_CONVERSATIONS: usize = 100;
+/// localStorage key of one conversation in the old format.
+pub fn conversation_key(id: &str) -> String {
+    format!("{CONVERSATION_KEY_PREFIX}{id}")
+}
 
 const PREVIEW_CHARS: usize = 80;
 
@@ -30,36 +33,52 @@ pub struct Summary {
     pub updated_ms: f64,
 }
 
+/// The title lists show: the peer's name, else "Conversation".
+pub fn title_of(peer_name: Option<&str>) -> String {
+    peer_name.unwrap_or("Conversation").to_owned()
+}
+
+/// One line for lists: the newest message, shortened, "You: " before one's own.
+pub fn preview_of(conversation: &Conversation) -> String {
+    conversation
+        .last_message()
+        .map(|m| {
+            let who = if m.author == Author::Me { "You: " } else { "" };
+            let mut text: String = m.text.chars().take(PREVIEW_CHARS).collect();
+            if m.text.chars().count() > PREVIEW_CHARS {
+                text.push('…');
+            }
+            format!("{who}{}", text.replace('\n', " "))
+        })
+        .unwrap_or_default()
+}
+
 impl Summary {
     pub fn of(conversation: &Conversation) -> Self {
-        let preview = conversation
-            .last_message()
-            .map(|m| {
-                let who = if m.author == Author::Me { "You: " } else { "" };
-                let mut text: String = m.text.chars().take(PREVIEW_CHARS).collect();
-                if m.text.chars().count() > PREVIEW_CHARS {
-                    text.push('…');
-                }
-                format!("{who}{}", text.replace('\n', " "))
-            })
-            .unwrap_or_default();
         Self {
             id: conversation.id.clone(),
             title: conversation.title(),
-            preview,
+            preview: preview_of(conversation),
             updated_ms: conversation.updated_ms,
         }
     }
 }
 
-/// The index, most recent first.
+/// The list, most recent first.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     summaries: Vec<Summary>,
 }
 
 impl History {
-    /// A damaged or foreign index reads as empty rather than breaking the app.
+    pub fn new(summaries: Vec<Summary>) -> Self {
+        let mut history = Self { summaries };
+        history.sort();
+        history
+    }
+
+    /// The old format's index. A damaged or foreign index reads as empty rather than breaking
+    /// the app.
     pub fn from_json(raw: &str) -> Self {
         let mut history: Self = serde_json::from_str(raw).unwrap_or_default();
         history.sort();
@@ -78,17 +97,11 @@ impl History {
         self.summaries.first()
     }
 
-    /// Records the conversation's latest state; returns the ids of conversations evicted to stay
-    /// within [`MAX_CONVERSATIONS`] (their entries should be removed from storage).
-    pub fn upsert(&mut self, conversation: &Conversation) -> Vec<String> {
-        self.summaries.retain(|s| s.id != conversation.id);
-        self.summaries.push(Summary::of(conversation));
+    /// Records a conversation's latest state.
+    pub fn upsert(&mut self, summary: Summary) {
+        self.summaries.retain(|s| s.id != summary.id);
+        self.summaries.push(summary);
         self.sort();
-        self.summaries
-            .split_off(self.summaries.len().min(MAX_CONVERSATIONS))
-            .into_iter()
-            .map(|s| s.id)
-            .collect()
     }
 
     pub fn remove(&mut self, id: &str) {
@@ -114,10 +127,10 @@ mod tests {
     #[test]
     fn most_recent_first_and_upsert_replaces() {
         let mut history = History::default();
-        history.upsert(&conversation("a", 1.0, "old"));
-        history.upsert(&conversation("b", 2.0, "newer"));
+        history.upsert(Summary::of(&conversation("a", 1.0, "old")));
+        history.upsert(Summary::of(&conversation("b", 2.0, "newer")));
         assert_eq!(history.most_recent().map(|s| s.id.as_str()), Some("b"));
-        history.upsert(&conversation("a", 3.0, "newest"));
+        history.upsert(Summary::of(&conversation("a", 3.0, "newest")));
         let ids: Vec<&str> = history.summaries().iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["a", "b"]);
         assert_eq!(history.summaries()[0].preview, "You: newest");
@@ -136,24 +149,19 @@ mod tests {
     }
 
     #[test]
-    fn evicts_the_oldest_beyond_the_limit() {
-        let mut history = History::default();
-        for i in 0..MAX_CONVERSATIONS {
-            assert!(history
-                .upsert(&conversation(&format!("c{i}"), (i + 1) as f64, "x"))
-                .is_empty());
-        }
-        assert_eq!(
-            history.upsert(&conversation("new", 1e9, "x")),
-            ["c0".to_owned()]
-        );
-        assert_eq!(history.summaries().len(), MAX_CONVERSATIONS);
+    fn keeps_every_conversation() {
+        let summaries = (0..300)
+            .map(|i| Summary::of(&conversation(&format!("c{i}"), f64::from(i), "x")))
+            .collect();
+        let history = History::new(summaries);
+        assert_eq!(history.summaries().len(), 300);
+        assert_eq!(history.most_recent().map(|s| s.id.as_str()), Some("c299"));
     }
 
     #[test]
     fn removes_and_survives_junk() {
         let mut history = History::default();
-        history.upsert(&conversation("a", 1.0, "x"));
+        history.upsert(Summary::of(&conversation("a", 1.0, "x")));
         let mut copy = History::from_json(&history.to_json());
         assert_eq!(copy, history);
         copy.remove("a");

@@ -13,4 +13,5 @@ pub mod session;
 pub mod settings;
 pub mod signal;
 pub mod small_sort;
+pub mod store;
 pub mod transfer;

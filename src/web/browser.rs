@@ -85,7 +85,7 @@ pub fn clear_location_hash() {
     }
 }
 
-fn random_bytes<const N: usize>() -> Option<[u8; N]> {
+pub fn random_bytes<const N: usize>() -> Option<[u8; N]> {
     let crypto = window()?.crypto().ok()?;
     let mut bytes = [0u8; N];
     crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
@@ -194,4 +194,89 @@ pub async fn share_link(title: &str, text: &str, url: &str) -> Result<(), String
             }
         }
     }
+}
+
+/// Every key in localStorage (for moving the old format).
+pub fn storage_keys() -> Vec<String> {
+    let Some(storage) = local_storage() else {
+        return Vec::new();
+    };
+    let count = storage.length().unwrap_or(0);
+    (0..count)
+        .filter_map(|index| storage.key(index).ok().flatten())
+        .collect()
+}
+
+/// Offers `text` as a file download named `name`.
+pub fn download_text(name: &str, text: &str) -> Result<(), String> {
+    const FAILED: &str = "The browser did not start the download.";
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| FAILED)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| FAILED)?;
+    let document = window().and_then(|w| w.document()).ok_or(FAILED)?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .ok()
+        .and_then(|e| e.dyn_into().ok())
+        .ok_or(FAILED)?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // The download has its own copy once started; the URL may go at the next turn.
+    let revoke = Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(window) = window() {
+        let _ = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 1_000);
+    }
+    Ok(())
+}
+
+/// The text of a file the user chose.
+pub async fn file_text(file: &web_sys::File) -> Result<String, String> {
+    JsFuture::from(file.text())
+        .await
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or_else(|| "The browser could not read that file.".to_owned())
+}
+
+fn storage_manager() -> Option<web_sys::StorageManager> {
+    Some(window()?.navigator().storage())
+}
+
+/// Bytes this site stores and may store (`navigator.storage.estimate()`).
+pub async fn storage_estimate() -> Option<(u64, u64)> {
+    let estimate = JsFuture::from(storage_manager()?.estimate().ok()?)
+        .await
+        .ok()?;
+    let read = |name: &str| {
+        Reflect::get(&estimate, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map(|v| v as u64)
+    };
+    Some((read("usage")?, read("quota")?))
+}
+
+/// Asks the browser to keep this site's storage when space runs low; whether it will.
+pub async fn persist_storage() -> bool {
+    let Some(manager) = storage_manager() else {
+        return false;
+    };
+    let asked = |promise: Result<Promise, JsValue>| async move {
+        match promise {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+            Err(_) => false,
+        }
+    };
+    asked(manager.persisted()).await || asked(manager.persist()).await
 }

@@ -2,6 +2,9 @@
 pub mod browser;
 pub mod file_channel;
 pub mod handoff;
+pub mod idb;
+pub mod notes;
 pub mod peer;
 pub mod server_check;
+pub mod vault;
 pub mod webcrypto;
