@@ -283,9 +283,9 @@ async function main() {
       try {
         for (const n of C.storedCounts) {
           log(`storage: ${lib.int(n)} stored messages, Tin Can (import, ${C.storageReloads} reloads, ${C.storageSends} sends)`);
-          const t = await storage.tincan(browser, appUrl, storage.exportFile(dir, n), n, C.storageReloads, C.storageSends);
+          const t = await storage.tincan(chromium, LAUNCH, appUrl, storage.exportFile(dir, n), n, C.storageReloads, C.storageSends);
           log(`storage: ${lib.int(n)} stored messages, the localStorage way`);
-          const p = await storage.localStorageWay(browser, base.url, n, C.storageReloads, C.storageSends);
+          const p = await storage.localStorageWay(chromium, LAUNCH, base.url, n, C.storageReloads, C.storageSends);
           out[n] = { tincan: t, plain: p };
         }
       } finally {

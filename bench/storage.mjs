@@ -9,8 +9,25 @@
 //   until its IndexedDB transaction completed; the baseline, push + JSON.stringify + setItem of
 //   the whole conversation, which is what the previous version did for each save.
 
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+
+/**
+ * A browser profile on disk: Playwright's usual contexts are incognito-like, where Chromium keeps
+ * IndexedDB and localStorage in memory, which is not what a person's browser does.
+ */
+async function onDisk(chromium, launch) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tincan-bench-profile-'));
+  const context = await chromium.launchPersistentContext(dir, launch);
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 export function conversation(n) {
   const start = 1_760_000_000_000;
@@ -98,11 +115,11 @@ function probe(newest) {
 }
 
 /** Tin Can with n stored messages: import time, reloads until the newest shows, storing one more. */
-export async function tincan(browser, appUrl, file, n, reloads, sends) {
-  const context = await browser.newContext();
+export async function tincan(chromium, launch, appUrl, file, n, reloads, sends) {
+  const { context, close } = await onDisk(chromium, launch);
   try {
     await context.addInitScript(probe, `message ${n - 1} `);
-    const page = await context.newPage();
+    const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => console.error(`  [tincan page error] ${err.message}`));
     await page.goto(appUrl);
     await page.getByRole('button', { name: 'Create invite', exact: true }).waitFor();
@@ -122,15 +139,15 @@ export async function tincan(browser, appUrl, file, n, reloads, sends) {
     const store = await page.evaluate((k) => window.__storage.sendTimed(k), sends);
     return { importMs, reloadMs, ...store };
   } finally {
-    await context.close();
+    await close();
   }
 }
 
 /** The same conversation the localStorage way: whether it fits, reloads, storing one more. */
-export async function localStorageWay(browser, baseUrl, n, reloads, sends) {
-  const context = await browser.newContext();
+export async function localStorageWay(chromium, launch, baseUrl, n, reloads, sends) {
+  const { context, close } = await onDisk(chromium, launch);
   try {
-    const page = await context.newPage();
+    const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${baseUrl}storage.html`);
     const stored = await page.evaluate((c) => window.lsBench.store(c), conversation(n));
     if (!stored.ok) return { fits: false, ...stored };
@@ -143,6 +160,6 @@ export async function localStorageWay(browser, baseUrl, n, reloads, sends) {
     const clickToStored = await page.evaluate((k) => window.lsBench.storeOneByOne(k), sends);
     return { fits: true, chars: stored.chars, reloadMs, clickToStored };
   } finally {
-    await context.close();
+    await close();
   }
 }
