@@ -6,9 +6,10 @@ use leptos::task::spawn_local;
 
 use super::TinCan;
 use crate::core::chat::{prepare_draft, Conversation, Received};
+use crate::core::history::{History, PEER_ID_KEY};
 use crate::core::protocol::{clean_name, Frame, FrameGate, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::session::{Phase, Role};
-use crate::web::browser::{now_ms, sleep_ms};
+use crate::web::browser::{self, now_ms, random_hex_id, sleep_ms};
 
 /// How long "…is typing" stays up after the last notice.
 const TYPING_SHOWN_MS: i32 = 4_000;
@@ -18,21 +19,79 @@ const TYPING_EVERY_MS: f64 = 2_500.0;
 /// How long receipts gather before one acknowledgement goes out.
 const ACK_DELAY_MS: i32 = 20;
 
+/// The conversation on screen and who this browser is to peers. `Copy`: arena handles.
+#[derive(Clone, Copy)]
+pub struct Chat {
+    /// The conversation on screen: live, being reconnected, or restored from storage.
+    pub conversation: RwSignal<Option<Conversation>>,
+    /// Every stored conversation, most recent first.
+    pub history: RwSignal<History>,
+    pub peer_typing: RwSignal<bool>,
+    /// This browser's stable id, told to peers so a reconnect finds the same conversation.
+    my_id: StoredValue<String>,
+    /// When this side last told the peer it is typing.
+    typing_sent_ms: StoredValue<f64>,
+    /// Which typing notice from the peer is the latest.
+    typing_seen: StoredValue<u64>,
+}
+
+impl Chat {
+    /// Restores this browser's id (made once, kept in localStorage).
+    pub(super) fn new() -> Self {
+        let my_id = browser::storage_get(PEER_ID_KEY)
+            .filter(|id| !id.is_empty())
+            .or_else(|| {
+                let id = random_hex_id()?;
+                browser::storage_set(PEER_ID_KEY, &id);
+                Some(id)
+            })
+            .unwrap_or_else(|| "unknown".to_owned());
+        Self {
+            conversation: RwSignal::new(None),
+            history: RwSignal::new(History::default()),
+            peer_typing: RwSignal::new(false),
+            my_id: StoredValue::new(my_id),
+            typing_sent_ms: StoredValue::new(0.0),
+            typing_seen: StoredValue::new(0),
+        }
+    }
+}
+
 impl TinCan {
     pub(super) fn send_frame(&self, frame: &Frame) -> bool {
-        self.peer.with_value(|peer| {
-            peer.as_ref()
-                .is_some_and(|peer| peer.send(&frame.encode()).is_ok())
-        })
+        self.with_attempt(|attempt| attempt.peer.send(&frame.encode()).is_ok())
+            .unwrap_or(false)
     }
 
     /// Whether messages can go on the wire now: connected and greeted.
     pub(super) fn live(&self) -> bool {
-        self.phase.get_untracked() == Phase::Connected && self.gate.with_value(|g| g.greeted())
+        self.connection.phase.get_untracked() == Phase::Connected && self.greeted()
+    }
+
+    /// Whether the peer's hello was accepted on this connection.
+    pub(super) fn greeted(&self) -> bool {
+        self.with_attempt(|attempt| attempt.gate.greeted())
+            .unwrap_or(false)
+    }
+
+    /// Counts one frame of the peer's as dropped (out of place, or refused by the app).
+    pub(super) fn drop_frame(&self) {
+        self.with_attempt_mut(|attempt| attempt.gate.drop_one());
+        self.show_dropped();
+    }
+
+    fn show_dropped(&self) {
+        let dropped = self
+            .with_attempt(|attempt| attempt.gate.dropped())
+            .unwrap_or(0);
+        if dropped != self.connection.dropped_frames.get_untracked() {
+            self.connection.dropped_frames.set(dropped);
+        }
     }
 
     pub(super) fn send_hello(&self) {
         let Some((conversation, received)) = self
+            .chat
             .conversation
             .with_untracked(|c| c.as_ref().map(|c| (c.id.clone(), c.received_upto())))
         else {
@@ -41,7 +100,7 @@ impl TinCan {
         self.send_frame(&Frame::Hello {
             v: PROTOCOL_VERSION,
             conversation,
-            peer: self.my_id.get_value(),
+            peer: self.chat.my_id.get_value(),
             name: clean_name(&self.settings.with_untracked(|s| s.display_name.clone())),
             received,
             caps: CAPABILITIES.iter().map(|c| (*c).to_owned()).collect(),
@@ -51,11 +110,10 @@ impl TinCan {
     pub(super) fn on_frame(&self, raw: &str) {
         // Junk, oversized and out-of-place frames are dropped (and counted) without a trace in
         // the conversation.
-        let frame = self.gate.try_update_value(|gate| gate.admit(raw)).flatten();
-        let dropped = self.gate.with_value(|g| g.dropped());
-        if dropped != self.dropped_frames.get_untracked() {
-            self.dropped_frames.set(dropped);
-        }
+        let frame = self
+            .with_attempt_mut(|attempt| attempt.gate.admit(raw))
+            .flatten();
+        self.show_dropped();
         match frame {
             Some(Frame::Hello {
                 conversation,
@@ -75,15 +133,16 @@ impl TinCan {
 
     /// The peer's hello names the conversation and says how much of ours it has.
     fn on_hello(&self, id: String, peer_id: &str, name: Option<String>, received: u64) {
-        match self.role.get_value() {
+        match self.role() {
             Some(Role::Inviter) => {
                 // The invitee must join our conversation; anything else is out of place.
                 if self
+                    .chat
                     .conversation
                     .with_untracked(|c| c.as_ref().map(|c| c.id != id))
                     != Some(false)
                 {
-                    self.gate.update_value(|g| g.drop_one());
+                    self.drop_frame();
                     return;
                 }
                 self.greet(peer_id, name, received);
@@ -92,10 +151,12 @@ impl TinCan {
                 // Join the inviter's conversation: the stored one if we had it (a reconnect).
                 // The inviter sends nothing of it before our hello, which waits for the read.
                 let (this, peer_id) = (*self, peer_id.to_owned());
-                let attempt = self.attempt.get_value();
-                spawn_local(async move {
+                let Some(attempt) = self.with_attempt(|attempt| attempt.id) else {
+                    return;
+                };
+                self.spawn_for(attempt, async move {
                     let stored = this.read_stored(&id).await.ok().flatten();
-                    if !this.is_current(attempt) || this.phase.get_untracked() != Phase::Connected {
+                    if this.connection.phase.get_untracked() != Phase::Connected {
                         return;
                     }
                     let conversation = stored.unwrap_or_else(|| Conversation::new(id, now_ms()));
@@ -110,9 +171,9 @@ impl TinCan {
     /// The hello is accepted: the conversation's frames may pass, and what the peer lacks goes.
     fn greet(&self, peer_id: &str, name: Option<String>, received: u64) {
         // Only an accepted hello opens the gate for the conversation's frames.
-        self.gate.update_value(FrameGate::accept_hello);
+        self.with_attempt_mut(|attempt| FrameGate::accept_hello(&mut attempt.gate));
         self.update_conversation(|c| c.meet(peer_id, name));
-        if self.role.get_value() == Some(Role::Invitee) {
+        if self.role() == Some(Role::Invitee) {
             self.send_hello();
         }
         self.resend(received);
@@ -121,6 +182,7 @@ impl TinCan {
     /// Puts every own message the peer lacks on the wire, oldest first.
     fn resend(&self, peer_has: u64) {
         let outgoing = self
+            .chat
             .conversation
             .with_untracked(|c| c.as_ref().map(|c| c.unreceived(peer_has)))
             .unwrap_or_default();
@@ -135,6 +197,7 @@ impl TinCan {
             return;
         }
         let outgoing = self
+            .chat
             .conversation
             .with_untracked(|c| c.as_ref().map(Conversation::undelivered))
             .unwrap_or_default();
@@ -164,25 +227,33 @@ impl TinCan {
         self.update_conversation(|c| outcome = c.receive(seq, text, now_ms()));
         match outcome {
             Received::Added | Received::Duplicate => {
-                self.peer_typing.set(false);
+                self.chat.peer_typing.set(false);
                 self.acknowledge_soon();
             }
-            Received::OutOfOrder => self.gate.update_value(|g| g.drop_one()),
+            Received::OutOfOrder => self.drop_frame(),
         }
     }
 
     /// Receipts are cumulative, so a burst of messages is acknowledged with one frame, sent
     /// right after the burst's messages have been handled.
     fn acknowledge_soon(&self) {
-        if self.ack_scheduled.get_value() {
+        let Some(attempt) = self
+            .with_attempt_mut(|attempt| {
+                let first = !attempt.ack_scheduled;
+                attempt.ack_scheduled = true;
+                first.then_some(attempt.id)
+            })
+            .flatten()
+        else {
             return;
-        }
-        self.ack_scheduled.set_value(true);
+        };
         let this = *self;
-        spawn_local(async move {
+        // A task of the attempt: the flag and the task end together.
+        self.spawn_for(attempt, async move {
             sleep_ms(ACK_DELAY_MS).await;
-            this.ack_scheduled.set_value(false);
+            this.with_attempt_mut(|attempt| attempt.ack_scheduled = false);
             let upto = this
+                .chat
                 .conversation
                 .with_untracked(|c| c.as_ref().map(Conversation::received_upto))
                 .unwrap_or(0);
@@ -194,14 +265,15 @@ impl TinCan {
         if !self.live() {
             return;
         }
-        self.typing_seen.update_value(|n| *n += 1);
-        let this_notice = self.typing_seen.get_value();
-        self.peer_typing.set(true);
+        self.chat.typing_seen.update_value(|n| *n += 1);
+        let this_notice = self.chat.typing_seen.get_value();
+        self.chat.peer_typing.set(true);
         let this = *self;
+        // Not a task of the attempt: the notice must go even if the connection does.
         spawn_local(async move {
             sleep_ms(TYPING_SHOWN_MS).await;
-            if this.typing_seen.get_value() == this_notice {
-                this.peer_typing.set(false);
+            if this.chat.typing_seen.get_value() == this_notice {
+                this.chat.peer_typing.set(false);
             }
         });
     }
@@ -209,8 +281,8 @@ impl TinCan {
     /// Called as the user types: tells the peer, at most every few seconds.
     pub fn typing(&self) {
         let now = now_ms();
-        if self.live() && now - self.typing_sent_ms.get_value() >= TYPING_EVERY_MS {
-            self.typing_sent_ms.set_value(now);
+        if self.live() && now - self.chat.typing_sent_ms.get_value() >= TYPING_EVERY_MS {
+            self.chat.typing_sent_ms.set_value(now);
             self.send_frame(&Frame::Typing);
         }
     }
@@ -225,7 +297,7 @@ impl TinCan {
                 return false;
             }
         };
-        if self.conversation.with_untracked(Option::is_none) {
+        if self.chat.conversation.with_untracked(Option::is_none) {
             self.show_alert("Not sent: there is no conversation. Create an invite first.");
             return false;
         }
@@ -244,7 +316,7 @@ impl TinCan {
                 c.mark_sent(seq);
             }
         });
-        self.alert.set(None);
+        self.notices.alert.set(None);
         true
     }
 
@@ -252,7 +324,7 @@ impl TinCan {
     /// nobody answered leaves no trace).
     pub(super) fn update_conversation(&self, change: impl FnOnce(&mut Conversation)) {
         let mut stored = false;
-        self.conversation.update(|c| {
+        self.chat.conversation.update(|c| {
             if let Some(c) = c {
                 change(c);
                 stored = c.peer_id.is_some() && c.has_changes();

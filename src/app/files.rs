@@ -16,11 +16,11 @@ use std::collections::VecDeque;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, File, RtcPeerConnection, Url};
+use web_sys::{Blob, BlobPropertyBag, File, Url};
 
+use super::attempt::{Attempt, AttemptId};
 use crate::core::transfer::{
     progress_text, safe_file_name, CancelReason, ChunkDigest, ChunkOutcome, Control, Finished,
     Inbox, OfferRejection, Outgoing, RateMeter, Side, TransferError, TransferId,
@@ -157,14 +157,12 @@ struct Receiving {
     shown_ms: f64,
 }
 
-/// Everything that is not `Send`: the channel, JS objects, the inbox.
-#[derive(Default)]
-struct Session {
-    channel: Option<FileChannel>,
-    /// Bumped by every attach and detach: a send loop of an older connection stops.
-    generation: u64,
+/// The files of one connection: its channel, the send queue and the inbox. Owned by the
+/// [`Attempt`]: when the connection goes, so does all of this, and the send loop (a task of the
+/// attempt) with it.
+pub struct FileSession {
+    channel: FileChannel,
     next_id: TransferId,
-    next_key: u64,
     queue: VecDeque<Job>,
     /// The transfer the send loop is on.
     sending: Option<Sending>,
@@ -172,92 +170,122 @@ struct Session {
     /// Our outgoing ids whose verdict we wait for, with their row keys.
     awaiting_verdict: Vec<(TransferId, u64)>,
     inbox: Inbox<Receiving>,
-    /// blob: URLs handed to the page, by row key; revoked when the row goes.
-    urls: Vec<(u64, String)>,
 }
 
-impl Session {
+impl FileSession {
+    fn new(channel: FileChannel) -> Self {
+        Self {
+            channel,
+            next_id: 0,
+            queue: VecDeque::new(),
+            sending: None,
+            pumping: false,
+            awaiting_verdict: Vec::new(),
+            inbox: Inbox::default(),
+        }
+    }
+
     fn send_control(&self, control: &Control) {
-        if let Some(channel) = &self.channel {
-            // If this fails the channel is closing; its close event reports that.
-            let _ = channel.send_text(&control.encode());
-        }
-    }
-
-    fn revoke_url(&mut self, key: u64) {
-        self.urls.retain(|(owner, url)| {
-            if *owner == key {
-                let _ = Url::revoke_object_url(url);
-            }
-            *owner != key
-        });
+        // If this fails the channel is closing; its close event reports that.
+        let _ = self.channel.send_text(&control.encode());
     }
 }
 
-impl Drop for Session {
-    fn drop(&mut self) {
-        for (_, url) in self.urls.drain(..) {
-            let _ = Url::revoke_object_url(&url);
-        }
-    }
-}
-
-/// The files of one chat. `Copy`: every field is an arena handle.
+/// The files of one chat: the rows on screen outlive connections (finished files stay
+/// downloadable), the session of the current connection lives in its [`Attempt`].
+/// `Copy`: every field is an arena handle.
 #[derive(Clone, Copy)]
 pub struct FileTransfers {
     /// Every transfer of this chat, oldest first.
     pub rows: RwSignal<Vec<TransferRow>>,
     /// True while a files channel exists (the Attach control is usable).
     pub attached: RwSignal<bool>,
-    session: StoredValue<Session, LocalStorage>,
-}
-
-impl Default for FileTransfers {
-    fn default() -> Self {
-        Self::new()
-    }
+    /// The app's connection attempt, which owns the file session.
+    attempt: StoredValue<Option<Attempt>, LocalStorage>,
+    /// Row keys, unique in this tab across connections.
+    last_key: StoredValue<u64>,
+    /// blob: URLs handed to the page, by row key; revoked when the row goes.
+    urls: StoredValue<Vec<(u64, String)>, LocalStorage>,
 }
 
 impl FileTransfers {
-    pub fn new() -> Self {
+    pub fn new(attempt: StoredValue<Option<Attempt>, LocalStorage>) -> Self {
         Self {
             rows: RwSignal::new(Vec::new()),
             attached: RwSignal::new(false),
-            session: StoredValue::new_local(Session::default()),
+            attempt,
+            last_key: StoredValue::new(0),
+            urls: StoredValue::new_local(Vec::new()),
         }
     }
 
-    /// Opens the files channel on a live connection (call when the chat channel opens).
-    pub fn attach(&self, connection: &RtcPeerConnection) {
-        let same = self
-            .session
-            .try_with_value(|session| {
-                session
-                    .channel
-                    .as_ref()
-                    .is_some_and(|channel| channel.is_on(connection) && !channel.is_closed())
+    /// The current connection's file session, if it has one.
+    fn session<R>(&self, act: impl FnOnce(&mut FileSession) -> R) -> Option<R> {
+        self.attempt
+            .try_update_value(|attempt| attempt.as_mut()?.files.as_mut().map(act))
+            .flatten()
+    }
+
+    /// The file session of attempt `id`, only while that attempt is the current one.
+    fn session_of<R>(&self, id: AttemptId, act: impl FnOnce(&mut FileSession) -> R) -> Option<R> {
+        self.attempt
+            .try_update_value(|attempt| {
+                let attempt = attempt.as_mut().filter(|attempt| attempt.id == id)?;
+                attempt.files.as_mut().map(act)
             })
-            .unwrap_or(false);
-        if same {
+            .flatten()
+    }
+
+    /// Runs `task` as a task of attempt `id` (not at all if that attempt is gone).
+    fn spawn_for(&self, id: AttemptId, task: impl std::future::Future<Output = ()> + 'static) {
+        self.attempt.with_value(|attempt| {
+            if let Some(attempt) = attempt.as_ref().filter(|attempt| attempt.id == id) {
+                attempt.spawn(task);
+            }
+        });
+    }
+
+    fn new_key(&self) -> u64 {
+        self.last_key.update_value(|key| *key += 1);
+        self.last_key.get_value()
+    }
+
+    /// Opens the files channel on the current connection (call when the chat channel opens).
+    pub fn attach(&self) {
+        let Some((id, connection, open)) = self
+            .attempt
+            .try_with_value(|attempt| {
+                let attempt = attempt.as_ref()?;
+                let open = attempt
+                    .files
+                    .as_ref()
+                    .is_some_and(|session| !session.channel.is_closed());
+                Some((attempt.id, attempt.peer.connection().clone(), open))
+            })
+            .flatten()
+        else {
+            return;
+        };
+        if open {
             // The chat channel reopened on the same connection: the files channel carries on.
             return;
         }
         self.detach();
         let this = *self;
-        // Gone only while the app itself is torn down: then there is nothing to attach to.
-        let Some(generation) = self.session.try_update_value(|session| {
-            session.generation += 1;
-            session.generation
-        }) else {
-            return;
-        };
-        match FileChannel::open(connection, move |event| {
-            this.on_channel_event(generation, event)
-        }) {
+        match FileChannel::open(&connection, move |event| this.on_channel_event(id, event)) {
             Ok(channel) => {
-                self.session
-                    .update_value(|session| session.channel = Some(channel));
-                self.attached.set(true);
+                let session = FileSession::new(channel);
+                let kept = self
+                    .attempt
+                    .try_update_value(|attempt| match attempt {
+                        Some(attempt) if attempt.id == id => {
+                            attempt.files = Some(session);
+                            true
+                        }
+                        _ => false,
+                    })
+                    .unwrap_or(false);
+                self.attached.set(kept);
             }
             // The Attach control stays disabled; the chat works without files.
             Err(error) => leptos::logging::warn!("{error}"),
@@ -265,15 +293,14 @@ impl FileTransfers {
     }
 
     /// The peer is gone: stops running and queued transfers with a clear message, keeps finished
-    /// ones (their files stay downloadable).
+    /// ones (their files stay downloadable). The session goes, and its channel is closed.
     pub fn detach(&self) {
-        let stopped = self
-            .session
-            .try_update_value(|session| {
-                session.generation += 1;
-                session.channel = None;
-                session.sending = None;
-                session.pumping = false;
+        let session = self
+            .attempt
+            .try_update_value(|attempt| attempt.as_mut()?.files.take())
+            .flatten();
+        let stopped = session
+            .map(|mut session| {
                 let mut stopped: Vec<(u64, &'static str)> = session
                     .queue
                     .drain(..)
@@ -286,7 +313,6 @@ impl FileTransfers {
                         .into_iter()
                         .map(|(_, receiving)| (receiving.key, PEER_GONE_RECEIVING)),
                 );
-                session.awaiting_verdict.clear();
                 stopped
             })
             .unwrap_or_default();
@@ -309,8 +335,8 @@ impl FileTransfers {
     /// A new chat: forgets every transfer and releases their files.
     pub fn clear(&self) {
         self.detach();
-        self.session.update_value(|session| {
-            for (_, url) in session.urls.drain(..) {
+        self.urls.update_value(|urls| {
+            for (_, url) in urls.drain(..) {
                 let _ = Url::revoke_object_url(&url);
             }
         });
@@ -323,16 +349,13 @@ impl FileTransfers {
         for file in files {
             let size = file.size().max(0.0) as u64;
             let name = safe_file_name(&file.name());
-            // A made-up id and key would collide with a real row's: without the session (the
-            // app is being torn down) nothing is queued.
-            let Some((id, key)) = self.session.try_update_value(|session| {
+            let key = self.new_key();
+            // Without a session there is no transfer id to give: the row says why.
+            let id = self.session(|session| {
                 session.next_id = session.next_id.wrapping_add(1);
-                session.next_key += 1;
-                (session.next_id, session.next_key)
-            }) else {
-                return;
-            };
-            let state = if !attached {
+                session.next_id
+            });
+            let state = if !attached || id.is_none() {
                 RowState::Failed(NOT_CONNECTED.to_owned())
             } else if size > MAX_FILE_BYTES {
                 RowState::Failed(TOO_LARGE.to_owned())
@@ -341,9 +364,8 @@ impl FileTransfers {
             };
             let queued = state == RowState::Queued;
             self.push_row(key, Direction::Sending, name, size, state);
-            if queued {
-                self.session
-                    .update_value(|session| session.queue.push_back(Job { id, key, file }));
+            if let (true, Some(id)) = (queued, id) {
+                self.session(|session| session.queue.push_back(Job { id, key, file }));
             }
         }
         self.start_pump();
@@ -355,7 +377,7 @@ impl FileTransfers {
         if !row.state.get_untracked().is_active() {
             return;
         }
-        self.session.update_value(|session| match row.direction {
+        self.session(|session| match row.direction {
             Direction::Sending => {
                 session.queue.retain(|job| job.key != key);
                 if let Some(sending) = session.sending.as_mut() {
@@ -431,10 +453,14 @@ impl FileTransfers {
             }
         });
         if !dropped.is_empty() {
-            self.session.update_value(|session| {
-                for key in dropped {
-                    session.revoke_url(key);
-                }
+            self.urls.update_value(|urls| {
+                urls.retain(|(owner, url)| {
+                    let keep = !dropped.contains(owner);
+                    if !keep {
+                        let _ = Url::revoke_object_url(url);
+                    }
+                    keep
+                })
             });
         }
     }
@@ -442,31 +468,28 @@ impl FileTransfers {
     // ---- Sending ------------------------------------------------------------------------------
 
     fn start_pump(&self) {
+        let Some(id) = self.attempt.with_value(|attempt| attempt.as_ref().map(|a| a.id)) else {
+            return;
+        };
         let start = self
-            .session
-            .try_update_value(|session| {
-                if session.pumping || session.queue.is_empty() || session.channel.is_none() {
-                    return None;
-                }
-                session.pumping = true;
-                Some(session.generation)
+            .session_of(id, |session| {
+                let start = !session.pumping && !session.queue.is_empty();
+                session.pumping |= start;
+                start
             })
-            .flatten();
-        if let Some(generation) = start {
+            .unwrap_or(false);
+        if start {
             let this = *self;
-            spawn_local(async move { this.pump(generation).await });
+            self.spawn_for(id, async move { this.pump(id).await });
         }
     }
 
-    /// Sends queued files one after another until the queue is empty or the connection changes.
-    async fn pump(self, generation: u64) {
+    /// Sends queued files one after another until the queue is empty. A task of the attempt:
+    /// it ends with the connection.
+    async fn pump(self, attempt: AttemptId) {
         loop {
             let job = self
-                .session
-                .try_update_value(|session| {
-                    if session.generation != generation {
-                        return None;
-                    }
+                .session_of(attempt, |session| {
                     let job = session.queue.pop_front();
                     session.sending = job.as_ref().map(|job| Sending {
                         id: job.id,
@@ -481,18 +504,11 @@ impl FileTransfers {
                 .flatten();
             let Some(job) = job else { return };
             let key = job.key;
-            let outcome = self.send_one(generation, job).await;
-            let current = self
-                .session
-                .try_update_value(|session| {
-                    let current = session.generation == generation;
-                    if current {
-                        session.sending = None;
-                    }
-                    current
-                })
-                .unwrap_or(false);
-            if !current {
+            let outcome = self.send_one(attempt, job).await;
+            if self
+                .session_of(attempt, |session| session.sending = None)
+                .is_none()
+            {
                 return;
             }
             match outcome {
@@ -510,26 +526,22 @@ impl FileTransfers {
         }
     }
 
-    /// Whether the send loop must stop: cancelled, or another connection.
-    fn must_stop(&self, generation: u64, id: TransferId) -> bool {
-        self.session
-            .try_with_value(|session| {
-                session.generation != generation
-                    || !session
-                        .sending
-                        .is_some_and(|sending| sending.id == id && !sending.cancelled)
-                    || session.channel.as_ref().is_none_or(FileChannel::is_closed)
-            })
-            .unwrap_or(true)
+    /// Whether the send loop must stop: cancelled, or the session is gone.
+    fn must_stop(&self, attempt: AttemptId, id: TransferId) -> bool {
+        self.session_of(attempt, |session| {
+            !session
+                .sending
+                .is_some_and(|sending| sending.id == id && !sending.cancelled)
+                || session.channel.is_closed()
+        })
+        .unwrap_or(true)
     }
 
     fn with_channel<R>(&self, act: impl FnOnce(&FileChannel) -> R) -> Option<R> {
-        self.session
-            .try_with_value(|session| session.channel.as_ref().map(act))
-            .flatten()
+        self.session(|session| act(&session.channel))
     }
 
-    async fn send_one(&self, generation: u64, job: Job) -> SendOutcome {
+    async fn send_one(&self, attempt: AttemptId, job: Job) -> SendOutcome {
         let size = job.file.size().max(0.0) as u64;
         let mut outgoing = match Outgoing::new(job.id, size) {
             Ok(outgoing) => outgoing,
@@ -544,7 +556,7 @@ impl FileTransfers {
         if let Some(wait) = self.with_channel(FileChannel::writable).flatten() {
             let _ = wait.await;
         }
-        if self.must_stop(generation, job.id) {
+        if self.must_stop(attempt, job.id) {
             return SendOutcome::Stopped;
         }
         if let Some(Err(error)) = self.with_channel(|channel| channel.send_text(&offer)) {
@@ -590,7 +602,7 @@ impl FileTransfers {
                 if let Some(wait) = self.with_channel(FileChannel::writable).flatten() {
                     let _ = wait.await;
                 }
-                if self.must_stop(generation, job.id) {
+                if self.must_stop(attempt, job.id) {
                     return SendOutcome::Stopped;
                 }
                 let len = (slice.length() - offset).min(payload_bytes as u32);
@@ -649,14 +661,13 @@ impl FileTransfers {
         if let Some(Err(error)) = self.with_channel(|channel| channel.send_text(&done.encode())) {
             return SendOutcome::Failed(error.to_string());
         }
-        self.session
-            .update_value(|session| session.awaiting_verdict.push((job.id, job.key)));
+        self.session(|session| session.awaiting_verdict.push((job.id, job.key)));
         SendOutcome::Sent(digest)
     }
 
     /// Tells the receiver a transfer of ours stopped because of a problem on our side.
     fn abort_outgoing(&self, id: TransferId) {
-        self.session.with_value(|session| {
+        self.session(|session| {
             session.send_control(&Control::Cancel {
                 id,
                 from: Side::Sender,
@@ -667,12 +678,9 @@ impl FileTransfers {
 
     // ---- Receiving ----------------------------------------------------------------------------
 
-    fn on_channel_event(&self, generation: u64, event: FileChannelEvent) {
-        let current = self
-            .session
-            .try_with_value(|session| session.generation == generation)
-            .unwrap_or(false);
-        if !current {
+    fn on_channel_event(&self, attempt: AttemptId, event: FileChannelEvent) {
+        // The channel's handlers go with its session; this is the net under that.
+        if self.session_of(attempt, |_| ()).is_none() {
             return;
         }
         match event {
@@ -682,7 +690,7 @@ impl FileTransfers {
                     self.on_control(control);
                 }
             }
-            FileChannelEvent::Binary(buffer) => self.on_chunk(generation, &buffer),
+            FileChannelEvent::Binary(buffer) => self.on_chunk(attempt, &buffer),
             FileChannelEvent::Closed => self.detach(),
         }
     }
@@ -698,7 +706,7 @@ impl FileTransfers {
                 from: Side::Sender,
                 why,
             } => {
-                let key = self.session.try_update_value(|session| {
+                let key = self.session(|session| {
                     let key = session.inbox_id_to_key(id)?;
                     session.inbox.cancel(id);
                     Some(key)
@@ -712,7 +720,7 @@ impl FileTransfers {
                 from: Side::Receiver,
                 why,
             } => {
-                let key = self.session.try_update_value(|session| {
+                let key = self.session(|session| {
                     if let Some(sending) = session.sending.as_mut() {
                         if sending.id == id && !sending.cancelled {
                             sending.cancelled = true;
@@ -731,8 +739,7 @@ impl FileTransfers {
             }
             Control::Verdict { id, ok } => {
                 let key = self
-                    .session
-                    .try_update_value(|session| {
+                    .session(|session| {
                         let at = session
                             .awaiting_verdict
                             .iter()
@@ -763,11 +770,9 @@ impl FileTransfers {
     }
 
     fn on_offer(&self, version: u32, id: TransferId, claimed_name: &str, size: u64) {
+        let key = self.new_key();
         let accepted = self
-            .session
-            .try_update_value(|session| {
-                session.next_key += 1;
-                let key = session.next_key;
+            .session(|session| {
                 let receiving = Receiving {
                     key,
                     parts: Array::new(),
@@ -797,12 +802,11 @@ impl FileTransfers {
         }
     }
 
-    fn on_chunk(&self, generation: u64, buffer: &ArrayBuffer) {
+    fn on_chunk(&self, attempt: AttemptId, buffer: &ArrayBuffer) {
         let mut hashing = None;
         let update = self
-            .session
-            .try_update_value(|session| {
-                let Session { inbox, channel, .. } = session;
+            .session_of(attempt, |session| {
+                let FileSession { inbox, channel, .. } = session;
                 let view = Uint8Array::new(buffer);
                 let mut start = [0u8; CHUNK_START_BYTES];
                 let start_len = (view.length() as usize).min(CHUNK_START_BYTES);
@@ -834,16 +838,14 @@ impl FileTransfers {
                     }
                     ChunkOutcome::Ignored => None,
                     ChunkOutcome::Aborted { id, error, extra } => {
-                        if let Some(channel) = channel {
-                            let _ = channel.send_text(
-                                &Control::Cancel {
-                                    id,
-                                    from: Side::Receiver,
-                                    why: CancelReason::Protocol,
-                                }
-                                .encode(),
-                            );
-                        }
+                        let _ = channel.send_text(
+                            &Control::Cancel {
+                                id,
+                                from: Side::Receiver,
+                                why: CancelReason::Protocol,
+                            }
+                            .encode(),
+                        );
                         Some(ChunkUpdate::Failed(extra.key, error))
                     }
                 }
@@ -860,12 +862,12 @@ impl FileTransfers {
         }
         if let Some((id, seq, pending)) = hashing {
             let this = *self;
-            spawn_local(async move {
+            self.spawn_for(attempt, async move {
                 let digest = match pending {
                     Ok(pending) => sha256_result(pending).await,
                     Err(error) => Err(error),
                 };
-                this.on_chunk_digest(generation, id, seq, digest);
+                this.on_chunk_digest(attempt, id, seq, digest);
             });
         }
     }
@@ -873,19 +875,13 @@ impl FileTransfers {
     /// A chunk's digest is computed; the transfer ends here if `done` is in and this was the last.
     fn on_chunk_digest(
         &self,
-        generation: u64,
+        attempt: AttemptId,
         id: TransferId,
         seq: u32,
         digest: Result<ChunkDigest, TransferError>,
     ) {
         let finished = self
-            .session
-            .try_update_value(|session| {
-                if session.generation != generation {
-                    return None;
-                }
-                session.inbox.chunk_digest(id, seq, digest)
-            })
+            .session_of(attempt, |session| session.inbox.chunk_digest(id, seq, digest))
             .flatten();
         if let Some(finished) = finished {
             self.finish_incoming(id, finished);
@@ -894,8 +890,7 @@ impl FileTransfers {
 
     fn on_done(&self, id: TransferId, claimed_digest: &str) {
         let finished = self
-            .session
-            .try_update_value(|session| session.inbox.done(id, claimed_digest))
+            .session(|session| session.inbox.done(id, claimed_digest))
             .flatten();
         if let Some(finished) = finished {
             self.finish_incoming(id, finished);
@@ -914,8 +909,7 @@ impl FileTransfers {
                     .unwrap_or("application/octet-stream");
                 match blob_url(&receiving.parts, mime) {
                     Ok(url) => {
-                        self.session
-                            .update_value(|session| session.urls.push((key, url.clone())));
+                        self.urls.update_value(|urls| urls.push((key, url.clone())));
                         (
                             RowState::Received {
                                 digest: verified.digest,
@@ -937,13 +931,11 @@ impl FileTransfers {
             });
             row.state.set(state);
         }
-        self.session.with_value(|session| {
-            session.send_control(&Control::Verdict { id, ok });
-        });
+        self.session(|session| session.send_control(&Control::Verdict { id, ok }));
     }
 }
 
-impl Session {
+impl FileSession {
     fn inbox_id_to_key(&self, id: TransferId) -> Option<u64> {
         self.inbox
             .iter()

@@ -2,31 +2,35 @@
 //! that decides something is in `core`, everything that touches the browser is in `web`.
 //!
 //! This file is the connection's life: invite, answer, hand-off, connect, disconnect.
-//! `conversation.rs` is what travels over the connection once it is up (hello, messages,
-//! receipts, typing, history); `renegotiation.rs` is ICE restarts over the channel itself;
-//! `files.rs` is file transfers' state, on a data channel of their own.
+//! `attempt.rs` is the value that owns one try at a connection (the peer connection, its file
+//! session, its tasks) and ends all of it when dropped. `conversation.rs` is what travels over
+//! the connection once it is up (hello, messages, receipts, typing); `renegotiation.rs` is ICE
+//! restarts over the channel itself; `files.rs` is file transfers, on a data channel of their
+//! own; `storage.rs` is conversations in IndexedDB.
 
+mod attempt;
 mod conversation;
 pub mod files;
 mod renegotiation;
 mod storage;
 
-pub use storage::StorageState;
+pub use conversation::Chat;
+pub use storage::{Storage, StorageState};
 
+use std::future::Future;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::RtcPeerConnectionState;
 
+use crate::app::attempt::{Attempt, AttemptId};
 use crate::app::files::FileTransfers;
 use crate::core::chat::Conversation;
 use crate::core::connection_path::ConnectionPath;
 use crate::core::handoff::{HandoffMessage, HandoffOutcome};
-use crate::core::history::{History, PEER_ID_KEY};
 use crate::core::late_answer::{ANSWER_VALID_MS, KNOCK_EVERY_MS};
 use crate::core::links::{link_with_code, route, Route};
-use crate::core::protocol::FrameGate;
 use crate::core::safety::{safety_code, Fingerprint};
 use crate::core::session::{AnswerRejection, InviteLedger, Phase, Role};
 use crate::core::settings::{Settings, STORAGE_KEY};
@@ -35,7 +39,6 @@ use crate::web::browser::{
     self, app_base_url, clear_location_hash, random_hex_id, random_invite_id, sleep_ms,
 };
 use crate::web::handoff::{offer_answer_to_other_tab, HandoffChannel};
-use crate::web::notes::NoteChannel;
 use crate::web::peer::{Peer, PeerEvent};
 
 /// After the inviter applies the answer, how long ICE and DTLS may take before we call it
@@ -61,65 +64,64 @@ const STILL_IN_CHAT: &str = "You are still in a chat. Press Start over first to 
 const NO_RANDOM: &str =
     "This browser could not make a random invite id (Web Crypto is unavailable).";
 
-/// A peer-to-peer chat in this tab. `Copy`: every field is an arena handle.
+/// A peer-to-peer chat in this tab, grouped by concern. `Copy`: every field is an arena handle.
+/// The methods (here and in the other files of this module) tie the concerns together.
 #[derive(Clone, Copy)]
 pub struct TinCan {
+    /// The connection: its phase on screen and the attempt that owns it.
+    pub connection: Connection,
+    /// The conversation on screen and the list of stored ones.
+    pub chat: Chat,
+    /// What the app tells the user right now.
+    pub notices: Notices,
+    pub settings: RwSignal<Settings>,
+    /// Files sent and received in this chat, on their own data channel.
+    pub files: FileTransfers,
+    /// Conversations in IndexedDB, the passphrase lock, export and import.
+    pub storage: Storage,
+}
+
+/// The connection of this tab, as the screen shows it, and the [`Attempt`] behind it.
+#[derive(Clone, Copy)]
+pub struct Connection {
     pub phase: RwSignal<Phase>,
-    /// The latest problem to show (role="alert"); cleared by the next action.
-    pub alert: RwSignal<Option<String>>,
-    /// The latest information to show (role="status").
-    pub notice: RwSignal<Option<String>>,
-    /// The conversation on screen: live, being reconnected, or restored from history.
-    pub conversation: RwSignal<Option<Conversation>>,
-    /// Every stored conversation, most recent first.
-    pub history: RwSignal<History>,
-    pub peer_typing: RwSignal<bool>,
     pub safety_code: RwSignal<Option<String>>,
     /// How the live connection runs (direct or relayed, round trip), from the browser's stats.
     pub path: RwSignal<Option<ConnectionPath>>,
-    pub settings: RwSignal<Settings>,
     /// Frames from the peer dropped as junk or out of place on this connection.
     pub dropped_frames: RwSignal<u64>,
-    /// Files sent and received in this chat, on their own data channel.
-    pub files: FileTransfers,
-    role: StoredValue<Option<Role>>,
-    /// This browser's stable id, told to peers so a reconnect finds the same conversation.
-    my_id: StoredValue<String>,
-    peer: StoredValue<Option<Rc<Peer>>, LocalStorage>,
+    /// The current attempt; `None` on the start screen, after a failure or once the peer left.
+    attempt: StoredValue<Option<Attempt>, LocalStorage>,
+    /// The number of the latest attempt; the next one gets the next number.
+    last_attempt: StoredValue<AttemptId>,
     ledger: StoredValue<InviteLedger>,
+    /// While this tab holds an invite: where other tabs hand it the answer.
     handoff: StoredValue<Option<HandoffChannel>, LocalStorage>,
-    gate: StoredValue<FrameGate>,
-    /// Bumped on every new attempt; events and async results of older attempts are ignored.
-    attempt: StoredValue<u64>,
-    /// When this side last told the peer it is typing, and which typing notice is the latest.
-    typing_sent_ms: StoredValue<f64>,
-    typing_seen: StoredValue<u64>,
-    /// Where the app stands with its storage (opening, locked, open).
-    pub storage: RwSignal<StorageState>,
-    /// Why the latest write was refused (shown in the conversation), until one succeeds.
-    pub storage_problem: RwSignal<Option<String>>,
-    /// Why the passphrase was not taken.
-    pub unlock_error: RwSignal<Option<String>>,
-    /// The outcome of the latest export, import, lock change or Delete all data.
-    pub storage_status: RwSignal<Option<Result<String, String>>>,
-    /// A lock change is under way (it takes a moment).
-    pub lock_busy: RwSignal<bool>,
-    store: StoredValue<Option<Rc<storage::Store>>, LocalStorage>,
-    notes: StoredValue<Option<NoteChannel>, LocalStorage>,
-    /// A write is under way, and whether more changed meanwhile.
-    writing: StoredValue<bool>,
-    write_again: StoredValue<bool>,
-    /// Conversations taken off screen with changes not yet written.
-    leaving: StoredValue<Vec<Conversation>>,
-    /// Storage is not ready yet: once it is, show the most recent conversation or open the link.
-    starting: StoredValue<bool>,
-    persist_asked: StoredValue<bool>,
-    /// Bumped by each Open: only the latest one shows its conversation.
-    opening: StoredValue<u64>,
-    /// A read after other tabs' notes is scheduled.
-    catching_up: StoredValue<bool>,
-    /// An acknowledgement to the peer is already scheduled.
-    ack_scheduled: StoredValue<bool>,
+}
+
+/// The alert (role="alert") and the notice (role="status"); each action clears them.
+#[derive(Clone, Copy)]
+pub struct Notices {
+    /// The latest problem to show.
+    pub alert: RwSignal<Option<String>>,
+    /// The latest information to show.
+    pub notice: RwSignal<Option<String>>,
+}
+
+impl Notices {
+    fn alert(&self, message: impl Into<String>) {
+        self.notice.set(None);
+        self.alert.set(Some(message.into()));
+    }
+
+    fn inform(&self, message: impl Into<String>) {
+        self.notice.set(Some(message.into()));
+    }
+
+    fn clear(&self) {
+        self.alert.set(None);
+        self.notice.set(None);
+    }
 }
 
 impl TinCan {
@@ -130,98 +132,101 @@ impl TinCan {
         let settings = browser::storage_get(STORAGE_KEY)
             .map(|raw| Settings::from_json(&raw))
             .unwrap_or_default();
-        let my_id = browser::storage_get(PEER_ID_KEY)
-            .filter(|id| !id.is_empty())
-            .or_else(|| {
-                let id = random_hex_id()?;
-                browser::storage_set(PEER_ID_KEY, &id);
-                Some(id)
-            })
-            .unwrap_or_else(|| "unknown".to_owned());
+        let attempt = StoredValue::new_local(None);
         let this = Self {
-            phase: RwSignal::new(Phase::Start),
-            alert: RwSignal::new(None),
-            notice: RwSignal::new(None),
-            conversation: RwSignal::new(None),
-            history: RwSignal::new(History::default()),
-            peer_typing: RwSignal::new(false),
-            safety_code: RwSignal::new(None),
-            path: RwSignal::new(None),
+            connection: Connection {
+                phase: RwSignal::new(Phase::Start),
+                safety_code: RwSignal::new(None),
+                path: RwSignal::new(None),
+                dropped_frames: RwSignal::new(0),
+                attempt,
+                last_attempt: StoredValue::new(0),
+                ledger: StoredValue::new(InviteLedger::default()),
+                handoff: StoredValue::new_local(None),
+            },
+            chat: Chat::new(),
+            notices: Notices {
+                alert: RwSignal::new(None),
+                notice: RwSignal::new(None),
+            },
             settings: RwSignal::new(settings),
-            dropped_frames: RwSignal::new(0),
-            files: FileTransfers::new(),
-            role: StoredValue::new(None),
-            my_id: StoredValue::new(my_id),
-            peer: StoredValue::new_local(None),
-            ledger: StoredValue::new(InviteLedger::default()),
-            handoff: StoredValue::new_local(None),
-            gate: StoredValue::new(FrameGate::default()),
-            attempt: StoredValue::new(0),
-            typing_sent_ms: StoredValue::new(0.0),
-            typing_seen: StoredValue::new(0),
-            ack_scheduled: StoredValue::new(false),
-            storage: RwSignal::new(StorageState::Opening),
-            storage_problem: RwSignal::new(None),
-            unlock_error: RwSignal::new(None),
-            storage_status: RwSignal::new(None),
-            lock_busy: RwSignal::new(false),
-            store: StoredValue::new_local(None),
-            notes: StoredValue::new_local(None),
-            writing: StoredValue::new(false),
-            write_again: StoredValue::new(false),
-            leaving: StoredValue::new(Vec::new()),
-            starting: StoredValue::new(true),
-            persist_asked: StoredValue::new(false),
-            opening: StoredValue::new(0),
-            catching_up: StoredValue::new(false),
+            files: FileTransfers::new(attempt),
+            storage: Storage::new(),
         };
         this.open_storage();
         this
     }
 
     fn show_alert(&self, message: impl Into<String>) {
-        self.notice.set(None);
-        self.alert.set(Some(message.into()));
+        self.notices.alert(message);
     }
 
     fn clear_messages(&self) {
-        self.alert.set(None);
-        self.notice.set(None);
+        self.notices.clear();
     }
 
-    /// Drops the connection and everything tied to it; returns the new attempt number.
-    fn reset(&self) -> u64 {
+    /// Ends the current attempt: its connection closes and its tasks stop, now. Whatever the
+    /// screen showed of it goes too.
+    fn reset(&self) {
         self.store_now();
         self.files.clear();
-        self.close_peer();
-        self.handoff.set_value(None);
-        self.ledger.update_value(InviteLedger::close);
-        self.role.set_value(None);
-        self.gate.set_value(FrameGate::default());
-        self.dropped_frames.set(0);
-        self.peer_typing.set(false);
-        self.safety_code.set(None);
-        self.path.set(None);
-        self.attempt.update_value(|n| *n += 1);
-        self.attempt.get_value()
+        self.end_attempt();
+        self.connection.handoff.set_value(None);
+        self.connection.ledger.update_value(InviteLedger::close);
+        self.connection.dropped_frames.set(0);
+        self.chat.peer_typing.set(false);
+        self.connection.safety_code.set(None);
+        self.connection.path.set(None);
     }
 
-    /// Closes this tab's connection now and forgets it. A task of the old attempt may still
-    /// hold the connection for a moment (a gathering wait), but it is closed, so nothing of it
-    /// outlives the attempt on the network.
-    fn close_peer(&self) {
-        if let Some(old) = self.peer.try_update_value(Option::take).flatten() {
-            old.close();
-        }
+    /// Drops the current attempt (closing its connection, cancelling its tasks).
+    fn end_attempt(&self) {
+        // Taken out first, dropped after: its Drop must not run while the slot is borrowed.
+        let ended = self
+            .connection
+            .attempt
+            .try_update_value(Option::take)
+            .flatten();
+        drop(ended);
     }
 
     /// Whether a connection exists (being made, or live).
     pub fn has_peer(&self) -> bool {
-        self.peer.with_value(Option::is_some)
+        self.connection.attempt.with_value(Option::is_some)
     }
 
-    fn is_current(&self, attempt: u64) -> bool {
-        self.attempt.get_value() == attempt
+    /// Runs `act` on the current attempt, if there is one.
+    fn with_attempt<R>(&self, act: impl FnOnce(&Attempt) -> R) -> Option<R> {
+        self.connection
+            .attempt
+            .try_with_value(|attempt| attempt.as_ref().map(act))
+            .flatten()
+    }
+
+    fn with_attempt_mut<R>(&self, act: impl FnOnce(&mut Attempt) -> R) -> Option<R> {
+        self.connection
+            .attempt
+            .try_update_value(|attempt| attempt.as_mut().map(act))
+            .flatten()
+    }
+
+    /// Runs `task` as a task of attempt `id`: it stops when that attempt ends. Not at all when
+    /// that attempt has already ended.
+    fn spawn_for(&self, id: AttemptId, task: impl Future<Output = ()> + 'static) {
+        self.connection.attempt.with_value(|attempt| {
+            if let Some(attempt) = attempt.as_ref().filter(|attempt| attempt.id == id) {
+                attempt.spawn(task);
+            }
+        });
+    }
+
+    fn is_current(&self, id: AttemptId) -> bool {
+        self.with_attempt(|attempt| attempt.id == id)
+            .unwrap_or(false)
+    }
+
+    fn role(&self) -> Option<Role> {
+        self.with_attempt(|attempt| attempt.role)
     }
 
     /// Back to the start screen; stored conversations stay in the list.
@@ -229,7 +234,7 @@ impl TinCan {
         self.reset();
         self.clear_messages();
         self.show_conversation(None);
-        self.phase.set(Phase::Start);
+        self.connection.phase.set(Phase::Start);
     }
 
     pub fn save_settings(&self, settings: Settings) -> Result<(), String> {
@@ -243,26 +248,11 @@ impl TinCan {
         }
     }
 
-    fn new_peer(&self, attempt: u64) -> Option<Rc<Peer>> {
-        let this = *self;
-        let settings = self.settings.get_untracked();
-        match Peer::new(&settings, move |event| this.on_peer_event(attempt, event)) {
-            Ok(peer) => {
-                let peer = Rc::new(peer);
-                self.peer.set_value(Some(peer.clone()));
-                Some(peer)
-            }
-            Err(error) => {
-                self.fail(error.to_string());
-                None
-            }
-        }
-    }
-
+    /// The attempt failed: its connection closes, and the screen says why.
     fn fail(&self, message: impl Into<String>) {
         self.files.detach();
-        self.close_peer();
-        self.phase.set(Phase::Failed);
+        self.end_attempt();
+        self.connection.phase.set(Phase::Failed);
         self.show_alert(message);
     }
 
@@ -277,7 +267,7 @@ impl TinCan {
     /// "Reconnect": a new invite bound to the conversation on screen. When the peer opens it,
     /// both apps recognise the conversation and exchange what the other is missing.
     pub fn reconnect(&self) {
-        match self.conversation.get_untracked() {
+        match self.chat.conversation.get_untracked() {
             Some(conversation) => self.invite_into(conversation),
             None => self.create_invite(),
         }
@@ -295,16 +285,14 @@ impl TinCan {
             return;
         };
         let this = *self;
-        spawn_local(async move {
-            let offer = peer.create_offer().await;
-            if !this.is_current(attempt) {
-                return;
-            }
-            match offer {
+        self.spawn_for(attempt, async move {
+            match peer.create_offer().await {
                 Ok(sdp) => {
-                    this.ledger.update_value(|ledger| ledger.open(invite_id));
+                    this.connection
+                        .ledger
+                        .update_value(|ledger| ledger.open(invite_id));
                     this.listen_for_handoff();
-                    this.phase.set(Phase::WaitingForAnswer {
+                    this.connection.phase.set(Phase::WaitingForAnswer {
                         invite_link: link_for(SignalKind::Invite, invite_id, sdp),
                     });
                 }
@@ -313,15 +301,33 @@ impl TinCan {
         });
     }
 
-    /// A new attempt in `role`: drops the old connection, shows `conversation` (the invitee's is
-    /// known only from the inviter's hello) and makes the peer connection.
-    fn begin(&self, role: Role, conversation: Option<Conversation>) -> Option<(u64, Rc<Peer>)> {
-        let attempt = self.reset();
+    /// A new attempt in `role`: ends the old one, shows `conversation` (the invitee's is known
+    /// only from the inviter's hello) and makes the peer connection.
+    fn begin(
+        &self,
+        role: Role,
+        conversation: Option<Conversation>,
+    ) -> Option<(AttemptId, Rc<Peer>)> {
+        self.reset();
         self.clear_messages();
         self.show_conversation(conversation);
-        self.role.set_value(Some(role));
-        self.phase.set(Phase::Preparing);
-        self.new_peer(attempt).map(|peer| (attempt, peer))
+        self.connection.phase.set(Phase::Preparing);
+        self.connection.last_attempt.update_value(|id| *id += 1);
+        let id = self.connection.last_attempt.get_value();
+        let this = *self;
+        let settings = self.settings.get_untracked();
+        match Peer::new(&settings, move |event| this.on_peer_event(id, event)) {
+            Ok(peer) => {
+                let attempt = Attempt::new(id, role, peer);
+                let peer = attempt.peer.clone();
+                self.connection.attempt.set_value(Some(attempt));
+                Some((id, peer))
+            }
+            Err(error) => {
+                self.fail(error.to_string());
+                None
+            }
+        }
     }
 
     /// Reads the URL fragment (on load and on every hash change) and acts on the code in it.
@@ -346,12 +352,13 @@ impl TinCan {
             }
         };
         match signal.kind {
-            SignalKind::Invite if self.phase.get_untracked() == Phase::Connected => {
+            SignalKind::Invite if self.connection.phase.get_untracked() == Phase::Connected => {
                 self.show_alert(STILL_IN_CHAT)
             }
             SignalKind::Invite => self.answer_invite(signal),
             SignalKind::Answer
-                if self.ledger.with_value(|l| l.open_invite()) == Some(signal.invite_id) =>
+                if self.connection.ledger.with_value(|l| l.open_invite())
+                    == Some(signal.invite_id) =>
             {
                 self.clear_messages();
                 self.use_answer(signal);
@@ -367,15 +374,11 @@ impl TinCan {
             return;
         };
         let this = *self;
-        spawn_local(async move {
-            let answer = peer.accept_offer(&invite.sdp).await;
-            if !this.is_current(attempt) {
-                return;
-            }
-            match answer {
+        self.spawn_for(attempt, async move {
+            match peer.accept_offer(&invite.sdp).await {
                 // The channel may already be open if the inviter was very quick.
-                Ok(sdp) if this.phase.get_untracked() == Phase::Preparing => {
-                    this.phase.set(Phase::WaitingForInviter {
+                Ok(sdp) if this.connection.phase.get_untracked() == Phase::Preparing => {
+                    this.connection.phase.set(Phase::WaitingForInviter {
                         answer_link: link_for(SignalKind::Answer, invite.invite_id, sdp),
                     });
                     this.keep_answer_usable(attempt);
@@ -388,26 +391,28 @@ impl TinCan {
 
     /// Invitee, while the answer link is out: knocks while the browser has no path to the
     /// inviter's candidates (see `core::late_answer`), and ends the attempt once the answer has
-    /// expired. Holds no connection across its sleeps: a new attempt ends it.
-    fn keep_answer_usable(&self, attempt: u64) {
+    /// expired. A task of the attempt: a new attempt ends it.
+    fn keep_answer_usable(&self, attempt: AttemptId) {
         let this = *self;
         let shown_ms = browser::now_ms();
-        spawn_local(async move {
+        self.spawn_for(attempt, async move {
             let mut round = 0u32;
             loop {
                 sleep_ms(KNOCK_EVERY_MS).await;
-                let waiting = matches!(this.phase.get_untracked(), Phase::WaitingForInviter { .. });
-                if !this.is_current(attempt) || !waiting {
+                if !matches!(
+                    this.connection.phase.get_untracked(),
+                    Phase::WaitingForInviter { .. }
+                ) {
                     return;
                 }
                 if browser::now_ms() - shown_ms >= ANSWER_VALID_MS {
                     this.fail(ANSWER_EXPIRED);
                     return;
                 }
-                this.peer.with_value(|peer| {
-                    if let Some(peer) = peer.as_ref().filter(|peer| peer.has_no_path()) {
+                this.with_attempt(|attempt| {
+                    if attempt.peer.has_no_path() {
                         round = round.wrapping_add(1);
-                        peer.knock(round);
+                        attempt.peer.knock(round);
                     }
                 });
             }
@@ -416,13 +421,13 @@ impl TinCan {
 
     fn hand_answer_to_other_tab(&self, answer: Signal, code: String) {
         self.clear_messages();
-        self.notice.set(Some(
-            "Looking for the tab that made this invite…".to_owned(),
-        ));
+        self.notices
+            .inform("Looking for the tab that made this invite…");
         let this = *self;
+        // Not a task of any attempt: this tab has no connection for this answer.
         spawn_local(async move {
             match offer_answer_to_other_tab(answer.invite_id, &code).await {
-                Some(HandoffOutcome::Accepted) => this.notice.set(Some(HANDED_OVER.to_owned())),
+                Some(HandoffOutcome::Accepted) => this.notices.inform(HANDED_OVER),
                 Some(HandoffOutcome::AlreadyUsed) => {
                     this.show_alert(AnswerRejection::AlreadyUsed.to_string())
                 }
@@ -444,6 +449,7 @@ impl TinCan {
 
     fn use_answer(&self, answer: Signal) {
         if let Err(rejection) = self
+            .connection
             .ledger
             .try_update_value(|ledger| ledger.take_answer(&answer))
             .unwrap_or(Err(AnswerRejection::NotWaiting))
@@ -451,26 +457,24 @@ impl TinCan {
             self.show_alert(rejection.to_string());
             return;
         }
-        let Some(peer) = self.peer.get_value() else {
+        let Some((attempt, peer)) = self.with_attempt(|attempt| (attempt.id, attempt.peer.clone()))
+        else {
             self.show_alert(AnswerRejection::NotWaiting.to_string());
             return;
         };
-        let attempt = self.attempt.get_value();
-        self.phase.set(Phase::Connecting);
+        self.connection.phase.set(Phase::Connecting);
         let this = *self;
-        spawn_local(async move {
+        self.spawn_for(attempt, async move {
             let accepted = peer.accept_answer(&answer.sdp).await;
-            // The deadline below must not keep the connection alive: a new attempt drops it.
+            // Not needed across the deadline; the attempt holds the connection.
             drop(peer);
             if let Err(error) = accepted {
-                if this.is_current(attempt) {
-                    this.fail(error.to_string());
-                }
+                this.fail(error.to_string());
                 return;
             }
             // The deadline starts when the answer is applied, however late that is.
             sleep_ms(CONNECT_DEADLINE_MS).await;
-            if this.is_current(attempt) && this.phase.get_untracked() == Phase::Connecting {
+            if this.connection.phase.get_untracked() == Phase::Connecting {
                 this.fail(this.no_path_message());
             }
         });
@@ -480,7 +484,7 @@ impl TinCan {
     fn listen_for_handoff(&self) {
         let this = *self;
         let channel = HandoffChannel::open(move |message| this.on_handoff_message(message));
-        self.handoff.set_value(channel);
+        self.connection.handoff.set_value(channel);
     }
 
     fn on_handoff_message(&self, message: HandoffMessage) {
@@ -490,18 +494,18 @@ impl TinCan {
         let Ok(answer) = signal::decode(&code) else {
             return;
         };
-        let Some(open_invite) = self.ledger.with_value(|l| l.open_invite()) else {
+        let Some(open_invite) = self.connection.ledger.with_value(|l| l.open_invite()) else {
             return;
         };
         if answer.invite_id != open_invite {
             return;
         }
-        let reply = match self.ledger.with_value(|l| l.check_answer(&answer)) {
+        let reply = match self.connection.ledger.with_value(|l| l.check_answer(&answer)) {
             Ok(()) => Some(HandoffOutcome::Accepted),
             Err(rejection) => HandoffOutcome::for_rejection(&rejection),
         };
         if let Some(outcome) = reply {
-            self.handoff.with_value(|channel| {
+            self.connection.handoff.with_value(|channel| {
                 if let Some(channel) = channel {
                     channel.post(&HandoffMessage::reply(open_invite, outcome));
                 }
@@ -509,18 +513,18 @@ impl TinCan {
         }
         if reply == Some(HandoffOutcome::Accepted) {
             self.clear_messages();
-            self.notice.set(Some(
-                "Got the answer from your other tab. Connecting…".to_owned(),
-            ));
+            self.notices
+                .inform("Got the answer from your other tab. Connecting…");
             self.use_answer(answer);
         }
     }
 
-    fn on_peer_event(&self, attempt: u64, event: PeerEvent) {
+    fn on_peer_event(&self, attempt: AttemptId, event: PeerEvent) {
+        // The attempt's Drop removes these handlers; this is the net under that.
         if !self.is_current(attempt) {
             return;
         }
-        let phase = self.phase.get_untracked();
+        let phase = self.connection.phase.get_untracked();
         let was_live = matches!(phase, Phase::Connected | Phase::Disconnected);
         match event {
             PeerEvent::ChannelOpen => self.on_connected(attempt),
@@ -536,7 +540,7 @@ impl TinCan {
             PeerEvent::State(RtcPeerConnectionState::Failed)
                 if matches!(phase, Phase::WaitingForInviter { .. }) =>
             {
-                self.notice.set(Some(WAITING_FOR_INVITER.to_owned()))
+                self.notices.inform(WAITING_FOR_INVITER)
             }
             PeerEvent::State(RtcPeerConnectionState::Failed) => self.fail(self.no_path_message()),
             PeerEvent::State(RtcPeerConnectionState::Disconnected) if phase == Phase::Connected => {
@@ -544,9 +548,9 @@ impl TinCan {
             }
             PeerEvent::State(RtcPeerConnectionState::Connected) => {
                 // Back after a network blip or an ICE restart while the channel stayed open.
-                if phase == Phase::Disconnected && self.peer.with_value(Option::is_some) {
-                    self.phase.set(Phase::Connected);
-                    self.notice.set(None);
+                if phase == Phase::Disconnected {
+                    self.connection.phase.set(Phase::Connected);
+                    self.notices.notice.set(None);
                     self.resend_undelivered();
                 }
             }
@@ -569,22 +573,19 @@ impl TinCan {
         }
     }
 
-    fn on_connected(&self, attempt: u64) {
-        let code = self.peer.with_value(|peer| {
-            let peer = peer.as_ref()?;
-            let local = Fingerprint::from_sdp(&peer.local_sdp()?)?;
-            let remote = Fingerprint::from_sdp(&peer.remote_sdp()?)?;
-            Some(safety_code(&local, &remote))
-        });
-        self.safety_code.set(code);
-        self.peer.with_value(|peer| {
-            if let Some(peer) = peer {
-                self.files.attach(peer.connection());
-            }
-        });
+    fn on_connected(&self, attempt: AttemptId) {
+        let code = self
+            .with_attempt(|attempt| {
+                let local = Fingerprint::from_sdp(&attempt.peer.local_sdp()?)?;
+                let remote = Fingerprint::from_sdp(&attempt.peer.remote_sdp()?)?;
+                Some(safety_code(&local, &remote))
+            })
+            .flatten();
+        self.connection.safety_code.set(code);
+        self.files.attach();
         self.clear_messages();
-        self.phase.set(Phase::Connected);
-        if self.role.get_value() == Some(Role::Inviter) {
+        self.connection.phase.set(Phase::Connected);
+        if self.role() == Some(Role::Inviter) {
             self.send_hello();
         }
         self.watch_path(attempt);
@@ -592,23 +593,16 @@ impl TinCan {
 
     /// Keeps `path` current while this attempt's connection lives: how it runs can change
     /// (an ICE restart, a relay taking over after a network change).
-    fn watch_path(&self, attempt: u64) {
+    fn watch_path(&self, attempt: AttemptId) {
         let this = *self;
-        spawn_local(async move {
-            while this.is_current(attempt) {
-                // The future borrows nothing: the connection is not kept alive by the wait.
-                let Some(stats) = this
-                    .peer
-                    .with_value(|peer| peer.as_ref().map(|p| p.stats()))
-                else {
+        self.spawn_for(attempt, async move {
+            loop {
+                let Some(stats) = this.with_attempt(|attempt| attempt.peer.stats()) else {
                     return;
                 };
                 let path = stats.await.and_then(|stats| stats.path());
-                if !this.is_current(attempt) {
-                    return;
-                }
-                if path.is_some() && this.path.with_untracked(|known| *known != path) {
-                    this.path.set(path);
+                if path.is_some() && this.connection.path.with_untracked(|known| *known != path) {
+                    this.connection.path.set(path);
                 }
                 sleep_ms(PATH_CHECK_MS).await;
             }
@@ -617,17 +611,17 @@ impl TinCan {
 
     fn on_peer_gone(&self, why: &str) {
         if matches!(
-            self.phase.get_untracked(),
+            self.connection.phase.get_untracked(),
             Phase::Connected | Phase::Disconnected
         ) {
             // The invite stays "used": its answer cannot start a second chat.
             self.files.detach();
-            self.close_peer();
-            self.peer_typing.set(false);
-            self.path.set(None);
+            self.end_attempt();
+            self.chat.peer_typing.set(false);
+            self.connection.path.set(None);
             self.update_conversation(Conversation::connection_lost);
-            self.phase.set(Phase::Disconnected);
-            self.notice.set(Some(why.to_owned()));
+            self.connection.phase.set(Phase::Disconnected);
+            self.notices.inform(why);
             // No burst left to coalesce: store now, so another tab sees the latest state.
             self.store_now();
         }
@@ -635,7 +629,7 @@ impl TinCan {
 
     /// Tab closing: tell the peer at once instead of letting it time out.
     pub fn say_goodbye(&self) {
-        if self.phase.get_untracked() == Phase::Connected {
+        if self.connection.phase.get_untracked() == Phase::Connected {
             self.send_frame(&crate::core::protocol::Frame::Bye);
         }
         self.store_now();

@@ -57,8 +57,59 @@ const DAMAGED_LOCK: &str = "The lock of your stored conversations is damaged, so
 const NEWER_TAB: &str =
     "Tin Can was updated in another tab. Reload this page to keep storing your conversations.";
 
+/// Conversations in IndexedDB as the screen shows them, and the bookkeeping of writes.
+/// `Copy`: every field is an arena handle.
+#[derive(Clone, Copy)]
+pub struct Storage {
+    /// Where the app stands with its storage (opening, locked, open).
+    pub state: RwSignal<StorageState>,
+    /// Why the latest write was refused (shown in the conversation), until one succeeds.
+    pub problem: RwSignal<Option<String>>,
+    /// Why the passphrase was not taken.
+    pub unlock_error: RwSignal<Option<String>>,
+    /// The outcome of the latest export, import, lock change or Delete all data.
+    pub status: RwSignal<Option<Result<String, String>>>,
+    /// A lock change is under way (it takes a moment).
+    pub lock_busy: RwSignal<bool>,
+    store: StoredValue<Option<Rc<Store>>, LocalStorage>,
+    notes: StoredValue<Option<NoteChannel>, LocalStorage>,
+    /// A write is under way, and whether more changed meanwhile.
+    writing: StoredValue<bool>,
+    write_again: StoredValue<bool>,
+    /// Conversations taken off screen with changes not yet written.
+    leaving: StoredValue<Vec<Conversation>>,
+    /// Storage is not ready yet: once it is, show the most recent conversation or open the link.
+    starting: StoredValue<bool>,
+    persist_asked: StoredValue<bool>,
+    /// Bumped by each Open: only the latest one shows its conversation.
+    opening: StoredValue<u64>,
+    /// A read after other tabs' notes is scheduled.
+    catching_up: StoredValue<bool>,
+}
+
+impl Storage {
+    pub(super) fn new() -> Self {
+        Self {
+            state: RwSignal::new(StorageState::Opening),
+            problem: RwSignal::new(None),
+            unlock_error: RwSignal::new(None),
+            status: RwSignal::new(None),
+            lock_busy: RwSignal::new(false),
+            store: StoredValue::new_local(None),
+            notes: StoredValue::new_local(None),
+            writing: StoredValue::new(false),
+            write_again: StoredValue::new(false),
+            leaving: StoredValue::new(Vec::new()),
+            starting: StoredValue::new(true),
+            persist_asked: StoredValue::new(false),
+            opening: StoredValue::new(0),
+            catching_up: StoredValue::new(false),
+        }
+    }
+}
+
 /// The open database and, with a lock, the key.
-pub(super) struct Store {
+struct Store {
     db: Rc<Db>,
     key: Option<CryptoKey>,
     /// The lock record as stored (`None`: no lock). Writes expect it unchanged.
@@ -342,9 +393,9 @@ impl TinCan {
     pub(super) fn open_storage(&self) {
         let this = *self;
         let channel = NoteChannel::open(move |note| this.on_note(note));
-        self.notes.set_value(channel);
+        self.storage.notes.set_value(channel);
         spawn_local(async move {
-            let db = match idb::open(move || this.storage_problem.set(Some(NEWER_TAB.into()))).await
+            let db = match idb::open(move || this.storage.problem.set(Some(NEWER_TAB.into()))).await
             {
                 Ok(db) => Rc::new(db),
                 Err(error) => {
@@ -353,7 +404,7 @@ impl TinCan {
                     } else {
                         NO_STORAGE
                     };
-                    this.storage.set(StorageState::Unavailable(why.to_owned()));
+                    this.storage.state.set(StorageState::Unavailable(why.to_owned()));
                     this.continue_start();
                     return;
                 }
@@ -380,21 +431,21 @@ impl TinCan {
             Some(raw) => match LockRecord::from_json(&raw) {
                 Ok(record) => Some((raw, record)),
                 Err(_) => {
-                    self.store.set_value(Some(Rc::new(Store {
+                    self.storage.store.set_value(Some(Rc::new(Store {
                         db,
                         key: None,
                         lock: None,
                         blocked: true,
                         epoch,
                     })));
-                    self.unlock_error.set(Some(DAMAGED_LOCK.to_owned()));
-                    self.storage.set(StorageState::Locked);
+                    self.storage.unlock_error.set(Some(DAMAGED_LOCK.to_owned()));
+                    self.storage.state.set(StorageState::Locked);
                     return;
                 }
             },
         };
         let locked = lock.is_some();
-        self.store.set_value(Some(Rc::new(Store {
+        self.storage.store.set_value(Some(Rc::new(Store {
             db,
             key: None,
             lock,
@@ -402,7 +453,7 @@ impl TinCan {
             epoch,
         })));
         if locked {
-            self.storage.set(StorageState::Locked);
+            self.storage.state.set(StorageState::Locked);
         } else {
             self.after_open().await;
         }
@@ -410,14 +461,14 @@ impl TinCan {
 
     /// "Unlock": derives the key and checks it against the lock's check value.
     pub fn unlock(&self, passphrase: String) {
-        let Some(store) = self.store.get_value() else {
+        let Some(store) = self.storage.store.get_value() else {
             return;
         };
         let Some((raw, record)) = store.lock.clone() else {
             return;
         };
-        self.unlock_error.set(None);
-        self.storage.set(StorageState::Unlocking);
+        self.storage.unlock_error.set(None);
+        self.storage.state.set(StorageState::Unlocking);
         let this = *self;
         spawn_local(async move {
             let key = match record.salt_bytes() {
@@ -428,7 +479,7 @@ impl TinCan {
             };
             match key {
                 Some(key) if key_fits(&key, &record).await => {
-                    this.store.set_value(Some(Rc::new(Store {
+                    this.storage.store.set_value(Some(Rc::new(Store {
                         db: store.db.clone(),
                         key: Some(key),
                         lock: Some((raw, record)),
@@ -438,8 +489,8 @@ impl TinCan {
                     this.after_open().await;
                 }
                 _ => {
-                    this.storage.set(StorageState::Locked);
-                    this.unlock_error.set(Some(WRONG_PASSPHRASE.to_owned()));
+                    this.storage.state.set(StorageState::Locked);
+                    this.storage.unlock_error.set(Some(WRONG_PASSPHRASE.to_owned()));
                 }
             }
         });
@@ -448,7 +499,7 @@ impl TinCan {
     async fn after_open(&self) {
         self.refresh_history().await;
         self.move_old_format().await;
-        self.storage.set(StorageState::Open);
+        self.storage.state.set(StorageState::Open);
         // Changes made while the database was out of reach (a lock set in another tab).
         self.store_now();
         self.continue_start();
@@ -457,17 +508,16 @@ impl TinCan {
     /// The first time storage is ready: act on the link the page was opened with, or show the
     /// most recent conversation.
     fn continue_start(&self) {
-        if !self.starting.get_value() {
+        if !self.storage.starting.get_value() {
             return;
         }
-        self.starting.set_value(false);
+        self.storage.starting.set_value(false);
         if route(&browser::location_hash()) == Route::Home {
-            let most_recent = self
-                .history
+            let most_recent = self.chat.history
                 .with_untracked(|h| h.most_recent().map(|s| s.id.clone()));
             if let Some(id) = most_recent {
-                if self.phase.get_untracked() == Phase::Start
-                    && self.conversation.with_untracked(Option::is_none)
+                if self.connection.phase.get_untracked() == Phase::Start
+                    && self.chat.conversation.with_untracked(Option::is_none)
                 {
                     self.open_conversation(&id);
                 }
@@ -481,13 +531,13 @@ impl TinCan {
     /// runs without it).
     pub fn storage_ready(&self) -> bool {
         matches!(
-            self.storage.get_untracked(),
+            self.storage.state.get_untracked(),
             StorageState::Open | StorageState::Unavailable(_)
         )
     }
 
     fn usable_store(&self) -> Option<Rc<Store>> {
-        self.store.get_value().filter(|store| store.usable())
+        self.storage.store.get_value().filter(|store| store.usable())
     }
 
     /// Reads the list of conversations from storage.
@@ -496,7 +546,7 @@ impl TinCan {
             return;
         };
         if let Ok((records, damaged)) = store.records().await {
-            self.history
+            self.chat.history
                 .set(History::new(records.iter().map(|r| r.summary()).collect()));
             if damaged > 0 {
                 self.show_alert(format!(
@@ -517,8 +567,7 @@ impl TinCan {
             return;
         };
         for _ in 0..2 {
-            let known: Vec<String> = self
-                .history
+            let known: Vec<String> = self.chat.history
                 .with_untracked(|h| h.summaries().iter().map(|s| s.id.clone()).collect());
             let fresh: Vec<(Conversation, u64)> = legacy
                 .conversations
@@ -557,8 +606,8 @@ impl TinCan {
 
     /// Writes what changed, now, unless a write is under way (then it follows that one).
     pub fn store_now(&self) {
-        if self.writing.get_value() {
-            self.write_again.set_value(true);
+        if self.storage.writing.get_value() {
+            self.storage.write_again.set_value(true);
             return;
         }
         let this = *self;
@@ -566,14 +615,14 @@ impl TinCan {
     }
 
     async fn write_changes(&self) {
-        if self.writing.get_value() {
-            self.write_again.set_value(true);
+        if self.storage.writing.get_value() {
+            self.storage.write_again.set_value(true);
             return;
         }
-        self.writing.set_value(true);
+        self.storage.writing.set_value(true);
         let mut conflicts = 0;
         loop {
-            self.write_again.set_value(false);
+            self.storage.write_again.set_value(false);
             let Some(store) = self.usable_store() else {
                 break;
             };
@@ -590,22 +639,22 @@ impl TinCan {
                     }
                 }
                 Outcome::LockChanged => {
-                    self.writing.set_value(false);
+                    self.storage.writing.set_value(false);
                     self.reopen().await;
                     return;
                 }
                 Outcome::Stop => break,
             }
         }
-        self.writing.set_value(false);
-        if self.write_again.get_value() {
+        self.storage.writing.set_value(false);
+        if self.storage.write_again.get_value() {
             self.store_now();
         }
     }
 
     /// What to write next: conversations no longer on screen first, then the one on screen.
     fn next_job(&self) -> Option<Job> {
-        while let Some(mut left) = self.leaving.try_update_value(Vec::pop).flatten() {
+        while let Some(mut left) = self.storage.leaving.try_update_value(Vec::pop).flatten() {
             if left.has_changes() {
                 let changes = left.take_changes();
                 let record = ConversationRecord::of(&left, changes.new_rev());
@@ -617,7 +666,7 @@ impl TinCan {
                 });
             }
         }
-        self.conversation
+        self.chat.conversation
             .try_update_untracked(|c| {
                 let c = c
                     .as_mut()
@@ -643,14 +692,14 @@ impl TinCan {
     ) {
         if let Some(mut left) = left {
             change(&mut left);
-            self.leaving.update_value(|l| l.push(left));
+            self.storage.leaving.update_value(|l| l.push(left));
             return;
         }
         let mut change = Some(change);
         // Re-rendered only when what shows changed (the "Not saved" marks): a burst of messages
         // is written in many small writes.
         let mut marks_changed = false;
-        self.conversation.update_untracked(|c| {
+        self.chat.conversation.update_untracked(|c| {
             if let (Some(c), Some(change)) = (c.as_mut().filter(|c| c.id == id), change.take()) {
                 let (refused, below) = (c.journal().refused, c.journal().stored_below);
                 change(c);
@@ -659,11 +708,11 @@ impl TinCan {
             }
         });
         if marks_changed {
-            self.conversation.notify();
+            self.chat.conversation.notify();
         }
         if let Some(change) = change {
             // It left the screen while its write was under way.
-            self.leaving.update_value(|l| {
+            self.storage.leaving.update_value(|l| {
                 if let Some(c) = l.iter_mut().find(|c| c.id == id) {
                     change(c);
                 }
@@ -693,18 +742,18 @@ impl TinCan {
                     Some(mut left) => {
                         left.changes_stored(&changes);
                         if left.has_changes() {
-                            self.leaving.update_value(|l| l.push(left));
+                            self.storage.leaving.update_value(|l| l.push(left));
                         }
                     }
                     None => self.with_copy(&id, None, |c| c.changes_stored(&changes)),
                 }
-                self.history.update(|h| h.upsert(record.summary()));
+                self.chat.history.update(|h| h.upsert(record.summary()));
                 self.post_note(&Note::Conversation {
                     id,
                     rev: record.rev,
                 });
-                if self.storage_problem.with_untracked(Option::is_some) {
-                    self.storage_problem.set(None);
+                if self.storage.problem.with_untracked(Option::is_some) {
+                    self.storage.problem.set(None);
                 }
                 self.ask_to_persist();
                 Outcome::Done
@@ -726,14 +775,14 @@ impl TinCan {
                     Outcome::Conflict(id, left)
                 } else {
                     if let Some(left) = left {
-                        self.leaving.update_value(|l| l.push(left));
+                        self.storage.leaving.update_value(|l| l.push(left));
                     }
                     Outcome::LockChanged
                 }
             }
             Err(error) => {
                 self.with_copy(&id, left, |c| c.changes_refused(changes, true));
-                self.storage_problem.set(Some(failure_text(&error)));
+                self.storage.problem.set(Some(failure_text(&error)));
                 Outcome::Stop
             }
         }
@@ -756,12 +805,12 @@ impl TinCan {
             Some(mut left) => {
                 replay(&mut left);
                 if left.journal().rev > 0 {
-                    self.leaving.update_value(|l| l.push(left));
+                    self.storage.leaving.update_value(|l| l.push(left));
                 }
             }
             None => {
                 self.with_copy(id, None, replay);
-                self.conversation.notify();
+                self.chat.conversation.notify();
             }
         }
         if on_screen && self.live() {
@@ -772,10 +821,10 @@ impl TinCan {
     /// Once per page, after something was stored: ask the browser to keep it when space runs
     /// low (Chromium decides by itself; Firefox asks the user).
     fn ask_to_persist(&self) {
-        if self.persist_asked.get_value() {
+        if self.storage.persist_asked.get_value() {
             return;
         }
-        self.persist_asked.set_value(true);
+        self.storage.persist_asked.set_value(true);
         spawn_local(async move {
             browser::persist_storage().await;
         });
@@ -785,14 +834,13 @@ impl TinCan {
     /// written all the same.
     pub(super) fn show_conversation(&self, next: Option<Conversation>) {
         let next_id = next.as_ref().map(|c| c.id.clone());
-        let previous = self
-            .conversation
+        let previous = self.chat.conversation
             .try_update(|c| std::mem::replace(c, next))
             .flatten();
         if let Some(previous) = previous {
-            let pending = previous.has_changes() || self.writing.get_value();
+            let pending = previous.has_changes() || self.storage.writing.get_value();
             if previous.peer_id.is_some() && pending && next_id.as_ref() != Some(&previous.id) {
-                self.leaving.update_value(|l| l.insert(0, previous));
+                self.storage.leaving.update_value(|l| l.insert(0, previous));
                 self.store_now();
             }
         }
@@ -822,31 +870,30 @@ impl TinCan {
     /// Shows a stored conversation, disconnected, ready to reconnect.
     pub fn open_conversation(&self, id: &str) {
         if matches!(
-            self.phase.get_untracked(),
+            self.connection.phase.get_untracked(),
             Phase::Connected | Phase::Connecting
         ) {
             return;
         }
-        let on_screen = self
-            .conversation
+        let on_screen = self.chat.conversation
             .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == id));
         if on_screen {
             // This tab's copy is the newest there is (it writes it).
             self.reset();
             self.clear_messages();
-            self.phase.set(Phase::Disconnected);
+            self.connection.phase.set(Phase::Disconnected);
             return;
         }
-        self.opening.update_value(|n| *n += 1);
-        let this_opening = self.opening.get_value();
+        self.storage.opening.update_value(|n| *n += 1);
+        let this_opening = self.storage.opening.get_value();
         let (this, id) = (*self, id.to_owned());
         spawn_local(async move {
             let read = this.read_stored(&id).await;
             let busy = matches!(
-                this.phase.get_untracked(),
+                this.connection.phase.get_untracked(),
                 Phase::Connected | Phase::Connecting
             );
-            if this.opening.get_value() != this_opening || busy {
+            if this.storage.opening.get_value() != this_opening || busy {
                 return;
             }
             match read {
@@ -854,10 +901,10 @@ impl TinCan {
                     this.reset();
                     this.clear_messages();
                     this.show_conversation(Some(conversation));
-                    this.phase.set(Phase::Disconnected);
+                    this.connection.phase.set(Phase::Disconnected);
                 }
                 Ok(None) => {
-                    this.history.update(|h| h.remove(&id));
+                    this.chat.history.update(|h| h.remove(&id));
                     this.show_alert("That conversation is no longer stored in this browser.");
                 }
                 Err(why) => this.show_alert(why),
@@ -867,18 +914,17 @@ impl TinCan {
 
     /// Deletes a stored conversation (not the live one).
     pub fn delete_conversation(&self, id: &str) {
-        let on_screen = self
-            .conversation
+        let on_screen = self.chat.conversation
             .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == id));
         if on_screen {
-            if self.phase.get_untracked() == Phase::Connected {
+            if self.connection.phase.get_untracked() == Phase::Connected {
                 return;
             }
-            self.conversation.set(None);
+            self.chat.conversation.set(None);
             self.start_over();
         }
-        self.leaving.update_value(|l| l.retain(|c| c.id != id));
-        self.history.update(|h| h.remove(id));
+        self.storage.leaving.update_value(|l| l.retain(|c| c.id != id));
+        self.chat.history.update(|h| h.remove(id));
         let Some(store) = self.usable_store() else {
             return;
         };
@@ -895,7 +941,7 @@ impl TinCan {
                 Ok(()) => {
                     this.post_note(&Note::Deleted { id });
                     // Room for what could not be stored before.
-                    if this.storage_problem.with_untracked(Option::is_some) {
+                    if this.storage.problem.with_untracked(Option::is_some) {
                         this.store_now();
                     }
                 }
@@ -910,7 +956,7 @@ impl TinCan {
     // ---- Other tabs ---------------------------------------------------------------------------
 
     fn post_note(&self, note: &Note) {
-        self.notes.with_value(|channel| {
+        self.storage.notes.with_value(|channel| {
             if let Some(channel) = channel {
                 channel.post(note);
             }
@@ -921,19 +967,18 @@ impl TinCan {
         match note {
             Note::Conversation { .. } => self.catch_up_soon(),
             Note::Deleted { id } => {
-                self.history.update(|h| h.remove(&id));
-                self.leaving.update_value(|l| l.retain(|c| c.id != id));
-                let on_screen = self
-                    .conversation
+                self.chat.history.update(|h| h.remove(&id));
+                self.storage.leaving.update_value(|l| l.retain(|c| c.id != id));
+                let on_screen = self.chat.conversation
                     .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == id));
                 let busy = matches!(
-                    self.phase.get_untracked(),
+                    self.connection.phase.get_untracked(),
                     Phase::Connected | Phase::Connecting
                 );
                 if on_screen && !busy {
-                    self.conversation.set(None);
+                    self.chat.conversation.set(None);
                     self.start_over();
-                    self.notice
+                    self.notices.notice
                         .set(Some("That conversation was deleted in another tab.".into()));
                 }
             }
@@ -947,14 +992,14 @@ impl TinCan {
     /// After other tabs' writes (notes come in bursts): the list, and the conversation on
     /// screen if another tab wrote it, read again a moment later, once.
     fn catch_up_soon(&self) {
-        if self.catching_up.get_value() {
+        if self.storage.catching_up.get_value() {
             return;
         }
-        self.catching_up.set_value(true);
+        self.storage.catching_up.set_value(true);
         let this = *self;
         spawn_local(async move {
             sleep_ms(100).await;
-            this.catching_up.set_value(false);
+            this.storage.catching_up.set_value(false);
             if !this.storage_ready() {
                 return;
             }
@@ -962,8 +1007,7 @@ impl TinCan {
             let Some(store) = this.usable_store() else {
                 return;
             };
-            let Some((id, rev)) = this
-                .conversation
+            let Some((id, rev)) = this.chat.conversation
                 .with_untracked(|c| c.as_ref().map(|c| (c.id.clone(), c.journal().rev)))
             else {
                 return;
@@ -976,10 +1020,10 @@ impl TinCan {
                 .flatten()
                 .and_then(|raw| stored_rev(&raw));
             // A write of this tab finds out by itself (its expectation fails).
-            if stored.is_some_and(|stored| stored > rev) && !this.writing.get_value() {
-                this.writing.set_value(true);
+            if stored.is_some_and(|stored| stored > rev) && !this.storage.writing.get_value() {
+                this.storage.writing.set_value(true);
                 this.catch_up(&store, &id, None).await;
-                this.writing.set_value(false);
+                this.storage.writing.set_value(false);
                 this.store_now();
             }
         });
@@ -988,7 +1032,7 @@ impl TinCan {
     /// Something changed for every conversation (another tab deleted all data, imported, or set,
     /// changed or removed the lock): read the lock again and then the rest.
     async fn reopen(&self) {
-        let Some(store) = self.store.get_value() else {
+        let Some(store) = self.storage.store.get_value() else {
             return;
         };
         let epoch = store
@@ -999,27 +1043,26 @@ impl TinCan {
             .flatten()
             .unwrap_or_default();
         if epoch != store.epoch {
-            self.store.set_value(None);
+            self.storage.store.set_value(None);
             self.read_lock(store.db.clone()).await;
-            if self.storage.get_untracked() == StorageState::Locked {
+            if self.storage.state.get_untracked() == StorageState::Locked {
                 // Nothing of the conversations shows without the (new) passphrase.
                 self.forget_on_screen();
-                self.history.set(History::default());
+                self.chat.history.set(History::default());
             }
             return;
         }
         self.refresh_history().await;
-        let gone = self.conversation.with_untracked(|c| {
+        let gone = self.chat.conversation.with_untracked(|c| {
             c.as_ref().is_some_and(|c| {
                 c.journal().rev > 0
-                    && self
-                        .history
+                    && self.chat.history
                         .with_untracked(|h| h.summaries().iter().all(|s| s.id != c.id))
             })
         });
         if gone
             && !matches!(
-                self.phase.get_untracked(),
+                self.connection.phase.get_untracked(),
                 Phase::Connected | Phase::Connecting
             )
         {
@@ -1032,13 +1075,13 @@ impl TinCan {
     /// Clears the conversation on screen without writing it (its data is gone, or locked).
     fn forget_on_screen(&self) {
         if matches!(
-            self.phase.get_untracked(),
+            self.connection.phase.get_untracked(),
             Phase::Connected | Phase::Connecting
         ) {
             return;
         }
-        self.conversation.set(None);
-        self.leaving.set_value(Vec::new());
+        self.chat.conversation.set(None);
+        self.storage.leaving.set_value(Vec::new());
         self.start_over();
     }
 
@@ -1046,8 +1089,7 @@ impl TinCan {
 
     /// This tab's copy of a conversation: the one on screen, or the stored one.
     async fn copy_of(&self, id: &str) -> Result<Conversation, String> {
-        let on_screen = self
-            .conversation
+        let on_screen = self.chat.conversation
             .with_untracked(|c| c.as_ref().filter(|c| c.id == id).cloned());
         match on_screen {
             Some(c) => Ok(c),
@@ -1064,8 +1106,7 @@ impl TinCan {
         spawn_local(async move {
             let ids: Vec<String> = match &id {
                 Some(id) => vec![id.clone()],
-                None => this
-                    .history
+                None => this.chat.history
                     .with_untracked(|h| h.summaries().iter().map(|s| s.id.clone()).collect()),
             };
             let mut all = Vec::with_capacity(ids.len());
@@ -1073,13 +1114,13 @@ impl TinCan {
                 match this.copy_of(id).await {
                     Ok(c) => all.push(c),
                     Err(why) => {
-                        this.storage_status.set(Some(Err(why)));
+                        this.storage.status.set(Some(Err(why)));
                         return;
                     }
                 }
             }
             if all.is_empty() {
-                this.storage_status
+                this.storage.status
                     .set(Some(Err("There is no conversation to export.".into())));
                 return;
             }
@@ -1096,7 +1137,7 @@ impl TinCan {
                         all.len()
                     )
                 });
-            this.storage_status.set(Some(outcome));
+            this.storage.status.set(Some(outcome));
         });
     }
 
@@ -1106,7 +1147,7 @@ impl TinCan {
         let this = *self;
         spawn_local(async move {
             let outcome = this.import_file(file).await;
-            this.storage_status.set(Some(outcome));
+            this.storage.status.set(Some(outcome));
         });
     }
 
@@ -1119,8 +1160,7 @@ impl TinCan {
         let store = self
             .usable_store()
             .ok_or_else(|| "Nothing can be stored here.".to_owned())?;
-        let known: Vec<String> = self
-            .history
+        let known: Vec<String> = self.chat.history
             .with_untracked(|h| h.summaries().iter().map(|s| s.id.clone()).collect());
         let total = conversations.len();
         let fresh: Vec<(Conversation, u64)> = conversations
@@ -1140,11 +1180,10 @@ impl TinCan {
             .map_err(|e| format!("Nothing was imported. {}", failure_text(&e)))?;
         self.refresh_history().await;
         self.post_note(&Note::All);
-        if self.phase.get_untracked() == Phase::Start
-            && self.conversation.with_untracked(Option::is_none)
+        if self.connection.phase.get_untracked() == Phase::Start
+            && self.chat.conversation.with_untracked(Option::is_none)
         {
-            if let Some(id) = self
-                .history
+            if let Some(id) = self.chat.history
                 .with_untracked(|h| h.most_recent().map(|s| s.id.clone()))
             {
                 self.open_conversation(&id);
@@ -1161,12 +1200,12 @@ impl TinCan {
 
     /// "Delete all data": every conversation, the lock, the settings and this browser's id.
     pub fn delete_all(&self) {
-        let Some(store) = self.store.get_value() else {
+        let Some(store) = self.storage.store.get_value() else {
             return;
         };
         // Nothing on screen may be written back afterwards.
-        self.leaving.set_value(Vec::new());
-        self.conversation.set(None);
+        self.storage.leaving.set_value(Vec::new());
+        self.chat.conversation.set(None);
         self.start_over();
         let this = *self;
         spawn_local(async move {
@@ -1186,27 +1225,27 @@ impl TinCan {
                         }
                     }
                     this.settings.set(Settings::default());
-                    this.store.set_value(Some(Rc::new(Store {
+                    this.storage.store.set_value(Some(Rc::new(Store {
                         db: store.db.clone(),
                         key: None,
                         lock: None,
                         blocked: false,
                         epoch,
                     })));
-                    this.history.set(History::default());
-                    this.storage_problem.set(None);
-                    this.unlock_error.set(None);
+                    this.chat.history.set(History::default());
+                    this.storage.problem.set(None);
+                    this.storage.unlock_error.set(None);
                     this.post_note(&Note::All);
-                    let was_locked = this.storage.get_untracked() != StorageState::Open;
-                    this.storage.set(StorageState::Open);
+                    let was_locked = this.storage.state.get_untracked() != StorageState::Open;
+                    this.storage.state.set(StorageState::Open);
                     if was_locked {
                         this.continue_start();
                     }
-                    this.storage_status.set(Some(Ok(
+                    this.storage.status.set(Some(Ok(
                         "All data of Tin Can in this browser is deleted.".into(),
                     )));
                 }
-                Err(error) => this.storage_status.set(Some(Err(failure_text(&error)))),
+                Err(error) => this.storage.status.set(Some(Err(failure_text(&error)))),
             }
         });
     }
@@ -1218,10 +1257,10 @@ impl TinCan {
     pub fn change_lock(&self, current: String, new: Option<(String, String)>) {
         let this = *self;
         spawn_local(async move {
-            this.lock_busy.set(true);
+            this.storage.lock_busy.set(true);
             let outcome = this.rekey(current, new).await;
-            this.lock_busy.set(false);
-            this.storage_status.set(Some(outcome));
+            this.storage.lock_busy.set(false);
+            this.storage.status.set(Some(outcome));
         });
     }
 
@@ -1265,13 +1304,13 @@ impl TinCan {
             None => None,
         };
         // No other write of this tab runs meanwhile.
-        while self.writing.get_value() {
+        while self.storage.writing.get_value() {
             sleep_ms(20).await;
         }
-        self.writing.set_value(true);
+        self.storage.writing.set_value(true);
         let epoch = new_epoch();
         let outcome = self.reseal(&store, lock.as_ref(), &epoch).await;
-        self.writing.set_value(false);
+        self.storage.writing.set_value(false);
         outcome?;
         let lock = lock.map(|(record, key)| {
             let raw = record.to_json();
@@ -1281,7 +1320,7 @@ impl TinCan {
             Some((key, lock)) => (Some(key), Some(lock)),
             None => (None, None),
         };
-        self.store.set_value(Some(Rc::new(Store {
+        self.storage.store.set_value(Some(Rc::new(Store {
             db: store.db.clone(),
             key,
             lock,
@@ -1345,7 +1384,7 @@ impl TinCan {
 
     /// Whether a lock is set (and given).
     pub fn is_locked_store(&self) -> bool {
-        self.store
+        self.storage.store
             .with_value(|s| s.as_ref().is_some_and(|s| s.lock.is_some()))
     }
 

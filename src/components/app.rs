@@ -40,17 +40,16 @@ pub fn App() -> impl IntoView {
     let settings_open = RwSignal::new(false);
     // Nothing of the conversations shows until storage is open, and unlocked.
     let gate = Memo::new(move |_| {
-        tin_can.storage.with(|s| match s {
+        tin_can.storage.state.with(|s| match s {
             StorageState::Opening => Gate::Opening,
             StorageState::Locked | StorageState::Unlocking => Gate::Locked,
             StorageState::Open | StorageState::Unavailable(_) => Gate::Open,
         })
     });
     let screen = Memo::new(move |_| {
-        let known = tin_can
-            .conversation
+        let known = tin_can.chat.conversation
             .with(|c| c.as_ref().is_some_and(|c| c.peer_id.is_some()));
-        tin_can.phase.with(|phase| phase.screen(known))
+        tin_can.connection.phase.with(|phase| phase.screen(known))
     });
 
     view! {
@@ -115,9 +114,9 @@ fn Screens(screen: Memo<Screen>) -> impl IntoView {
 fn StatusBadge() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     view! {
-        <p class="status" data-testid="connection-status" data-tone=move || tin_can.phase.with(|p| p.tone())>
+        <p class="status" data-testid="connection-status" data-tone=move || tin_can.connection.phase.with(|p| p.tone())>
             <span class="dot" aria-hidden="true"></span>
-            {move || tin_can.phase.with(|p| p.status_text())}
+            {move || tin_can.connection.phase.with(|p| p.status_text())}
         </p>
     }
 }
@@ -126,9 +125,9 @@ fn StatusBadge() -> impl IntoView {
 fn Notices() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     view! {
-        {move || tin_can.alert.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
-        {move || tin_can.notice.get().map(|text| view! { <p class="notice" role="status">{text}</p> })}
-        {move || tin_can.storage.with(|s| match s {
+        {move || tin_can.notices.alert.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
+        {move || tin_can.notices.notice.get().map(|text| view! { <p class="notice" role="status">{text}</p> })}
+        {move || tin_can.storage.state.with(|s| match s {
             StorageState::Unavailable(why) => Some(why.clone()),
             _ => None,
         }).map(|text| view! { <p class="notice" role="status" data-testid="storage-unavailable">{text}</p> })}

@@ -13,10 +13,10 @@ use crate::web::browser::{clock_text, iso_time};
 #[component]
 pub fn ChatView() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let connected = move || tin_can.phase.with(|p| *p == Phase::Connected);
+    let connected = move || tin_can.connection.phase.with(|p| *p == Phase::Connected);
     view! {
         <ChatHeader/>
-        <Show when=move || tin_can.safety_code.with(Option::is_some) && connected()>
+        <Show when=move || tin_can.connection.safety_code.with(Option::is_some) && connected()>
             <SafetyCode/>
         </Show>
         <section class="card chat">
@@ -38,32 +38,29 @@ pub fn ChatView() -> impl IntoView {
 fn ChatHeader() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let title = move || {
-        tin_can
-            .conversation
+        tin_can.chat.conversation
             .with(|c| match c.as_ref().and_then(|c| c.peer_name.clone()) {
                 Some(name) => format!("Chat with {name}"),
                 None => "Chat".to_owned(),
             })
     };
     let pending = move || {
-        tin_can
-            .conversation
+        tin_can.chat.conversation
             .with(|c| c.as_ref().map_or(0, |c| c.pending_count()))
     };
     // Shown once the browser has chosen a path: "Direct" or "Through a relay: …", with the
     // round trip.
     let path = move || {
-        tin_can
-            .path
+        tin_can.connection.path
             .with(|path| path.as_ref().map(|path| (path.label(), path.is_relayed())))
     };
     view! {
         <section class="card chat-header">
             <h2>{title}</h2>
-            {move || path().filter(|_| tin_can.phase.with(|p| *p == Phase::Connected)).map(|(label, relayed)| view! {
+            {move || path().filter(|_| tin_can.connection.phase.with(|p| *p == Phase::Connected)).map(|(label, relayed)| view! {
                 <p class="path" data-testid="connection-path" data-relayed=relayed.to_string()>{label}</p>
             })}
-            <Show when=move || tin_can.phase.with(|p| *p != Phase::Connected)>
+            <Show when=move || tin_can.connection.phase.with(|p| *p != Phase::Connected)>
                 <p class="hint">
                     "Not connected. Messages you write now wait as pending and go out when you reconnect."
                     {move || match pending() {
@@ -88,7 +85,7 @@ fn SafetyCode() -> impl IntoView {
     view! {
         <section class="card safety">
             <h2>"Safety code"</h2>
-            <p class="code" data-testid="safety-code">{move || tin_can.safety_code.get().unwrap_or_default()}</p>
+            <p class="code" data-testid="safety-code">{move || tin_can.connection.safety_code.get().unwrap_or_default()}</p>
             <p class="hint">"Read this code to each other by voice or in person: if both screens show the same digits, nobody intercepted your links."</p>
         </section>
     }
@@ -108,8 +105,7 @@ fn MessageList() -> impl IntoView {
     // newest SHOWN_STEP.
     let expanded = RwSignal::new((0u64, SHOWN_STEP));
     let current_tag = move || {
-        tin_can
-            .conversation
+        tin_can.chat.conversation
             .with(|c| c.as_ref().map_or(0, |c| conversation_tag(&c.id)))
     };
     let shown = move || {
@@ -121,7 +117,7 @@ fn MessageList() -> impl IntoView {
         }
     };
     let hidden = move || {
-        tin_can.conversation.with(|c| {
+        tin_can.chat.conversation.with(|c| {
             c.as_ref()
                 .map_or(0, |c| c.messages().len().saturating_sub(shown()))
         })
@@ -130,8 +126,7 @@ fn MessageList() -> impl IntoView {
     // and a burst of messages would otherwise force one per message.
     let scroll_scheduled = StoredValue::new(false);
     Effect::new(move |_| {
-        tin_can
-            .conversation
+        tin_can.chat.conversation
             .with(|c| c.as_ref().map(|c| c.messages().len()));
         if scroll_scheduled.get_value() {
             return;
@@ -156,15 +151,15 @@ fn MessageList() -> impl IntoView {
             </button>
         </Show>
         <ol class="messages" role="log" aria-label="Messages" aria-live="polite" node_ref=list tabindex="0"
-            data-total=move || tin_can.conversation.with(|c| c.as_ref().map_or(0, |c| c.messages().len()))
-            data-dropped-frames=move || tin_can.dropped_frames.get()>
+            data-total=move || tin_can.chat.conversation.with(|c| c.as_ref().map_or(0, |c| c.messages().len()))
+            data-dropped-frames=move || tin_can.connection.dropped_frames.get()>
             <For
                 // Keys only: which conversation (message ids start at 0 in each), the message id,
                 // and its delivery state (so a receipt re-renders just that message). The
                 // message itself is looked up when its row is made.
                 each=move || {
                     let shown = shown();
-                    tin_can.conversation.with(|c| match c {
+                    tin_can.chat.conversation.with(|c| match c {
                         Some(c) => {
                             let which = conversation_tag(&c.id);
                             c.render_keys(shown).into_iter().map(|(id, delivery, unsaved)| (which, id, delivery, unsaved)).collect()
@@ -174,8 +169,7 @@ fn MessageList() -> impl IntoView {
                 }
                 key=|key| *key
                 children=move |(_, id, _, unsaved)| {
-                    tin_can
-                        .conversation
+                    tin_can.chat.conversation
                         .with_untracked(|c| c.as_ref().and_then(|c| c.message(id).cloned()))
                         .map(|message| view! { <Message message unsaved/> })
                 }
@@ -214,7 +208,7 @@ fn Message(message: ChatMessage, unsaved: bool) -> impl IntoView {
 fn TypingIndicator() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let who = move || {
-        tin_can.conversation.with(|c| {
+        tin_can.chat.conversation.with(|c| {
             c.as_ref()
                 .and_then(|c| c.peer_name.clone())
                 .unwrap_or_else(|| "The other person".to_owned())
@@ -222,7 +216,7 @@ fn TypingIndicator() -> impl IntoView {
     };
     view! {
         <p class="typing" aria-live="polite">
-            {move || tin_can.peer_typing.get().then(|| format!("{} is typing…", who()))}
+            {move || tin_can.chat.peer_typing.get().then(|| format!("{} is typing…", who()))}
         </p>
     }
 }

@@ -9,18 +9,17 @@ use crate::web::browser::clock_text;
 pub fn ConversationList() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let on_screen = move || {
-        tin_can
-            .conversation
+        tin_can.chat.conversation
             .with(|c| c.as_ref().map(|c| c.id.clone()))
     };
     view! {
-        <Show when=move || tin_can.history.with(|h| !h.summaries().is_empty())>
+        <Show when=move || tin_can.chat.history.with(|h| !h.summaries().is_empty())>
             <section class="card conversations" aria-labelledby="conversations-title">
                 <h2 id="conversations-title">"Conversations"</h2>
                 <p class="hint">"Kept only in this browser. Open one to read it or reconnect; Export saves it as a file."</p>
                 <ul class="conversation-list">
                     <For
-                        each=move || tin_can.history.with(|h| h.summaries().to_vec())
+                        each=move || tin_can.chat.history.with(|h| h.summaries().to_vec())
                         key=|summary| (summary.id.clone(), summary.updated_ms.to_bits())
                         children=move |summary: Summary| {
                             let id = summary.id.clone();

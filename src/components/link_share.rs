@@ -37,7 +37,7 @@ fn LinkShare(
             )
             .await
             {
-                tin_can.alert.set(Some(message));
+                tin_can.notices.alert.set(Some(message));
             }
         });
     };

@@ -14,7 +14,7 @@ use crate::core::store::usage_text;
 pub fn UnlockView() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let passphrase = RwSignal::new(String::new());
-    let checking = move || tin_can.storage.with(|s| *s == StorageState::Unlocking);
+    let checking = move || tin_can.storage.state.with(|s| *s == StorageState::Unlocking);
     let unlock = move |ev: ev::SubmitEvent| {
         ev.prevent_default();
         tin_can.unlock(passphrase.get_untracked());
@@ -28,7 +28,7 @@ pub fn UnlockView() -> impl IntoView {
                 <input id="unlock-passphrase" type="password" autocomplete="current-password" autofocus
                     prop:value=move || passphrase.get()
                     on:input=move |ev| passphrase.set(event_target_value(&ev))/>
-                {move || tin_can.unlock_error.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
+                {move || tin_can.storage.unlock_error.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
                 <div class="actions">
                     <button type="submit" class="primary" disabled=checking>"Unlock"</button>
                     <span class="hint" role="status">{move || checking().then_some("Checking the passphrase…")}</span>
@@ -76,7 +76,7 @@ pub fn StoredData(open: RwSignal<bool>) -> impl IntoView {
     let usage = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if open.get() {
-            tin_can.storage_status.set(None);
+            tin_can.storage.status.set(None);
             spawn_local(async move {
                 let text = match tin_can.storage_use().await {
                     Some((used, quota)) => usage_text(used, quota),
@@ -86,7 +86,7 @@ pub fn StoredData(open: RwSignal<bool>) -> impl IntoView {
             });
         }
     });
-    let ready = move || tin_can.storage.with(|s| *s == StorageState::Open);
+    let ready = move || tin_can.storage.state.with(|s| *s == StorageState::Open);
     let on_import = move |event: ev::Event| {
         let Some(input) = event
             .target()
@@ -117,7 +117,7 @@ pub fn StoredData(open: RwSignal<bool>) -> impl IntoView {
             } else {
                 view! { <p class="hint">"Unlock your conversations to export, import or lock them."</p> }.into_any()
             }}
-            {move || tin_can.storage_status.get().map(|outcome| match outcome {
+            {move || tin_can.storage.status.get().map(|outcome| match outcome {
                 Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <p class="alert" role="alert">{text}</p> }.into_any(),
             })}
@@ -134,8 +134,8 @@ fn LockSettings() -> impl IntoView {
     let new = RwSignal::new(String::new());
     let repeated = RwSignal::new(String::new());
     let locked = move || {
-        tin_can.storage.track();
-        tin_can.lock_busy.track();
+        tin_can.storage.state.track();
+        tin_can.storage.lock_busy.track();
         tin_can.is_locked_store()
     };
     let clear = move || {
@@ -178,13 +178,13 @@ fn LockSettings() -> impl IntoView {
             {field("new-passphrase", "New passphrase", new, "new-password")}
             {field("repeat-passphrase", "Repeat the new passphrase", repeated, "new-password")}
             <div class="actions">
-                <button type="submit" class="secondary" disabled=move || tin_can.lock_busy.get()>
+                <button type="submit" class="secondary" disabled=move || tin_can.storage.lock_busy.get()>
                     {move || if locked() { "Change passphrase" } else { "Set passphrase" }}
                 </button>
                 {move || locked().then(|| view! {
-                    <button type="button" class="secondary danger" disabled=move || tin_can.lock_busy.get() on:click=remove>"Remove passphrase"</button>
+                    <button type="button" class="secondary danger" disabled=move || tin_can.storage.lock_busy.get() on:click=remove>"Remove passphrase"</button>
                 })}
-                <span class="hint" role="status">{move || tin_can.lock_busy.get().then_some("Encrypting… this takes a moment.")}</span>
+                <span class="hint" role="status">{move || tin_can.storage.lock_busy.get().then_some("Encrypting… this takes a moment.")}</span>
             </div>
         </form>
     }
@@ -195,15 +195,14 @@ fn LockSettings() -> impl IntoView {
 pub fn StorageProblem() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let export = move |_| {
-        let id = tin_can
-            .conversation
+        let id = tin_can.chat.conversation
             .with_untracked(|c| c.as_ref().map(|c| c.id.clone()));
         if id.is_some() {
             tin_can.export(id);
         }
     };
     view! {
-        {move || tin_can.storage_problem.get().map(|text| view! {
+        {move || tin_can.storage.problem.get().map(|text| view! {
             <div class="storage-problem">
                 <p class="alert" role="alert" data-testid="storage-problem">{text}</p>
                 <div class="actions">

@@ -133,11 +133,6 @@ impl FileChannel {
         chunk_payload_bytes(max)
     }
 
-    /// Whether this channel runs on `connection`.
-    pub fn is_on(&self, connection: &RtcPeerConnection) -> bool {
-        js_sys::Object::is(&self.connection, connection)
-    }
-
     pub fn is_closed(&self) -> bool {
         matches!(
             self.channel.ready_state(),
