@@ -19,6 +19,7 @@ use futures::future::{AbortHandle, Abortable};
 use leptos::task::spawn_local;
 
 use super::files::FileSession;
+use crate::core::outbox::Outbox;
 use crate::core::protocol::FrameGate;
 use crate::core::session::Role;
 use crate::web::peer::Peer;
@@ -34,8 +35,8 @@ pub struct Attempt {
     pub gate: FrameGate,
     /// Files on their own data channel, once the chat channel is open.
     pub files: Option<FileSession>,
-    /// An acknowledgement to the peer is already scheduled on this connection.
-    pub ack_scheduled: bool,
+    /// When messages, receipts and typing notices go on this connection.
+    pub outbox: Outbox,
     tasks: Rc<RefCell<Tasks>>,
 }
 
@@ -55,7 +56,7 @@ impl Attempt {
             peer: Rc::new(peer),
             gate: FrameGate::default(),
             files: None,
-            ack_scheduled: false,
+            outbox: Outbox::default(),
             tasks: Rc::default(),
         }
     }

@@ -7,14 +7,13 @@ use leptos::task::spawn_local;
 use super::TinCan;
 use crate::core::chat::{prepare_draft, Conversation, Received};
 use crate::core::history::{History, PEER_ID_KEY};
-use crate::core::protocol::{clean_name, Frame, FrameGate, CAPABILITIES, PROTOCOL_VERSION};
+use crate::core::outbox::Resend;
+use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::session::{Phase, Role};
 use crate::web::browser::{self, now_ms, random_hex_id, sleep_ms};
 
 /// How long "…is typing" stays up after the last notice.
 const TYPING_SHOWN_MS: i32 = 4_000;
-/// Typing notices are sent at most this often.
-const TYPING_EVERY_MS: f64 = 2_500.0;
 
 /// How long receipts gather before one acknowledgement goes out.
 const ACK_DELAY_MS: i32 = 20;
@@ -29,8 +28,6 @@ pub struct Chat {
     pub peer_typing: RwSignal<bool>,
     /// This browser's stable id, told to peers so a reconnect finds the same conversation.
     my_id: StoredValue<String>,
-    /// When this side last told the peer it is typing.
-    typing_sent_ms: StoredValue<f64>,
     /// Which typing notice from the peer is the latest.
     typing_seen: StoredValue<u64>,
 }
@@ -51,7 +48,6 @@ impl Chat {
             history: RwSignal::new(History::default()),
             peer_typing: RwSignal::new(false),
             my_id: StoredValue::new(my_id),
-            typing_sent_ms: StoredValue::new(0.0),
             typing_seen: StoredValue::new(0),
         }
     }
@@ -65,7 +61,8 @@ impl TinCan {
 
     /// Whether messages can go on the wire now: connected and greeted.
     pub(super) fn live(&self) -> bool {
-        self.connection.phase.get_untracked() == Phase::Connected && self.greeted()
+        self.with_attempt(|attempt| attempt.outbox.can_send())
+            .unwrap_or(false)
     }
 
     /// Whether the peer's hello was accepted on this connection.
@@ -171,53 +168,62 @@ impl TinCan {
     /// The hello is accepted: the conversation's frames may pass, and what the peer lacks goes.
     fn greet(&self, peer_id: &str, name: Option<String>, received: u64) {
         // Only an accepted hello opens the gate for the conversation's frames.
-        self.with_attempt_mut(|attempt| FrameGate::accept_hello(&mut attempt.gate));
+        let Some(resend) = self.with_attempt_mut(|attempt| {
+            attempt.gate.accept_hello();
+            attempt.outbox.hello_accepted(received)
+        }) else {
+            return;
+        };
         self.update_conversation(|c| c.meet(peer_id, name));
         if self.role() == Some(Role::Invitee) {
             self.send_hello();
         }
-        self.resend(received);
+        self.resend(resend);
     }
 
-    /// Puts every own message the peer lacks on the wire, oldest first.
-    fn resend(&self, peer_has: u64) {
-        let outgoing = self
-            .chat
-            .conversation
-            .with_untracked(|c| c.as_ref().map(|c| c.unreceived(peer_has)))
-            .unwrap_or_default();
-        self.put_on_wire(outgoing);
-    }
-
-    /// The path came back on its own (same connection): whatever was not acknowledged goes out
-    /// again. The peer keeps each message once, by its number, so a copy that did arrive before
-    /// the drop is only acknowledged again.
-    pub(super) fn resend_undelivered(&self) {
-        if !self.live() {
-            return;
+    /// The path came back on its own (same connection): see `Outbox::path_back`.
+    pub(super) fn on_path_back(&self) {
+        if let Some(resend) = self
+            .with_attempt_mut(|attempt| attempt.outbox.path_back())
+            .flatten()
+        {
+            self.resend(resend);
         }
+    }
+
+    /// Messages written in another tab joined the conversation: whatever the peer has not
+    /// acknowledged goes, if the connection can take it.
+    pub(super) fn resend_unacknowledged(&self) {
+        if self.live() {
+            self.resend(Resend::Unacknowledged);
+        }
+    }
+
+    /// Puts own messages on the wire again, oldest first, as the outbox decided.
+    fn resend(&self, resend: Resend) {
         let outgoing = self
             .chat
             .conversation
-            .with_untracked(|c| c.as_ref().map(Conversation::undelivered))
-            .unwrap_or_default();
-        self.put_on_wire(outgoing);
-    }
-
-    fn put_on_wire(&self, outgoing: Vec<crate::core::chat::Outgoing>) {
-        let sent: Vec<u64> = outgoing
-            .into_iter()
-            .take_while(|m| {
-                self.send_frame(&Frame::Text {
-                    seq: m.seq,
-                    text: m.text.clone(),
-                    ts: m.at_ms,
+            .with_untracked(|c| {
+                c.as_ref().map(|c| match resend {
+                    Resend::After { peer_has } => c.unreceived(peer_has),
+                    Resend::Unacknowledged => c.undelivered(),
                 })
             })
-            .map(|m| m.seq)
-            .collect();
-        if !sent.is_empty() {
-            self.update_conversation(|c| sent.iter().for_each(|seq| c.mark_sent(*seq)));
+            .unwrap_or_default();
+        // A copy: sending goes through the same attempt, which must not be borrowed meanwhile.
+        let Some(outbox) = self.with_attempt(|attempt| attempt.outbox.clone()) else {
+            return;
+        };
+        let sent = outbox.put_on_wire(&outgoing, |m| {
+            self.send_frame(&Frame::Text {
+                seq: m.seq,
+                text: m.text.clone(),
+                ts: m.at_ms,
+            })
+        });
+        if sent > 0 {
+            self.update_conversation(|c| outgoing[..sent].iter().for_each(|m| c.mark_sent(m.seq)));
         }
     }
 
@@ -238,11 +244,7 @@ impl TinCan {
     /// right after the burst's messages have been handled.
     fn acknowledge_soon(&self) {
         let Some(attempt) = self
-            .with_attempt_mut(|attempt| {
-                let first = !attempt.ack_scheduled;
-                attempt.ack_scheduled = true;
-                first.then_some(attempt.id)
-            })
+            .with_attempt_mut(|attempt| attempt.outbox.received().then_some(attempt.id))
             .flatten()
         else {
             return;
@@ -251,7 +253,7 @@ impl TinCan {
         // A task of the attempt: the flag and the task end together.
         self.spawn_for(attempt, async move {
             sleep_ms(ACK_DELAY_MS).await;
-            this.with_attempt_mut(|attempt| attempt.ack_scheduled = false);
+            this.with_attempt_mut(|attempt| attempt.outbox.ack_sent());
             let upto = this
                 .chat
                 .conversation
@@ -281,8 +283,10 @@ impl TinCan {
     /// Called as the user types: tells the peer, at most every few seconds.
     pub fn typing(&self) {
         let now = now_ms();
-        if self.live() && now - self.chat.typing_sent_ms.get_value() >= TYPING_EVERY_MS {
-            self.chat.typing_sent_ms.set_value(now);
+        if self
+            .with_attempt_mut(|attempt| attempt.outbox.typing(now))
+            .unwrap_or(false)
+        {
             self.send_frame(&Frame::Typing);
         }
     }

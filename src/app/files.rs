@@ -468,7 +468,10 @@ impl FileTransfers {
     // ---- Sending ------------------------------------------------------------------------------
 
     fn start_pump(&self) {
-        let Some(id) = self.attempt.with_value(|attempt| attempt.as_ref().map(|a| a.id)) else {
+        let Some(id) = self
+            .attempt
+            .with_value(|attempt| attempt.as_ref().map(|a| a.id))
+        else {
             return;
         };
         let start = self
@@ -881,7 +884,9 @@ impl FileTransfers {
         digest: Result<ChunkDigest, TransferError>,
     ) {
         let finished = self
-            .session_of(attempt, |session| session.inbox.chunk_digest(id, seq, digest))
+            .session_of(attempt, |session| {
+                session.inbox.chunk_digest(id, seq, digest)
+            })
             .flatten();
         if let Some(finished) = finished {
             self.finish_incoming(id, finished);

@@ -500,7 +500,11 @@ impl TinCan {
         if answer.invite_id != open_invite {
             return;
         }
-        let reply = match self.connection.ledger.with_value(|l| l.check_answer(&answer)) {
+        let reply = match self
+            .connection
+            .ledger
+            .with_value(|l| l.check_answer(&answer))
+        {
             Ok(()) => Some(HandoffOutcome::Accepted),
             Err(rejection) => HandoffOutcome::for_rejection(&rejection),
         };
@@ -551,7 +555,7 @@ impl TinCan {
                 if phase == Phase::Disconnected {
                     self.connection.phase.set(Phase::Connected);
                     self.notices.notice.set(None);
-                    self.resend_undelivered();
+                    self.on_path_back();
                 }
             }
             PeerEvent::State(_) => {}
@@ -582,6 +586,7 @@ impl TinCan {
             })
             .flatten();
         self.connection.safety_code.set(code);
+        self.with_attempt_mut(|attempt| attempt.outbox.channel_open());
         self.files.attach();
         self.clear_messages();
         self.connection.phase.set(Phase::Connected);

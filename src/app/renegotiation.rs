@@ -19,6 +19,7 @@ impl TinCan {
         self.connection.phase.set(Phase::Disconnected);
         self.notices
             .inform("The connection dropped. Trying to find a new path…");
+        self.with_attempt_mut(|attempt| attempt.outbox.interrupted());
         // Known to be down: what was not acknowledged may not have arrived.
         self.update_conversation(crate::core::chat::Conversation::connection_lost);
         if self.role() != Some(Role::Inviter) {

@@ -404,7 +404,9 @@ impl TinCan {
                     } else {
                         NO_STORAGE
                     };
-                    this.storage.state.set(StorageState::Unavailable(why.to_owned()));
+                    this.storage
+                        .state
+                        .set(StorageState::Unavailable(why.to_owned()));
                     this.continue_start();
                     return;
                 }
@@ -490,7 +492,9 @@ impl TinCan {
                 }
                 _ => {
                     this.storage.state.set(StorageState::Locked);
-                    this.storage.unlock_error.set(Some(WRONG_PASSPHRASE.to_owned()));
+                    this.storage
+                        .unlock_error
+                        .set(Some(WRONG_PASSPHRASE.to_owned()));
                 }
             }
         });
@@ -513,7 +517,9 @@ impl TinCan {
         }
         self.storage.starting.set_value(false);
         if route(&browser::location_hash()) == Route::Home {
-            let most_recent = self.chat.history
+            let most_recent = self
+                .chat
+                .history
                 .with_untracked(|h| h.most_recent().map(|s| s.id.clone()));
             if let Some(id) = most_recent {
                 if self.connection.phase.get_untracked() == Phase::Start
@@ -537,7 +543,10 @@ impl TinCan {
     }
 
     fn usable_store(&self) -> Option<Rc<Store>> {
-        self.storage.store.get_value().filter(|store| store.usable())
+        self.storage
+            .store
+            .get_value()
+            .filter(|store| store.usable())
     }
 
     /// Reads the list of conversations from storage.
@@ -546,7 +555,8 @@ impl TinCan {
             return;
         };
         if let Ok((records, damaged)) = store.records().await {
-            self.chat.history
+            self.chat
+                .history
                 .set(History::new(records.iter().map(|r| r.summary()).collect()));
             if damaged > 0 {
                 self.show_alert(format!(
@@ -567,7 +577,9 @@ impl TinCan {
             return;
         };
         for _ in 0..2 {
-            let known: Vec<String> = self.chat.history
+            let known: Vec<String> = self
+                .chat
+                .history
                 .with_untracked(|h| h.summaries().iter().map(|s| s.id.clone()).collect());
             let fresh: Vec<(Conversation, u64)> = legacy
                 .conversations
@@ -666,7 +678,8 @@ impl TinCan {
                 });
             }
         }
-        self.chat.conversation
+        self.chat
+            .conversation
             .try_update_untracked(|c| {
                 let c = c
                     .as_mut()
@@ -813,8 +826,8 @@ impl TinCan {
                 self.chat.conversation.notify();
             }
         }
-        if on_screen && self.live() {
-            self.resend_undelivered();
+        if on_screen {
+            self.resend_unacknowledged();
         }
     }
 
@@ -834,7 +847,9 @@ impl TinCan {
     /// written all the same.
     pub(super) fn show_conversation(&self, next: Option<Conversation>) {
         let next_id = next.as_ref().map(|c| c.id.clone());
-        let previous = self.chat.conversation
+        let previous = self
+            .chat
+            .conversation
             .try_update(|c| std::mem::replace(c, next))
             .flatten();
         if let Some(previous) = previous {
@@ -875,7 +890,9 @@ impl TinCan {
         ) {
             return;
         }
-        let on_screen = self.chat.conversation
+        let on_screen = self
+            .chat
+            .conversation
             .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == id));
         if on_screen {
             // This tab's copy is the newest there is (it writes it).
@@ -914,7 +931,9 @@ impl TinCan {
 
     /// Deletes a stored conversation (not the live one).
     pub fn delete_conversation(&self, id: &str) {
-        let on_screen = self.chat.conversation
+        let on_screen = self
+            .chat
+            .conversation
             .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == id));
         if on_screen {
             if self.connection.phase.get_untracked() == Phase::Connected {
@@ -923,7 +942,9 @@ impl TinCan {
             self.chat.conversation.set(None);
             self.start_over();
         }
-        self.storage.leaving.update_value(|l| l.retain(|c| c.id != id));
+        self.storage
+            .leaving
+            .update_value(|l| l.retain(|c| c.id != id));
         self.chat.history.update(|h| h.remove(id));
         let Some(store) = self.usable_store() else {
             return;
@@ -968,8 +989,12 @@ impl TinCan {
             Note::Conversation { .. } => self.catch_up_soon(),
             Note::Deleted { id } => {
                 self.chat.history.update(|h| h.remove(&id));
-                self.storage.leaving.update_value(|l| l.retain(|c| c.id != id));
-                let on_screen = self.chat.conversation
+                self.storage
+                    .leaving
+                    .update_value(|l| l.retain(|c| c.id != id));
+                let on_screen = self
+                    .chat
+                    .conversation
                     .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == id));
                 let busy = matches!(
                     self.connection.phase.get_untracked(),
@@ -978,7 +1003,8 @@ impl TinCan {
                 if on_screen && !busy {
                     self.chat.conversation.set(None);
                     self.start_over();
-                    self.notices.notice
+                    self.notices
+                        .notice
                         .set(Some("That conversation was deleted in another tab.".into()));
                 }
             }
@@ -1007,7 +1033,9 @@ impl TinCan {
             let Some(store) = this.usable_store() else {
                 return;
             };
-            let Some((id, rev)) = this.chat.conversation
+            let Some((id, rev)) = this
+                .chat
+                .conversation
                 .with_untracked(|c| c.as_ref().map(|c| (c.id.clone(), c.journal().rev)))
             else {
                 return;
@@ -1056,7 +1084,9 @@ impl TinCan {
         let gone = self.chat.conversation.with_untracked(|c| {
             c.as_ref().is_some_and(|c| {
                 c.journal().rev > 0
-                    && self.chat.history
+                    && self
+                        .chat
+                        .history
                         .with_untracked(|h| h.summaries().iter().all(|s| s.id != c.id))
             })
         });
@@ -1089,7 +1119,9 @@ impl TinCan {
 
     /// This tab's copy of a conversation: the one on screen, or the stored one.
     async fn copy_of(&self, id: &str) -> Result<Conversation, String> {
-        let on_screen = self.chat.conversation
+        let on_screen = self
+            .chat
+            .conversation
             .with_untracked(|c| c.as_ref().filter(|c| c.id == id).cloned());
         match on_screen {
             Some(c) => Ok(c),
@@ -1106,7 +1138,9 @@ impl TinCan {
         spawn_local(async move {
             let ids: Vec<String> = match &id {
                 Some(id) => vec![id.clone()],
-                None => this.chat.history
+                None => this
+                    .chat
+                    .history
                     .with_untracked(|h| h.summaries().iter().map(|s| s.id.clone()).collect()),
             };
             let mut all = Vec::with_capacity(ids.len());
@@ -1120,7 +1154,8 @@ impl TinCan {
                 }
             }
             if all.is_empty() {
-                this.storage.status
+                this.storage
+                    .status
                     .set(Some(Err("There is no conversation to export.".into())));
                 return;
             }
@@ -1160,7 +1195,9 @@ impl TinCan {
         let store = self
             .usable_store()
             .ok_or_else(|| "Nothing can be stored here.".to_owned())?;
-        let known: Vec<String> = self.chat.history
+        let known: Vec<String> = self
+            .chat
+            .history
             .with_untracked(|h| h.summaries().iter().map(|s| s.id.clone()).collect());
         let total = conversations.len();
         let fresh: Vec<(Conversation, u64)> = conversations
@@ -1183,7 +1220,9 @@ impl TinCan {
         if self.connection.phase.get_untracked() == Phase::Start
             && self.chat.conversation.with_untracked(Option::is_none)
         {
-            if let Some(id) = self.chat.history
+            if let Some(id) = self
+                .chat
+                .history
                 .with_untracked(|h| h.most_recent().map(|s| s.id.clone()))
             {
                 self.open_conversation(&id);
@@ -1384,7 +1423,8 @@ impl TinCan {
 
     /// Whether a lock is set (and given).
     pub fn is_locked_store(&self) -> bool {
-        self.storage.store
+        self.storage
+            .store
             .with_value(|s| s.as_ref().is_some_and(|s| s.lock.is_some()))
     }
 

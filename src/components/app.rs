@@ -47,7 +47,9 @@ pub fn App() -> impl IntoView {
         })
     });
     let screen = Memo::new(move |_| {
-        let known = tin_can.chat.conversation
+        let known = tin_can
+            .chat
+            .conversation
             .with(|c| c.as_ref().is_some_and(|c| c.peer_id.is_some()));
         tin_can.connection.phase.with(|phase| phase.screen(known))
     });

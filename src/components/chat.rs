@@ -38,20 +38,26 @@ pub fn ChatView() -> impl IntoView {
 fn ChatHeader() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let title = move || {
-        tin_can.chat.conversation
+        tin_can
+            .chat
+            .conversation
             .with(|c| match c.as_ref().and_then(|c| c.peer_name.clone()) {
                 Some(name) => format!("Chat with {name}"),
                 None => "Chat".to_owned(),
             })
     };
     let pending = move || {
-        tin_can.chat.conversation
+        tin_can
+            .chat
+            .conversation
             .with(|c| c.as_ref().map_or(0, |c| c.pending_count()))
     };
     // Shown once the browser has chosen a path: "Direct" or "Through a relay: …", with the
     // round trip.
     let path = move || {
-        tin_can.connection.path
+        tin_can
+            .connection
+            .path
             .with(|path| path.as_ref().map(|path| (path.label(), path.is_relayed())))
     };
     view! {
@@ -105,7 +111,9 @@ fn MessageList() -> impl IntoView {
     // newest SHOWN_STEP.
     let expanded = RwSignal::new((0u64, SHOWN_STEP));
     let current_tag = move || {
-        tin_can.chat.conversation
+        tin_can
+            .chat
+            .conversation
             .with(|c| c.as_ref().map_or(0, |c| conversation_tag(&c.id)))
     };
     let shown = move || {
@@ -126,7 +134,9 @@ fn MessageList() -> impl IntoView {
     // and a burst of messages would otherwise force one per message.
     let scroll_scheduled = StoredValue::new(false);
     Effect::new(move |_| {
-        tin_can.chat.conversation
+        tin_can
+            .chat
+            .conversation
             .with(|c| c.as_ref().map(|c| c.messages().len()));
         if scroll_scheduled.get_value() {
             return;

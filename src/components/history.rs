@@ -9,7 +9,9 @@ use crate::web::browser::clock_text;
 pub fn ConversationList() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let on_screen = move || {
-        tin_can.chat.conversation
+        tin_can
+            .chat
+            .conversation
             .with(|c| c.as_ref().map(|c| c.id.clone()))
     };
     view! {

@@ -14,7 +14,12 @@ use crate::core::store::usage_text;
 pub fn UnlockView() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let passphrase = RwSignal::new(String::new());
-    let checking = move || tin_can.storage.state.with(|s| *s == StorageState::Unlocking);
+    let checking = move || {
+        tin_can
+            .storage
+            .state
+            .with(|s| *s == StorageState::Unlocking)
+    };
     let unlock = move |ev: ev::SubmitEvent| {
         ev.prevent_default();
         tin_can.unlock(passphrase.get_untracked());
@@ -195,7 +200,9 @@ fn LockSettings() -> impl IntoView {
 pub fn StorageProblem() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let export = move |_| {
-        let id = tin_can.chat.conversation
+        let id = tin_can
+            .chat
+            .conversation
             .with_untracked(|c| c.as_ref().map(|c| c.id.clone()));
         if id.is_some() {
             tin_can.export(id);

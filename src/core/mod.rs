@@ -7,6 +7,7 @@ pub mod history;
 pub mod ice_servers;
 pub mod late_answer;
 pub mod links;
+pub mod outbox;
 pub mod protocol;
 pub mod safety;
 pub mod session;
