@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { TinCanPage } from './pages/tincan-page';
+import { TinCanPage, connectPair } from './pages/tincan-page';
 import type { BrowserContext, Page } from '@playwright/test';
 
 // Leaving an attempt closes its RTCPeerConnection at once, whatever the attempt was doing.
@@ -59,6 +59,44 @@ test.describe('Start over closes the connection at once', () => {
     await inviter.page.waitForTimeout(16_000);
     await expect(inviter.alerts).toHaveCount(0);
     await expect(inviter.createInviteButton).toBeVisible();
+  });
+
+  test('while connected, and the other side is told', async ({ browser }) => {
+    const inviterContext = await TinCanPage.newContext(browser);
+    await recordPeers(inviterContext);
+    const { inviter, invitee } = await connectPair(browser, { inviterContext });
+    await inviter.send('before');
+    await expect(invitee.peerMessages()).toHaveCount(1);
+    await inviter.startOver();
+    await expect.poll(async () => new Set(await peerStates(inviter.page)), { timeout: 1_000 })
+      .toEqual(new Set(['closed']));
+    await invitee.expectStatus('Disconnected');
+  });
+
+  test('opening another invite mid-attempt closes the first connection', async ({ browser }) => {
+    const inviter = await recordedApp(browser);
+    const other = await TinCanPage.launch(browser);
+    await inviter.createInvite();
+    const othersInvite = await other.createInvite();
+    await inviter.page.goto(othersInvite);
+    await expect(inviter.answerLinkBox).toBeVisible();
+    // The first connection (the inviter's own offer) is closed; the new one answers.
+    await expect.poll(() => peerStates(inviter.page), { timeout: 1_000 })
+      .toEqual(expect.arrayContaining(['closed', 'stable']));
+    expect((await peerStates(inviter.page))[0]).toBe('closed');
+  });
+
+  test('a failed attempt closes its connection', async ({ browser }) => {
+    const inviter = await recordedApp(browser);
+    const invitee = await TinCanPage.launch(browser);
+    const answerLink = await invitee.openInvite(await inviter.createInvite());
+    await invitee.page.close();
+    await inviter.acceptAnswer(answerLink);
+    await inviter.expectStatus('Connecting');
+    // The connect deadline (15 s) ends the attempt with an alert, and the connection with it.
+    await expect(inviter.alerts.filter({ hasText: /Could not connect/ })).toBeVisible({ timeout: 25_000 });
+    await inviter.expectStatus('Failed');
+    expect(new Set(await peerStates(inviter.page))).toEqual(new Set(['closed']));
   });
 
   test('on the invitee while its answer waits', async ({ browser }) => {

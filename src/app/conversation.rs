@@ -10,7 +10,9 @@ use crate::core::history::{History, PEER_ID_KEY};
 use crate::core::outbox::Resend;
 use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::session::{Phase, Role};
-use crate::web::browser::{self, now_ms, random_hex_id, sleep_ms};
+use crate::web::browser::{now_ms, random_hex_id};
+use crate::web::site_storage;
+use crate::web::timers::sleep_ms;
 
 /// How long "…is typing" stays up after the last notice.
 const TYPING_SHOWN_MS: i32 = 4_000;
@@ -35,11 +37,11 @@ pub struct Chat {
 impl Chat {
     /// Restores this browser's id (made once, kept in localStorage).
     pub(super) fn new() -> Self {
-        let my_id = browser::storage_get(PEER_ID_KEY)
+        let my_id = site_storage::storage_get(PEER_ID_KEY)
             .filter(|id| !id.is_empty())
             .or_else(|| {
                 let id = random_hex_id()?;
-                browser::storage_set(PEER_ID_KEY, &id);
+                site_storage::storage_set(PEER_ID_KEY, &id);
                 Some(id)
             })
             .unwrap_or_else(|| "unknown".to_owned());

@@ -36,10 +36,12 @@ use crate::core::session::{AnswerRejection, InviteLedger, Phase, Role};
 use crate::core::settings::{Settings, STORAGE_KEY};
 use crate::core::signal::{self, InviteId, Signal, SignalKind};
 use crate::web::browser::{
-    self, app_base_url, clear_location_hash, random_hex_id, random_invite_id, sleep_ms,
+    self, app_base_url, clear_location_hash, random_hex_id, random_invite_id,
 };
 use crate::web::handoff::{offer_answer_to_other_tab, HandoffChannel};
 use crate::web::peer::{Peer, PeerEvent};
+use crate::web::site_storage;
+use crate::web::timers::sleep_ms;
 
 /// After the inviter applies the answer, how long ICE and DTLS may take before we call it
 /// failed. Chromium alone can take far longer to give up on unreachable candidates.
@@ -129,7 +131,7 @@ impl TinCan {
     /// page was opened with a link to act on, the most recent one is shown, disconnected, once
     /// storage is open (and unlocked).
     pub fn new() -> Self {
-        let settings = browser::storage_get(STORAGE_KEY)
+        let settings = site_storage::storage_get(STORAGE_KEY)
             .map(|raw| Settings::from_json(&raw))
             .unwrap_or_default();
         let attempt = StoredValue::new_local(None);
@@ -238,7 +240,7 @@ impl TinCan {
     }
 
     pub fn save_settings(&self, settings: Settings) -> Result<(), String> {
-        let stored = browser::storage_set(STORAGE_KEY, &settings.to_json());
+        let stored = site_storage::storage_set(STORAGE_KEY, &settings.to_json());
         // Used for this tab either way.
         self.settings.set(settings);
         if stored {

@@ -8,7 +8,7 @@ use super::TinCan;
 use crate::core::protocol::Frame;
 use crate::core::safety::Fingerprint;
 use crate::core::session::{Phase, Role};
-use crate::web::browser::sleep_ms;
+use crate::web::timers::sleep_ms;
 
 /// How long a connection may stay "disconnected" before the inviter restarts ICE. Brief blips
 /// heal by themselves; restarting too eagerly would only add churn.

@@ -30,9 +30,12 @@ use crate::core::store::{
     sealed_conversation, sealed_message, stale_marker, stored_rev, ConversationRecord, Note,
     StoreError, CONVERSATIONS, EPOCH_KEY, LOCK_KEY, MESSAGES, META, REV_MARKERS_KEPT,
 };
-use crate::web::browser::{self, iso_time, now_ms, random_bytes, sleep_ms};
+use crate::web::browser::{self, iso_time, now_ms, random_bytes};
+use crate::web::clipboard;
 use crate::web::idb::{self, Db, IdbError, Key, Op};
 use crate::web::notes::NoteChannel;
+use crate::web::site_storage;
+use crate::web::timers::sleep_ms;
 use crate::web::vault;
 
 /// Where the app stands with its storage.
@@ -569,7 +572,7 @@ impl TinCan {
     /// Moves conversations of the localStorage format over, once: written in one transaction,
     /// the old keys removed only after it committed.
     async fn move_old_format(&self) {
-        let legacy = legacy::read(&browser::storage_keys(), browser::storage_get);
+        let legacy = legacy::read(&site_storage::storage_keys(), site_storage::storage_get);
         if legacy.moved_keys.is_empty() {
             return;
         }
@@ -595,7 +598,7 @@ impl TinCan {
             match outcome {
                 Ok(()) => {
                     for key in &legacy.moved_keys {
-                        browser::storage_remove(key);
+                        site_storage::storage_remove(key);
                     }
                     self.refresh_history().await;
                     self.post_note(&Note::All);
@@ -839,7 +842,7 @@ impl TinCan {
         }
         self.storage.persist_asked.set_value(true);
         spawn_local(async move {
-            browser::persist_storage().await;
+            site_storage::persist_storage().await;
         });
     }
 
@@ -1165,7 +1168,7 @@ impl TinCan {
             };
             let date: String = iso_time(now_ms()).chars().take(10).collect();
             let text = backup::export(&all, now_ms());
-            let outcome = browser::download_text(&backup::file_name(&what, &date), &text)
+            let outcome = clipboard::download_text(&backup::file_name(&what, &date), &text)
                 .map(|()| {
                     format!(
                         "Exported {} conversation(s). The file is not encrypted: keep it somewhere safe.",
@@ -1190,7 +1193,7 @@ impl TinCan {
         if file.size() > MAX_IMPORT_BYTES as f64 {
             return Err(backup::ImportError::TooLarge.to_string());
         }
-        let text = browser::file_text(&file).await?;
+        let text = clipboard::file_text(&file).await?;
         let conversations = backup::import(&text).map_err(|e| e.to_string())?;
         let store = self
             .usable_store()
@@ -1258,9 +1261,9 @@ impl TinCan {
             ];
             match store.db.write(ops).await {
                 Ok(()) => {
-                    for key in browser::storage_keys() {
+                    for key in site_storage::storage_keys() {
                         if key.starts_with("tincan.") {
-                            browser::storage_remove(&key);
+                            site_storage::storage_remove(&key);
                         }
                     }
                     this.settings.set(Settings::default());
@@ -1430,6 +1433,6 @@ impl TinCan {
 
     /// How much this site stores, for Settings.
     pub async fn storage_use(&self) -> Option<(u64, u64)> {
-        browser::storage_estimate().await
+        site_storage::storage_estimate().await
     }
 }

@@ -4,7 +4,7 @@ use leptos::task::spawn_local;
 use crate::app::TinCan;
 use crate::components::qr::QrCodeImage;
 use crate::components::start_over::StartOver;
-use crate::web::browser;
+use crate::web::clipboard;
 
 /// One link to hand over: read-only box, copy, share (where the browser can), QR code.
 #[component]
@@ -23,14 +23,14 @@ fn LinkShare(
     let copy = move |_| {
         let link = copy_link.clone();
         spawn_local(async move {
-            copied.set(Some(browser::copy_text(&link).await));
+            copied.set(Some(clipboard::copy_text(&link).await));
         });
     };
     let share_link = link.clone();
     let share = move |_| {
         let link = share_link.clone();
         spawn_local(async move {
-            if let Err(message) = browser::share_link(
+            if let Err(message) = clipboard::share_link(
                 "Tin Can",
                 "Open this link to chat with me on Tin Can:",
                 &link,
@@ -53,7 +53,7 @@ fn LinkShare(
             <input id=input_id type="text" readonly value=link.clone() on:focus=select_all spellcheck="false" autocomplete="off"/>
             <div class="actions">
                 <button type="button" class="primary" on:click=copy>{copy_label}</button>
-                {browser::can_share().then(|| view! { <button type="button" class="secondary" on:click=share>{share_label}</button> })}
+                {clipboard::can_share().then(|| view! { <button type="button" class="secondary" on:click=share>{share_label}</button> })}
                 <span class="copied" role="status">
                     {move || match copied.get() {
                         Some(Ok(())) => "Copied.".to_owned(),

@@ -3,6 +3,7 @@ pub mod chat;
 pub mod connection_path;
 pub mod gathering;
 pub mod handoff;
+pub mod hex;
 pub mod history;
 pub mod ice_servers;
 pub mod late_answer;

@@ -17,7 +17,8 @@ use web_sys::{
 };
 
 use crate::core::transfer::chunk_payload_bytes;
-use crate::web::browser::{js_error_text, wake};
+use crate::web::browser::js_error_text;
+use crate::web::timers::wake;
 
 const FILES_CHANNEL_LABEL: &str = "files";
 const FILES_CHANNEL_ID: u16 = 1;

@@ -10,7 +10,8 @@ use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::core::handoff::{HandoffMessage, HandoffOutcome, CHANNEL_NAME, REPLY_TIMEOUT_MS};
 use crate::core::signal::InviteId;
-use crate::web::browser::{now_ms, sleep_or_wake, wake, Waiter};
+use crate::web::browser::now_ms;
+use crate::web::timers::{sleep_or_wake, wake, Waiter};
 
 /// An open hand-off channel with its message handler; closed when dropped.
 pub struct HandoffChannel {

@@ -1,10 +1,13 @@
 //! Thin browser glue: each file wraps one browser API and owns what it installs.
 pub mod browser;
+pub mod clipboard;
 pub mod file_channel;
 pub mod handoff;
 pub mod idb;
 pub mod notes;
 pub mod peer;
 pub mod server_check;
+pub mod site_storage;
+pub mod timers;
 pub mod vault;
 pub mod webcrypto;

@@ -19,7 +19,8 @@ use crate::core::connection_path::{CandidateStats, PairStats, StatsSnapshot};
 use crate::core::gathering::{count_candidates, GatheringPolicy, GatheringVerdict};
 use crate::core::late_answer::knock_candidates;
 use crate::core::settings::Settings;
-use crate::web::browser::{js_error_text, now_ms, sleep_or_wake, wake, Waiter};
+use crate::web::browser::{js_error_text, now_ms};
+use crate::web::timers::{sleep_or_wake, wake, Waiter};
 
 /// Label and id of the chat channel. Negotiated out of band (both sides create it with the same
 /// id), so no `ondatachannel` race and no extra round trip.

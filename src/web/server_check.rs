@@ -15,8 +15,9 @@ use web_sys::{
 };
 
 use crate::core::ice_servers::ServerProbe;
-use crate::web::browser::{js_error_text, now_ms, sleep_or_wake, wake, Waiter};
+use crate::web::browser::{js_error_text, now_ms};
 use crate::web::peer::ice_server;
+use crate::web::timers::{sleep_or_wake, wake, Waiter};
 
 /// How long one server gets. A reachable server answers in well under a second; Chromium itself
 /// would wait about 40 s for one that never does.

@@ -40,9 +40,7 @@ pub(super) fn encode(signal: &Signal) -> String {
     let mut record = String::with_capacity(1 + ID_HEX_LEN + CHECK_HEX_LEN + signal.sdp.len());
     record.push(kind);
     record.push_str(&signal.invite_id.to_string());
-    for byte in check {
-        record.push_str(&format!("{byte:02x}"));
-    }
+    record.push_str(&crate::core::hex::encode(&check));
     record.push_str(&signal.sdp);
     format!(
         "{}{}",
@@ -79,7 +77,7 @@ fn parse_record(record: &str) -> Result<Signal, CodeError> {
     }
     let invite_id = InviteId::from_hex(id_hex).ok_or(CodeError::Damaged)?;
     let check = record_check(kind_char(kind), &invite_id, sdp);
-    let expected_hex: String = check.iter().map(|byte| format!("{byte:02x}")).collect();
+    let expected_hex = crate::core::hex::encode(&check);
     if header[1 + ID_HEX_LEN..] != expected_hex {
         return Err(CodeError::Damaged);
     }

@@ -27,6 +27,8 @@ pub mod sdp;
 
 use std::fmt;
 
+use crate::core::hex;
+
 /// Longest input `decode` looks at, in bytes, whole link included. Real links are far shorter
 /// (a compact code is 100–150 characters, an `L` code a few KiB at most); the cap keeps work and
 /// memory bounded for hostile input.
@@ -62,7 +64,7 @@ impl InviteId {
         }
         let mut id = [0u8; 8];
         for (byte, pair) in id.iter_mut().zip(digits.chunks_exact(2)) {
-            *byte = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
+            *byte = (hex::digit_value(pair[0])? << 4) | hex::digit_value(pair[1])?;
         }
         Some(Self(id))
     }
@@ -70,19 +72,7 @@ impl InviteId {
 
 impl fmt::Display for InviteId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
+        f.write_str(&hex::encode(&self.0))
     }
 }
 
@@ -182,8 +172,8 @@ fn percent_decode(code: &str) -> Option<String> {
     while index < bytes.len() {
         let byte = bytes[index];
         if byte == b'%' {
-            let high = hex_value(*bytes.get(index + 1)?)?;
-            let low = hex_value(*bytes.get(index + 2)?)?;
+            let high = hex::digit_value(*bytes.get(index + 1)?)?;
+            let low = hex::digit_value(*bytes.get(index + 2)?)?;
             let value = (high << 4) | low;
             if !value.is_ascii() {
                 return None;

@@ -1,18 +1,9 @@
 //! The file's digest: SHA-256 over every chunk's SHA-256, in sequence order, however the chunks'
 //! digests arrive. Both ends use it, so it stands alone.
 
-use std::fmt::Write as _;
-
 use sha2::{Digest, Sha256};
 
-/// Lowercase hex. Visible to the parent so the inbox's tests can spell out an expected digest.
-pub(super) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
-}
+use crate::core::hex::encode as hex;
 
 /// The SHA-256 of one chunk's payload.
 pub type ChunkDigest = [u8; 32];

@@ -316,7 +316,7 @@ mod tests {
     use sha2::{Digest, Sha256};
 
     use super::*;
-    use crate::core::transfer::digest::hex;
+    use crate::core::hex::encode as hex;
     use crate::core::transfer::{Control, Outgoing, CHUNK_START_BYTES};
 
     fn sha256(bytes: &[u8]) -> ChunkDigest {
