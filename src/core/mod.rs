@@ -5,6 +5,7 @@ pub mod gathering;
 pub mod handoff;
 pub mod history;
 pub mod ice_servers;
+pub mod identity;
 pub mod late_answer;
 pub mod links;
 pub mod protocol;
