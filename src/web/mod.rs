@@ -3,6 +3,7 @@ pub mod browser;
 pub mod file_channel;
 pub mod handoff;
 pub mod idb;
+pub mod identity;
 pub mod notes;
 pub mod peer;
 pub mod server_check;
