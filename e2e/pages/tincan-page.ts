@@ -27,8 +27,8 @@ export function expectCompact(link: string, what = 'the link'): void {
   const code = codeOf(link);
   expect(code[0], `${what} uses the compact code (${COMPACT_TAG}), not the lz-string fallback: ${link}`).toBe(COMPACT_TAG);
 }
-/** The safety code: four groups of four digits. */
-export const SAFETY_CODE = /^\d{4}( \d{4}){3}$/;
+/** The safety code: twelve groups of five digits (`core::safety`). */
+export const SAFETY_CODE = /^\d{5}( \d{5}){11}$/;
 /** A console error or page error that means the wasm app crashed. */
 const CRASH = /panic|RuntimeError|unreachable/i;
 

@@ -6,6 +6,7 @@ pub mod handoff;
 pub mod hex;
 pub mod history;
 pub mod ice_servers;
+pub mod identity;
 pub mod late_answer;
 pub mod links;
 pub mod outbox;

@@ -4,6 +4,7 @@ pub mod clipboard;
 pub mod file_channel;
 pub mod handoff;
 pub mod idb;
+pub mod identity;
 pub mod notes;
 pub mod peer;
 pub mod server_check;
