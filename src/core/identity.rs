@@ -164,6 +164,26 @@ impl KnownPeers {
         }
     }
 
+    /// What `fingerprint` means on a connection to a conversation that is with `expected` (the
+    /// peer id stored with it; `None` for a new conversation) when the peer's hello says it is
+    /// `peer_id`. Another id with a certificate other than the one `expected` is known by is a
+    /// changed identity of the conversation's peer: a man in the middle need not know the id,
+    /// and must not pass as a new peer for it. Otherwise, what [`KnownPeers::judge`] says of
+    /// `peer_id`. Changes nothing.
+    pub fn judge_in_conversation(
+        &self,
+        expected: Option<&str>,
+        peer_id: &str,
+        fingerprint: &Fingerprint,
+    ) -> Judgement {
+        if let Some(expected) = expected.filter(|expected| *expected != peer_id) {
+            if let changed @ Judgement::Changed { .. } = self.judge(expected, fingerprint) {
+                return changed;
+            }
+        }
+        self.judge(peer_id, fingerprint)
+    }
+
     /// Judges a connection's fingerprint and takes what needs no decision: a new peer is
     /// remembered (not verified), a renewal replaces the old fingerprint. A changed identity
     /// changes nothing here: the user decides ([`KnownPeers::accept_change`]).
@@ -534,6 +554,53 @@ mod tests {
             Judgement::Changed {
                 was_verified: false
             }
+        );
+    }
+
+    #[test]
+    fn a_conversation_answered_under_another_id_is_judged_for_its_own_peer() {
+        let mut known = KnownPeers::new();
+        known.record("peer-1", &fp(1), NOW).unwrap();
+        known.mark_verified("peer-1", &fp(1)).unwrap();
+        // A relay with its own certificate and its own id, on a reconnect of peer-1's chat.
+        let judgement = known.judge_in_conversation(Some("peer-1"), "mallory", &fp(9));
+        assert_eq!(judgement, Judgement::Changed { was_verified: true });
+        assert_eq!(judgement.alert(), Alert::Blocking);
+        // The same with peer-1's id spoofed.
+        assert_eq!(
+            known.judge_in_conversation(Some("peer-1"), "peer-1", &fp(9)),
+            Judgement::Changed { was_verified: true }
+        );
+        // The real peer, and a new conversation.
+        assert_eq!(
+            known.judge_in_conversation(Some("peer-1"), "peer-1", &fp(1)),
+            Judgement::Same { verified: true }
+        );
+        assert_eq!(
+            known.judge_in_conversation(None, "peer-2", &fp(2)),
+            Judgement::New
+        );
+        // Its own certificate under a new id (its browser id was cleared): judged by the new id.
+        assert_eq!(
+            known.judge_in_conversation(Some("peer-1"), "peer-1b", &fp(1)),
+            Judgement::New
+        );
+        // An announced renewal under the old id passes; a peer the table does not know of (a
+        // conversation from before identities) is judged by the hello's id.
+        known.announce_next("peer-1", &fp(1), fp(2)).unwrap();
+        assert_eq!(
+            known.judge_in_conversation(Some("peer-1"), "peer-1", &fp(2)),
+            Judgement::Renewed { verified: true }
+        );
+        assert_eq!(
+            known.judge_in_conversation(Some("old-peer"), "peer-3", &fp(3)),
+            Judgement::New
+        );
+        // Once the user accepted the relay's certificate for peer-1, its own id is a new peer.
+        known.accept_change("peer-1", &fp(9), NOW).unwrap();
+        assert_eq!(
+            known.judge_in_conversation(Some("peer-1"), "mallory", &fp(9)),
+            Judgement::New
         );
     }
 

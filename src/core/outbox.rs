@@ -13,6 +13,10 @@
 //!
 //! Receipts are cumulative, so a burst of received messages is acknowledged with one frame.
 //! Typing notices go at most every [`TYPING_EVERY_MS`].
+//!
+//! A hold ([`Outbox::hold`]) stops everything of this side's from going, whatever the link: the
+//! peer came back with a changed identity and the user has not accepted it yet. What would have
+//! gone meanwhile is resent on [`Outbox::release`].
 
 /// Typing notices are sent at most this often.
 pub const TYPING_EVERY_MS: f64 = 2_500.0;
@@ -47,6 +51,10 @@ pub struct Outbox {
     link: Link,
     ack_scheduled: bool,
     typing_sent_ms: Option<f64>,
+    /// Nothing goes until the user accepts the peer's changed identity.
+    held: bool,
+    /// What the hello asked for while held: it goes on release.
+    deferred: Option<Resend>,
 }
 
 impl Outbox {
@@ -56,7 +64,28 @@ impl Outbox {
 
     /// Whether a message written now goes on the wire at once (otherwise it stays pending).
     pub fn can_send(&self) -> bool {
-        self.link == Link::Greeted
+        self.link == Link::Greeted && !self.held
+    }
+
+    /// Whether a hold is on (see [`Outbox::hold`]).
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
+    /// The peer's identity changed and the user has not accepted it: nothing of this side's goes
+    /// (messages stay pending, no receipts, no typing notices) until [`Outbox::release`].
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
+    /// The user accepted: what the hello asked for while held, if the connection can take it now.
+    /// A path that is down keeps it for [`Outbox::path_back`].
+    pub fn release(&mut self) -> Option<Resend> {
+        self.held = false;
+        match self.link {
+            Link::Greeted => self.deferred.take(),
+            Link::Closed | Link::Open | Link::Interrupted => None,
+        }
     }
 
     /// The chat channel opened (again, after a reopen on the same connection).
@@ -66,10 +95,14 @@ impl Outbox {
         }
     }
 
-    /// The peer's hello was accepted: what it lacks goes now.
+    /// The peer's hello was accepted: what it lacks goes now (on release, while held).
     pub fn hello_accepted(&mut self, peer_has: u64) -> Resend {
         self.link = Link::Greeted;
-        Resend::After { peer_has }
+        let resend = Resend::After { peer_has };
+        if self.held {
+            self.deferred = Some(resend);
+        }
+        resend
     }
 
     /// The path dropped; the channel may come back on the same connection.
@@ -85,7 +118,14 @@ impl Outbox {
         match self.link {
             Link::Interrupted => {
                 self.link = Link::Greeted;
-                Some(Resend::Unacknowledged)
+                // What the hello asked for covers every unacknowledged message too; while held,
+                // it waits for the release.
+                if self.held {
+                    self.deferred.get_or_insert(Resend::Unacknowledged);
+                    None
+                } else {
+                    Some(self.deferred.take().unwrap_or(Resend::Unacknowledged))
+                }
             }
             Link::Closed | Link::Open | Link::Greeted => None,
         }
@@ -103,6 +143,10 @@ impl Outbox {
     /// A message from the peer was kept: true when an acknowledgement must be scheduled (none
     /// is yet), false when one already is and will cover this message too.
     pub fn received(&mut self) -> bool {
+        if self.held {
+            // The receipt goes with the release (see `release`'s caller).
+            return false;
+        }
         let schedule = !self.ack_scheduled;
         self.ack_scheduled = true;
         schedule
@@ -207,6 +251,60 @@ mod tests {
         assert!(!outbox.received());
         outbox.ack_sent();
         assert!(outbox.received());
+    }
+
+    #[test]
+    fn a_hold_keeps_everything_back_and_the_release_resends_what_the_hello_asked() {
+        let mut outbox = Outbox::default();
+        outbox.channel_open();
+        outbox.hold();
+        assert!(outbox.is_held());
+        assert_eq!(outbox.hello_accepted(4), Resend::After { peer_has: 4 });
+        assert_eq!(outbox.link(), Link::Greeted);
+        assert!(!outbox.can_send(), "held: messages stay pending");
+        assert_eq!(outbox.put_on_wire(&[5, 6], |_| true), 0);
+        assert!(!outbox.typing(10_000.0));
+        assert!(!outbox.received(), "no receipt goes while held");
+        assert_eq!(outbox.release(), Some(Resend::After { peer_has: 4 }));
+        assert!(!outbox.is_held());
+        assert!(outbox.can_send());
+        assert_eq!(outbox.put_on_wire(&[5, 6], |_| true), 2);
+        assert_eq!(outbox.release(), None, "released once");
+        assert!(outbox.received());
+    }
+
+    #[test]
+    fn a_hold_before_the_hello_releases_nothing_and_the_hello_then_resends() {
+        let mut outbox = Outbox::default();
+        outbox.channel_open();
+        outbox.hold();
+        assert_eq!(outbox.release(), None);
+        assert!(!outbox.can_send(), "still waiting for the hello");
+        assert_eq!(outbox.hello_accepted(2), Resend::After { peer_has: 2 });
+        assert!(outbox.can_send());
+        assert_eq!(outbox.release(), None, "nothing was deferred");
+    }
+
+    #[test]
+    fn a_path_that_drops_while_held_resends_on_the_later_of_release_and_path_back() {
+        let mut outbox = Outbox::default();
+        outbox.channel_open();
+        outbox.hold();
+        outbox.hello_accepted(1);
+        outbox.interrupted();
+        assert_eq!(outbox.release(), None, "the path is down");
+        assert_eq!(outbox.path_back(), Some(Resend::After { peer_has: 1 }));
+        assert!(outbox.can_send());
+
+        let mut outbox = Outbox::default();
+        outbox.channel_open();
+        outbox.hello_accepted(0);
+        outbox.hold();
+        outbox.interrupted();
+        assert_eq!(outbox.path_back(), None, "held: back, but nothing goes");
+        assert!(!outbox.can_send());
+        assert_eq!(outbox.release(), Some(Resend::Unacknowledged));
+        assert!(outbox.can_send());
     }
 
     #[test]

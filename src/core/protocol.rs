@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::core::safety::Fingerprint;
+
 /// Version of the frame protocol this build speaks, sent in [`Frame::Hello`].
 pub const PROTOCOL_VERSION: u32 = 2;
 
@@ -25,8 +27,15 @@ const MAX_ID_CHARS: usize = 64;
 /// Longest SDP carried in a renegotiation frame.
 const MAX_SDP_BYTES: usize = 16 * 1024;
 
+/// Longest fingerprint carried in a [`Frame::NextIdentity`]: a SHA-512 one (`sha-512 ` and 64
+/// hex pairs) with room to spare.
+const MAX_FINGERPRINT_CHARS: usize = 256;
+
+/// The hash functions a DTLS fingerprint may name (RFC 8122), as browsers write them.
+const FINGERPRINT_ALGORITHMS: &[&str] = &["sha-1", "sha-224", "sha-256", "sha-384", "sha-512"];
+
 /// What this build can do, announced in the hello so a peer can tell.
-pub const CAPABILITIES: &[&str] = &["receipts", "typing", "ice-restart"];
+pub const CAPABILITIES: &[&str] = &["receipts", "typing", "ice-restart", "identity"];
 
 /// Encoded by serde's internally tagged derive; decoded by hand (see the `Deserialize` impl).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,6 +64,10 @@ pub enum Frame {
     Renegotiate { offer: bool, sdp: String },
     /// The sender is leaving (tab closing): the other side can say so at once.
     Bye,
+    /// The fingerprint (`sha-256 AB:…`) of the certificate the sender will switch to when its
+    /// current one nears expiry. Told over this connection, which the current one authenticates,
+    /// so the peer takes the switch quietly.
+    NextIdentity { fp: String },
     /// A kind from a newer version.
     #[serde(other)]
     Unknown,
@@ -79,6 +92,7 @@ struct WireFrame {
     upto: Option<u64>,
     offer: Option<bool>,
     sdp: Option<String>,
+    fp: Option<String>,
 }
 
 /// A field the frame's kind needs (for the hand-written `Deserialize` impls of tagged frames).
@@ -112,6 +126,9 @@ impl<'de> Deserialize<'de> for Frame {
                 sdp: need(wire.sdp, "sdp")?,
             },
             "bye" => Frame::Bye,
+            "next_identity" => Frame::NextIdentity {
+                fp: need(wire.fp, "fp")?,
+            },
             _ => Frame::Unknown,
         })
     }
@@ -170,6 +187,12 @@ impl Frame {
                 *seq > 0 && text.chars().count() <= MAX_TEXT_CHARS && ts.is_finite()
             }
             Frame::Renegotiate { sdp, .. } => sdp.len() <= MAX_SDP_BYTES,
+            Frame::NextIdentity { fp } => {
+                fp.len() <= MAX_FINGERPRINT_CHARS
+                    && Fingerprint::from_sdp_value(fp).is_some_and(|fingerprint| {
+                        FINGERPRINT_ALGORITHMS.contains(&fingerprint.algorithm.as_str())
+                    })
+            }
             Frame::Ack { .. } | Frame::Typing | Frame::Bye | Frame::Unknown => true,
         }
     }
@@ -270,9 +293,55 @@ mod tests {
                 sdp: "v=0\r\n".into(),
             },
             Frame::Bye,
+            Frame::NextIdentity {
+                fp: format!("sha-256 {}", vec!["AB"; 32].join(":")),
+            },
         ] {
             assert_eq!(Frame::decode(&frame.encode()), Ok(frame));
         }
+    }
+
+    #[test]
+    fn the_next_identity_frame_is_a_fingerprint_and_nothing_else() {
+        let fp = format!("sha-256 {}", vec!["0F"; 32].join(":"));
+        let wire = format!(r#"{{"k":"next_identity","fp":"{fp}"}}"#);
+        assert_eq!(Frame::NextIdentity { fp: fp.clone() }.encode(), wire);
+        assert_eq!(Frame::decode(&wire), Ok(Frame::NextIdentity { fp }));
+        assert_eq!(
+            Frame::decode(r#"{"k":"next_identity"}"#),
+            Err(FrameError::Malformed)
+        );
+        assert_eq!(
+            Frame::decode(r#"{"k":"next_identity","fp":7}"#),
+            Err(FrameError::Malformed)
+        );
+        let too_long = format!("sha-512 {}", vec!["AB"; 90].join(":"));
+        for bad in [
+            "",
+            "sha-256",
+            "sha-256 ZZ:01",
+            "<b>x</b> AB",
+            "md5 AB:CD",
+            r"sha-256 AB:CD\u0000",
+            too_long.as_str(),
+        ] {
+            let raw = format!(r#"{{"k":"next_identity","fp":"{bad}"}}"#);
+            assert_eq!(Frame::decode(&raw), Err(FrameError::OutOfBounds), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_next_identity_frame_passes_only_after_the_hello() {
+        let next = Frame::NextIdentity {
+            fp: format!("sha-256 {}", vec!["AB"; 32].join(":")),
+        };
+        let mut gate = FrameGate::default();
+        assert_eq!(gate.admit(&next.encode()), None);
+        gate.admit(&hello().encode());
+        assert_eq!(gate.admit(&next.encode()), None, "hello not accepted yet");
+        gate.accept_hello();
+        assert_eq!(gate.admit(&next.encode()), Some(next));
+        assert_eq!(gate.dropped(), 2);
     }
 
     #[test]

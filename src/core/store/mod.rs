@@ -7,6 +7,7 @@
 //! | store | key | value |
 //! | --- | --- | --- |
 //! | `meta` | `"lock"` | the passphrase lock: salt, iterations, an encrypted check value |
+//! | `meta` | `"known-peers"` | the peers this browser met and their fingerprints (`core::identity`) |
 //! | `conversations` | conversation id | [`ConversationRecord`]: counters, name, list preview |
 //! | `messages` | `[conversation id, message id]` | one [`ChatMessage`] |
 //!
@@ -50,6 +51,11 @@ pub const STORES: [&str; 3] = [META, CONVERSATIONS, MESSAGES];
 pub const LOCK_KEY: &str = "lock";
 /// Key of the current epoch in `meta` (see the module's notes).
 pub const EPOCH_KEY: &str = "epoch";
+/// Key of the known-peers table in `meta`: [`crate::core::identity::KnownPeers::to_json`], or
+/// with a lock `{"sealed":"…"}` bound to [`KNOWN_PEERS_AAD`].
+pub const KNOWN_PEERS_KEY: &str = "known-peers";
+/// Additional data the known-peers table's seal is bound to.
+pub const KNOWN_PEERS_AAD: &str = "tincan/k";
 /// How many revision markers of a conversation stay (a tab further behind than this while it
 /// writes would not be noticed; tabs catch up within a tenth of a second).
 pub const REV_MARKERS_KEPT: u64 = 256;
@@ -320,6 +326,26 @@ struct SealedConversation {
     sealed: String,
 }
 
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SealedTable {
+    sealed: String,
+}
+
+/// The stored value of the known-peers table sealed as `sealed`.
+pub fn sealed_table(sealed: &[u8]) -> String {
+    serde_json::to_string(&SealedTable {
+        sealed: base64url_encode(sealed),
+    })
+    .unwrap_or_default()
+}
+
+/// The sealed bytes of a stored known-peers value.
+pub fn open_sealed_table(raw: &str) -> Result<Vec<u8>, StoreError> {
+    let value: SealedTable = serde_json::from_str(raw).map_err(|_| StoreError::Damaged)?;
+    base64url_decode(&value.sealed).ok_or(StoreError::Damaged)
+}
+
 /// Additional data a message's seal is bound to: it cannot be moved to another place.
 pub fn message_aad(conversation: &str, id: u64) -> String {
     format!("tincan/m/{conversation}/{id}")
@@ -396,6 +422,8 @@ pub enum Note {
     Deleted { id: String },
     /// Everything may have changed: data deleted or imported, the lock set, changed or removed.
     All,
+    /// The known-peers table was written.
+    KnownPeers,
 }
 
 impl Note {
@@ -404,6 +432,7 @@ impl Note {
             Note::Conversation { id, rev } => format!("c {rev} {id}"),
             Note::Deleted { id } => format!("d {id}"),
             Note::All => "all".to_owned(),
+            Note::KnownPeers => "known".to_owned(),
         }
     }
 
@@ -416,6 +445,7 @@ impl Note {
             },
             ("d", Some(id), None) => Note::Deleted { id: id.to_owned() },
             ("all", None, None) => Note::All,
+            ("known", None, None) => Note::KnownPeers,
             _ => return None,
         };
         match &note {
@@ -599,6 +629,16 @@ mod tests {
             Err(StoreError::Misplaced)
         );
         assert_ne!(message_aad("a", 12), message_aad("a1", 2));
+        let raw = sealed_table(&[7; 33]);
+        assert_eq!(open_sealed_table(&raw), Ok(vec![7; 33]));
+        for junk in [
+            "",
+            r#"{"v":1,"peers":[]}"#,
+            r#"{"sealed":"%%"}"#,
+            r#"{"sealed":"AAAA","x":1}"#,
+        ] {
+            assert_eq!(open_sealed_table(junk), Err(StoreError::Damaged), "{junk}");
+        }
     }
 
     #[test]
@@ -610,10 +650,11 @@ mod tests {
             },
             Note::Deleted { id: "ab12".into() },
             Note::All,
+            Note::KnownPeers,
         ] {
             assert_eq!(Note::decode(&note.encode()), Some(note));
         }
-        for junk in ["", "c", "c x ab", "c 1 <b>", "all now", "d a b"] {
+        for junk in ["", "c", "c x ab", "c 1 <b>", "all now", "d a b", "known x"] {
             assert_eq!(Note::decode(junk), None, "{junk}");
         }
     }
