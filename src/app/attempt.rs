@@ -21,6 +21,7 @@ use leptos::task::spawn_local;
 use super::files::FileSession;
 use crate::core::outbox::Outbox;
 use crate::core::protocol::FrameGate;
+use crate::core::safety::Fingerprint;
 use crate::core::session::Role;
 use crate::web::peer::Peer;
 
@@ -37,6 +38,9 @@ pub struct Attempt {
     pub files: Option<FileSession>,
     /// When messages, receipts and typing notices go on this connection.
     pub outbox: Outbox,
+    /// The certificate fingerprint the peer proved in this connection's handshake (from its
+    /// SDP, which the handshake checks), once the channel is open: what its identity is judged by.
+    pub remote_fingerprint: Option<Fingerprint>,
     tasks: Rc<RefCell<Tasks>>,
 }
 
@@ -57,6 +61,7 @@ impl Attempt {
             gate: FrameGate::default(),
             files: None,
             outbox: Outbox::default(),
+            remote_fingerprint: None,
             tasks: Rc::default(),
         }
     }

@@ -126,6 +126,7 @@ impl TinCan {
             Some(Frame::Typing) => self.on_typing(),
             Some(Frame::Renegotiate { offer, sdp }) => self.on_renegotiate(offer, sdp),
             Some(Frame::Bye) => self.on_peer_gone("The other person closed the chat."),
+            Some(Frame::NextIdentity { fp }) => self.on_next_identity(&fp),
             Some(Frame::Unknown) | None => {}
         }
     }
@@ -167,8 +168,16 @@ impl TinCan {
         }
     }
 
-    /// The hello is accepted: the conversation's frames may pass, and what the peer lacks goes.
+    /// The peer's hello is judged by the identity it proves: unless that changed, it is accepted
+    /// now; otherwise the greeting waits for the user (see `identity.rs`).
     fn greet(&self, peer_id: &str, name: Option<String>, received: u64) {
+        if self.judge_hello(peer_id, &name, received) {
+            self.complete_greeting(peer_id, name, received);
+        }
+    }
+
+    /// The hello is accepted: the conversation's frames may pass, and what the peer lacks goes.
+    pub(super) fn complete_greeting(&self, peer_id: &str, name: Option<String>, received: u64) {
         // Only an accepted hello opens the gate for the conversation's frames.
         let Some(resend) = self.with_attempt_mut(|attempt| {
             attempt.gate.accept_hello();
@@ -181,6 +190,7 @@ impl TinCan {
             self.send_hello();
         }
         self.resend(resend);
+        self.announce_next_identity();
     }
 
     /// The path came back on its own (same connection): see `Outbox::path_back`.
@@ -202,7 +212,7 @@ impl TinCan {
     }
 
     /// Puts own messages on the wire again, oldest first, as the outbox decided.
-    fn resend(&self, resend: Resend) {
+    pub(super) fn resend(&self, resend: Resend) {
         let outgoing = self
             .chat
             .conversation

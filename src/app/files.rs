@@ -170,6 +170,9 @@ pub struct FileSession {
     /// Our outgoing ids whose verdict we wait for, with their row keys.
     awaiting_verdict: Vec<(TransferId, u64)>,
     inbox: Inbox<Receiving>,
+    /// The peer's identity changed and the user has not accepted it: files wait in the queue,
+    /// offers are refused.
+    held: bool,
 }
 
 impl FileSession {
@@ -182,6 +185,7 @@ impl FileSession {
             pumping: false,
             awaiting_verdict: Vec::new(),
             inbox: Inbox::default(),
+            held: false,
         }
     }
 
@@ -332,6 +336,18 @@ impl FileTransfers {
         self.attached.set(false);
     }
 
+    /// The peer's identity changed: files attached from now on wait, offers are refused, until
+    /// [`FileTransfers::release`] (or the connection ends).
+    pub fn hold(&self) {
+        self.session(|session| session.held = true);
+    }
+
+    /// The user accepted the peer's new identity: waiting files go.
+    pub fn release(&self) {
+        self.session(|session| session.held = false);
+        self.start_pump();
+    }
+
     /// A new chat: forgets every transfer and releases their files.
     pub fn clear(&self) {
         self.detach();
@@ -476,7 +492,7 @@ impl FileTransfers {
         };
         let start = self
             .session_of(id, |session| {
-                let start = !session.pumping && !session.queue.is_empty();
+                let start = !session.held && !session.pumping && !session.queue.is_empty();
                 session.pumping |= start;
                 start
             })
@@ -493,7 +509,12 @@ impl FileTransfers {
         loop {
             let job = self
                 .session_of(attempt, |session| {
-                    let job = session.queue.pop_front();
+                    // A hold stops the loop between files; the release starts it again.
+                    let job = if session.held {
+                        None
+                    } else {
+                        session.queue.pop_front()
+                    };
                     session.sending = job.as_ref().map(|job| Sending {
                         id: job.id,
                         key: job.key,
@@ -776,6 +797,15 @@ impl FileTransfers {
         let key = self.new_key();
         let accepted = self
             .session(|session| {
+                if session.held {
+                    // Nothing is taken from an identity the user has not accepted.
+                    session.send_control(&Control::Cancel {
+                        id,
+                        from: Side::Receiver,
+                        why: CancelReason::Other,
+                    });
+                    return Some(Err(()));
+                }
                 let receiving = Receiving {
                     key,
                     parts: Array::new(),

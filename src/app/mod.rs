@@ -11,10 +11,12 @@
 mod attempt;
 mod conversation;
 pub mod files;
+mod identity;
 mod renegotiation;
 mod storage;
 
 pub use conversation::Chat;
+pub use identity::Identity;
 pub use storage::{Storage, StorageState};
 
 use std::future::Future;
@@ -81,6 +83,8 @@ pub struct TinCan {
     pub files: FileTransfers,
     /// Conversations in IndexedDB, the passphrase lock, export and import.
     pub storage: Storage,
+    /// This browser's certificate, the peers it knows, and the live peer's judged identity.
+    pub identity: Identity,
 }
 
 /// The connection of this tab, as the screen shows it, and the [`Attempt`] behind it.
@@ -154,8 +158,10 @@ impl TinCan {
             settings: RwSignal::new(settings),
             files: FileTransfers::new(attempt),
             storage: Storage::new(),
+            identity: Identity::new(),
         };
         this.open_storage();
+        this.load_identity();
         this
     }
 
@@ -183,6 +189,7 @@ impl TinCan {
 
     /// Drops the current attempt (closing its connection, cancelling its tasks).
     fn end_attempt(&self) {
+        self.forget_peer_identity();
         // Taken out first, dropped after: its Drop must not run while the slot is borrowed.
         let ended = self
             .connection
@@ -318,7 +325,11 @@ impl TinCan {
         let id = self.connection.last_attempt.get_value();
         let this = *self;
         let settings = self.settings.get_untracked();
-        match Peer::new(&settings, move |event| this.on_peer_event(id, event)) {
+        let certificate = self.identity.certificate();
+        self.renew_identity_if_due();
+        match Peer::new(&settings, certificate.as_ref(), move |event| {
+            this.on_peer_event(id, event)
+        }) {
             Ok(peer) => {
                 let attempt = Attempt::new(id, role, peer);
                 let peer = attempt.peer.clone();
@@ -334,8 +345,9 @@ impl TinCan {
 
     /// Reads the URL fragment (on load and on every hash change) and acts on the code in it.
     pub fn open_location(&self) {
-        // Until storage is open (and unlocked) the link waits in the address bar.
-        if !self.storage_ready() {
+        // Until storage is open (and unlocked) and the identity settled, the link waits in the
+        // address bar.
+        if !self.storage_ready() || !self.identity_ready() {
             return;
         }
         let Route::Code(code) = route(&browser::location_hash()) else {
@@ -581,10 +593,12 @@ impl TinCan {
 
     fn on_connected(&self, attempt: AttemptId) {
         let code = self
-            .with_attempt(|attempt| {
+            .with_attempt_mut(|attempt| {
                 let local = Fingerprint::from_sdp(&attempt.peer.local_sdp()?)?;
                 let remote = Fingerprint::from_sdp(&attempt.peer.remote_sdp()?)?;
-                Some(safety_code(&local, &remote))
+                let code = safety_code(&local, &remote);
+                attempt.remote_fingerprint = Some(remote);
+                Some(code)
             })
             .flatten();
         self.connection.safety_code.set(code);
@@ -592,7 +606,7 @@ impl TinCan {
         self.files.attach();
         self.clear_messages();
         self.connection.phase.set(Phase::Connected);
-        if self.role() == Some(Role::Inviter) {
+        if self.role() == Some(Role::Inviter) && !self.hold_before_hello() {
             self.send_hello();
         }
         self.watch_path(attempt);

@@ -16,6 +16,7 @@ use web_sys::CryptoKey;
 use super::TinCan;
 use crate::core::chat::{ChatMessage, Conversation};
 use crate::core::history::History;
+use crate::core::identity::KnownPeers;
 use crate::core::links::{route, Route};
 use crate::core::session::Phase;
 use crate::core::settings::Settings;
@@ -26,9 +27,10 @@ use crate::core::store::lock::{
 };
 use crate::core::store::{
     conversation_aad, conversation_from_opened, gone_marker, legacy, message_aad,
-    message_from_json, message_json, open_sealed_conversation, open_sealed_message, rev_marker,
-    sealed_conversation, sealed_message, stale_marker, stored_rev, ConversationRecord, Note,
-    StoreError, CONVERSATIONS, EPOCH_KEY, LOCK_KEY, MESSAGES, META, REV_MARKERS_KEPT,
+    message_from_json, message_json, open_sealed_conversation, open_sealed_message,
+    open_sealed_table, rev_marker, sealed_conversation, sealed_message, sealed_table, stale_marker,
+    stored_rev, ConversationRecord, Note, StoreError, CONVERSATIONS, EPOCH_KEY, KNOWN_PEERS_AAD,
+    KNOWN_PEERS_KEY, LOCK_KEY, MESSAGES, META, REV_MARKERS_KEPT,
 };
 use crate::web::browser::{self, iso_time, now_ms, random_bytes};
 use crate::web::clipboard;
@@ -57,6 +59,7 @@ const NO_STORAGE: &str = "This browser does not let Tin Can store conversations 
 const NEWER_VERSION: &str = "Your conversations were stored by a newer version of Tin Can. Reload the page to get it; until then nothing is stored.";
 const WRONG_PASSPHRASE: &str = "That passphrase is wrong. Try again.";
 const DAMAGED_LOCK: &str = "The lock of your stored conversations is damaged, so they cannot be opened. Delete all data to start again.";
+const KNOWN_PEERS_DAMAGED: &str = "The stored list of peers you met and verified is damaged, so Tin Can cannot tell whether their identities changed: each one shows as new, and you need to compare safety codes again.";
 const NEWER_TAB: &str =
     "Tin Can was updated in another tab. Reload this page to keep storing your conversations.";
 
@@ -88,6 +91,9 @@ pub struct Storage {
     opening: StoredValue<u64>,
     /// A read after other tabs' notes is scheduled.
     catching_up: StoredValue<bool>,
+    /// A write of the known-peers table is under way, and whether it changed meanwhile.
+    known_writing: StoredValue<bool>,
+    known_again: StoredValue<bool>,
 }
 
 impl Storage {
@@ -107,6 +113,8 @@ impl Storage {
             persist_asked: StoredValue::new(false),
             opening: StoredValue::new(0),
             catching_up: StoredValue::new(false),
+            known_writing: StoredValue::new(false),
+            known_again: StoredValue::new(false),
         }
     }
 }
@@ -366,6 +374,20 @@ fn failure_text(error: &IdbError) -> String {
     }
 }
 
+/// The stored value of the known-peers table `json`: as it is, or sealed with `key`.
+async fn known_peers_value(key: Option<&CryptoKey>, json: String) -> Result<String, String> {
+    match key {
+        None => Ok(json),
+        Some(key) => {
+            let sealed = vault::seal_all(key, &[(KNOWN_PEERS_AAD.to_owned(), json)])
+                .await?
+                .pop()
+                .ok_or("Encryption failed.")?;
+            Ok(sealed_table(&sealed))
+        }
+    }
+}
+
 /// A fresh epoch id (see `core::store`).
 fn new_epoch() -> String {
     browser::random_hex_id().unwrap_or_else(|| format!("{}", now_ms() as u64))
@@ -504,6 +526,7 @@ impl TinCan {
     }
 
     async fn after_open(&self) {
+        self.read_known_peers().await;
         self.refresh_history().await;
         self.move_old_format().await;
         self.storage.state.set(StorageState::Open);
@@ -512,10 +535,11 @@ impl TinCan {
         self.continue_start();
     }
 
-    /// The first time storage is ready: act on the link the page was opened with, or show the
-    /// most recent conversation.
-    fn continue_start(&self) {
-        if !self.storage.starting.get_value() {
+    /// The first time storage and the identity are ready: act on the link the page was opened
+    /// with, or show the most recent conversation.
+    /// Called when storage is ready and when the identity is: the start waits for both.
+    pub(super) fn continue_start(&self) {
+        if !self.storage.starting.get_value() || !self.storage_ready() || !self.identity_ready() {
             return;
         }
         self.storage.starting.set_value(false);
@@ -1015,6 +1039,10 @@ impl TinCan {
                 let this = *self;
                 spawn_local(async move { this.reopen().await });
             }
+            Note::KnownPeers => {
+                let this = *self;
+                spawn_local(async move { this.read_known_peers().await });
+            }
         }
     }
 
@@ -1275,9 +1303,11 @@ impl TinCan {
                         epoch,
                     })));
                     this.chat.history.set(History::default());
+                    this.identity.known.set(KnownPeers::new());
                     this.storage.problem.set(None);
                     this.storage.unlock_error.set(None);
                     this.post_note(&Note::All);
+                    this.forget_identity();
                     let was_locked = this.storage.state.get_untracked() != StorageState::Open;
                     this.storage.state.set(StorageState::Open);
                     if was_locked {
@@ -1289,6 +1319,85 @@ impl TinCan {
                 }
                 Err(error) => this.storage.status.set(Some(Err(failure_text(&error)))),
             }
+        });
+    }
+
+    // ---- Known peers --------------------------------------------------------------------------
+
+    /// Reads the known-peers table (at load, after an unlock, when another tab wrote it). A
+    /// table that cannot be read is said so; the app then goes on with what it had.
+    pub(super) async fn read_known_peers(&self) {
+        let Some(store) = self.usable_store() else {
+            return;
+        };
+        let raw = match store
+            .db
+            .get(META, Key::Text(KNOWN_PEERS_KEY.to_owned()))
+            .await
+        {
+            Ok(Some(raw)) => raw,
+            // Nothing stored yet: every peer is new.
+            Ok(None) => return,
+            Err(error) => {
+                self.show_alert(format!(
+                    "The list of peers you met could not be read: {}",
+                    failure_text(&error)
+                ));
+                return;
+            }
+        };
+        let json = match &store.key {
+            None => Some(raw),
+            Some(key) => match open_sealed_table(&raw) {
+                Ok(sealed) => vault::open_all(key, &[(KNOWN_PEERS_AAD.to_owned(), sealed)])
+                    .await
+                    .ok()
+                    .and_then(|mut opened| opened.pop().flatten()),
+                Err(_) => None,
+            },
+        };
+        match json.as_deref().map(KnownPeers::from_json) {
+            Some(Ok(known)) => self.identity.known.set(known),
+            _ => self.show_alert(KNOWN_PEERS_DAMAGED),
+        }
+    }
+
+    /// Writes the known-peers table as this tab has it now. Writes go one at a time; a change
+    /// made meanwhile is written by the next one.
+    pub(super) fn store_known_peers(&self) {
+        if self.storage.known_writing.get_value() {
+            self.storage.known_again.set_value(true);
+            return;
+        }
+        self.storage.known_writing.set_value(true);
+        let this = *self;
+        spawn_local(async move {
+            loop {
+                this.storage.known_again.set_value(false);
+                let Some(store) = this.usable_store() else {
+                    break;
+                };
+                let json = this.identity.known.with_untracked(KnownPeers::to_json);
+                let written = match known_peers_value(store.key.as_ref(), json).await {
+                    Ok(value) => {
+                        let mut ops = store.same_epoch();
+                        ops.push(Op::Put(META, Key::Text(KNOWN_PEERS_KEY.to_owned()), value));
+                        store.db.write(ops).await
+                    }
+                    Err(why) => Err(IdbError::Failed(why)),
+                };
+                match written {
+                    Ok(()) => this.post_note(&Note::KnownPeers),
+                    // The lock changed or all data was deleted in another tab: this tab reads
+                    // everything again, and its table is written by the next change.
+                    Err(IdbError::Taken) => {}
+                    Err(error) => this.storage.problem.set(Some(failure_text(&error))),
+                }
+                if !this.storage.known_again.get_value() {
+                    break;
+                }
+            }
+            this.storage.known_writing.set_value(false);
         });
     }
 
@@ -1417,6 +1526,13 @@ impl TinCan {
             Some((record, _)) => Op::Put(META, Key::Text(LOCK_KEY.to_owned()), record.to_json()),
             None => Op::Delete(META, Key::Text(LOCK_KEY.to_owned())),
         });
+        // The known peers, as this tab has them, under the new key (or plain).
+        let known = self.identity.known.with_untracked(KnownPeers::to_json);
+        ops.push(Op::Put(
+            META,
+            Key::Text(KNOWN_PEERS_KEY.to_owned()),
+            known_peers_value(key, known).await?,
+        ));
         store
             .db
             .write(ops)

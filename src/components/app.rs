@@ -39,9 +39,13 @@ pub fn App() -> impl IntoView {
 
     let settings_open = RwSignal::new(false);
     // Nothing of the conversations shows until storage is open, and unlocked.
+    // Nor does anything that could start a connection before this browser's identity is settled
+    // (a moment at load).
     let gate = Memo::new(move |_| {
+        let identity_ready = tin_can.identity.ready.get();
         tin_can.storage.state.with(|s| match s {
             StorageState::Opening => Gate::Opening,
+            StorageState::Open | StorageState::Unavailable(_) if !identity_ready => Gate::Opening,
             StorageState::Locked | StorageState::Unlocking => Gate::Locked,
             StorageState::Open | StorageState::Unavailable(_) => Gate::Open,
         })

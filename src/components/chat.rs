@@ -3,6 +3,7 @@ use leptos::prelude::*;
 
 use crate::app::TinCan;
 use crate::components::history::ConversationList;
+use crate::components::identity::{IdentityWarning, VerifiedBadge, VerifyControls};
 use crate::components::start_over::StartOver;
 use crate::components::storage::StorageProblem;
 use crate::components::transfers::{AttachFile, TransferList};
@@ -16,6 +17,7 @@ pub fn ChatView() -> impl IntoView {
     let connected = move || tin_can.connection.phase.with(|p| *p == Phase::Connected);
     view! {
         <ChatHeader/>
+        <IdentityWarning/>
         <Show when=move || tin_can.connection.safety_code.with(Option::is_some) && connected()>
             <SafetyCode/>
         </Show>
@@ -63,6 +65,7 @@ fn ChatHeader() -> impl IntoView {
     view! {
         <section class="card chat-header">
             <h2>{title}</h2>
+            <VerifiedBadge/>
             {move || path().filter(|_| tin_can.connection.phase.with(|p| *p == Phase::Connected)).map(|(label, relayed)| view! {
                 <p class="path" data-testid="connection-path" data-relayed=relayed.to_string()>{label}</p>
             })}
@@ -93,6 +96,7 @@ fn SafetyCode() -> impl IntoView {
             <h2>"Safety code"</h2>
             <p class="code" data-testid="safety-code">{move || tin_can.connection.safety_code.get().unwrap_or_default()}</p>
             <p class="hint">"Read this code to each other by voice or in person: if both screens show the same digits, nobody intercepted your links."</p>
+            <VerifyControls/>
         </section>
     }
 }

@@ -2,6 +2,7 @@
 mod app;
 mod chat;
 mod history;
+mod identity;
 mod link_share;
 mod qr;
 mod settings;

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::TinCan;
+use crate::components::identity::IdentitySettings;
 use crate::components::storage::StoredData;
 use crate::core::ice_servers::{judge, IceServerUrl, ServerVerdict};
 use crate::core::settings::Settings;
@@ -31,6 +32,7 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
             relay_only.set(settings.relay_only);
             display_name.set(settings.display_name);
             error.set(None);
+            tin_can.identity.status.set(None);
             if !dialog.open() {
                 let _ = dialog.show_modal();
             }
@@ -101,6 +103,7 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
                 <p id="relay-help" class="hint">"Links then carry only your TURN relay’s address, not yours. Needs a TURN server above; the chat stays end-to-end encrypted through the relay."</p>
             </form>
             // Outside the settings form: Enter in a passphrase box must not save and close.
+            <IdentitySettings/>
             <StoredData open/>
             {move || error.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
             <div class="actions end">

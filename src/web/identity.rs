@@ -14,13 +14,6 @@
 //! one), [`generate`] still gives one for this session: the app works, with a code that changes
 //! on the next visit.
 
-// Nothing calls this yet: the app wires it in with the identity UI (issue #17, second phase).
-// `expect` rather than `allow`, so the attribute is noticed and removed once something does.
-#![expect(
-    dead_code,
-    reason = "wired into the app in the second phase of issue #17"
-)]
-
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

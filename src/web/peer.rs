@@ -9,10 +9,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState,
-    RtcIceCandidateInit, RtcIceConnectionState, RtcIceGatheringState, RtcIceServer,
-    RtcIceTransportPolicy, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
-    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
+    Event, MessageEvent, RtcCertificate, RtcConfiguration, RtcDataChannel, RtcDataChannelInit,
+    RtcDataChannelState, RtcIceCandidateInit, RtcIceConnectionState, RtcIceGatheringState,
+    RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
 };
 
 use crate::core::connection_path::{CandidateStats, PairStats, StatsSnapshot};
@@ -20,6 +20,7 @@ use crate::core::gathering::{count_candidates, GatheringPolicy, GatheringVerdict
 use crate::core::late_answer::knock_candidates;
 use crate::core::settings::Settings;
 use crate::web::browser::{js_error_text, now_ms};
+use crate::web::identity;
 use crate::web::timers::{sleep_or_wake, wake, Waiter};
 
 /// Label and id of the chat channel. Negotiated out of band (both sides create it with the same
@@ -79,11 +80,15 @@ fn rejected(value: JsValue) -> PeerError {
 }
 
 impl Peer {
+    /// A connection proving `certificate` in its DTLS handshake (this browser's stable identity,
+    /// `web::identity`); `None` lets the browser make a fresh one for this connection.
     pub fn new(
         settings: &Settings,
+        certificate: Option<&RtcCertificate>,
         on_event: impl Fn(PeerEvent) + 'static,
     ) -> Result<Self, PeerError> {
-        let connection = RtcPeerConnection::new_with_configuration(&rtc_configuration(settings))
+        let configuration = rtc_configuration(settings, certificate);
+        let connection = RtcPeerConnection::new_with_configuration(&configuration)
             .map_err(|error| PeerError::Unsupported(js_error_text(&error)))?;
         let init = RtcDataChannelInit::new();
         init.set_negotiated(true);
@@ -443,7 +448,10 @@ pub fn ice_server(url: &str, username: &str, credential: &str) -> RtcIceServer {
     server
 }
 
-fn rtc_configuration(settings: &Settings) -> RtcConfiguration {
+fn rtc_configuration(
+    settings: &Settings,
+    certificate: Option<&RtcCertificate>,
+) -> RtcConfiguration {
     let servers = Array::new();
     for url in &settings.ice_servers {
         servers.push(&ice_server(
@@ -456,6 +464,9 @@ fn rtc_configuration(settings: &Settings) -> RtcConfiguration {
     configuration.set_ice_servers(&servers);
     if settings.relay_only {
         configuration.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+    }
+    if let Some(certificate) = certificate {
+        configuration.set_certificates(&identity::certificates(certificate));
     }
     configuration
 }
