@@ -121,6 +121,13 @@ export class FirefoxTinCanPage {
     return app;
   }
 
+  /** Reloads the tab (a stored chat comes back disconnected) and waits for the app. */
+  async reload(): Promise<void> {
+    await this.page.reload({ waitUntil: 'load' });
+    await this.page.waitForSelector(FirefoxTinCanPage.button('Settings'), { visible: true });
+    await this.page.waitForSelector(FirefoxTinCanPage.button('Create invite'), { visible: true });
+  }
+
   /** Closes the tab's browser context; never throws. */
   async close(): Promise<void> {
     await this.context.close().catch(() => {});

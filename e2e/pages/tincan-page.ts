@@ -103,6 +103,20 @@ export class TinCanPage {
   readonly alerts: Locator;
   readonly notices: Locator;
 
+  // Identity (issue #17)
+  /** "✓ Verified" in the chat's header: the conversation's peer is verified. */
+  readonly verifiedBadge: Locator;
+  readonly markVerifiedButton: Locator;
+  readonly unmarkVerifiedButton: Locator;
+  /** The peer came back with a changed identity: `data-alert="blocking"` (role alertdialog) or `"notice"` (role alert). */
+  readonly identityWarning: Locator;
+  /** The new safety code inside the warning. */
+  readonly newSafetyCode: Locator;
+  readonly acceptIdentityButton: Locator;
+  readonly declineIdentityButton: Locator;
+  /** In the chat's header while not connected. */
+  readonly reconnectButton: Locator;
+
   constructor(page: Page) {
     this.page = page;
     page.on('pageerror', (err) =>
@@ -153,6 +167,15 @@ export class TinCanPage {
 
     this.alerts = page.getByRole('alert');
     this.notices = page.getByRole('status');
+
+    this.verifiedBadge = page.getByTestId('verified-badge');
+    this.markVerifiedButton = button('Mark as verified');
+    this.unmarkVerifiedButton = button('Unmark verified');
+    this.identityWarning = page.getByTestId('identity-warning');
+    this.newSafetyCode = this.identityWarning.getByTestId('new-safety-code');
+    this.acceptIdentityButton = button('Accept new identity', this.identityWarning);
+    this.declineIdentityButton = button('Decline', this.identityWarning);
+    this.reconnectButton = button('Reconnect');
   }
 
   // ---- Making tabs -------------------------------------------------------
@@ -349,6 +372,29 @@ export class TinCanPage {
     return (await message.locator('.text').innerText()).trim();
   }
 
+  // ---- Identity ------------------------------------------------------------
+
+  /** Presses "Mark as verified" (after comparing the code) and waits for the badge. */
+  async markVerified(): Promise<void> {
+    await this.markVerifiedButton.click();
+    await expect(this.verifiedBadge).toBeVisible();
+    await expect(this.unmarkVerifiedButton).toBeVisible();
+  }
+
+  /** Presses "Reconnect" (the chat must be disconnected) and returns the new invite link. */
+  async reconnect(): Promise<string> {
+    await this.reconnectButton.click();
+    await expect(this.inviteLinkBox).toHaveValue(LINK);
+    return this.inviteLinkBox.inputValue();
+  }
+
+  /** Reloads the tab and waits for the app to be back (a stored chat shows disconnected). */
+  async reload(): Promise<void> {
+    await this.page.reload();
+    await expect(this.settingsButton).toBeVisible();
+    await expect(this.createInviteButton).toBeVisible();
+  }
+
   /** Problems (panics, uncaught errors) seen on this tab so far. */
   crashes(): string[] {
     return [...this.problems];
@@ -391,6 +437,17 @@ export async function connectPair(
   await inviter.expectConnected();
   await invitee.expectConnected();
   return { inviter, invitee, inviteLink, answerLink };
+}
+
+/**
+ * The inviter (disconnected, in a stored conversation) presses Reconnect; the invitee opens the
+ * new invite in its tab and the inviter takes the answer: both connected again.
+ */
+export async function reconnectPair(inviter: TinCanPage, invitee: TinCanPage): Promise<void> {
+  const answer = await invitee.openInvite(await inviter.reconnect());
+  await inviter.acceptAnswer(codeOf(answer));
+  await inviter.expectConnected();
+  await invitee.expectConnected();
 }
 
 /** The code of a link: the part after '#'. */

@@ -1,0 +1,191 @@
+import { chromium } from '@playwright/test';
+import { test, expect } from './fixtures';
+import { APP_URL, SAFETY_CODE, TinCanPage, codeOf, connectPair, reconnectPair } from './pages/tincan-page';
+import { FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
+
+/**
+ * Verify once (issue #17): each browser proves one stable identity (a stored RTCCertificate), so
+ * the safety code of a pair of browsers stays the same across reconnects; "Mark as verified"
+ * lasts; a peer that comes back with another certificate is held and loudly reported.
+ */
+
+/** The delivery states of one's own messages, oldest first. */
+async function deliveries(app: TinCanPage): Promise<string[]> {
+  return app.myMessages().evaluateAll((items) => items.map((li) => li.getAttribute('data-delivery') ?? ''));
+}
+
+test.describe('A stable identity per browser', () => {
+  test('verified once: the invitee reloads, the pair reconnects with new links, same code, still verified, no warning', async ({
+    browser,
+  }) => {
+    test.setTimeout(60_000);
+    const { inviter: ann, invitee: bob } = await connectPair(browser);
+    const code = await ann.safetyCode();
+    expect(code).toMatch(SAFETY_CODE);
+    expect(await bob.safetyCode()).toBe(code);
+    await expect(ann.verifiedBadge).toHaveCount(0);
+    await ann.markVerified();
+    await bob.markVerified();
+
+    // Bob reloads: the connection is gone, his verification is not.
+    await bob.reload();
+    await bob.expectStatus('Disconnected');
+    await expect(bob.verifiedBadge).toBeVisible();
+    await ann.expectStatus('Disconnected', { timeout: 10_000 });
+    await expect(ann.verifiedBadge).toBeVisible();
+
+    await reconnectPair(ann, bob);
+    expect(await ann.safetyCode(), 'the same code on the new connection').toBe(code);
+    expect(await bob.safetyCode()).toBe(code);
+    for (const app of [ann, bob]) {
+      await expect(app.verifiedBadge).toBeVisible();
+      await expect(app.identityWarning).toHaveCount(0);
+      await expect(app.markVerifiedButton).toHaveCount(0);
+    }
+    await ann.send('still us');
+    await expect(bob.peerMessages().last()).toContainText('still us');
+    await expect(ann.myMessages().last()).toHaveAttribute('data-delivery', 'delivered');
+
+    // Taking the verification back removes the badge; marking again brings it back.
+    await bob.unmarkVerifiedButton.click();
+    await expect(bob.verifiedBadge).toHaveCount(0);
+    await expect(bob.markVerifiedButton).toBeVisible();
+    await bob.markVerified();
+  });
+
+  test('a relay that answers the reconnect with its own certificate: blocking warning, nothing reaches it, Decline keeps it pending', async ({
+    browser,
+  }) => {
+    test.setTimeout(60_000);
+    const { inviter: alice, invitee: bob } = await connectPair(browser);
+    const code = await alice.safetyCode();
+    await alice.markVerified();
+    await bob.markVerified();
+    await alice.send('before the relay');
+    await expect(bob.peerMessages()).toHaveCount(1);
+
+    // Mallory learned Bob's browser id from the first connection's hello, and uses it as hers.
+    const bobId = await bob.page.evaluate(() => localStorage.getItem('tincan.peer-id.v1'));
+    expect(bobId).toBeTruthy();
+    const malloryContext = await TinCanPage.newContext(browser);
+    await malloryContext.addInitScript((id) => localStorage.setItem('tincan.peer-id.v1', id), bobId!);
+    const mallory = await TinCanPage.openIn(malloryContext);
+
+    // Bob goes away; Alice writes meanwhile and reconnects, but her invite reaches Mallory.
+    await bob.page.close();
+    await alice.expectStatus('Disconnected', { timeout: 10_000 });
+    await alice.send('written while apart');
+    const malloryAnswer = await mallory.openInvite(await alice.reconnect());
+    await alice.acceptAnswer(codeOf(malloryAnswer));
+    await alice.expectConnected();
+    await mallory.expectConnected();
+
+    // The warning: blocking, with the new code, and the badge gone.
+    await expect(alice.identityWarning).toBeVisible();
+    await expect(alice.identityWarning).toHaveAttribute('data-alert', 'blocking');
+    await expect(alice.identityWarning).toHaveAttribute('role', 'alertdialog');
+    await expect(alice.identityWarning).toContainText('not the browser you verified');
+    const relayCode = await mallory.safetyCode();
+    expect(relayCode).not.toBe(code);
+    await expect(alice.newSafetyCode).toHaveText(relayCode);
+    await expect(alice.verifiedBadge).toHaveCount(0);
+    await expect(alice.markVerifiedButton).toHaveCount(0);
+    await expect(alice.acceptIdentityButton).toBeVisible();
+
+    // A message typed now stays pending; nothing reaches Mallory (not even the conversation).
+    await alice.send('typed under the warning');
+    await alice.page.waitForTimeout(1_500);
+    expect(await deliveries(alice)).toEqual(['delivered', 'pending', 'pending']);
+    await expect(mallory.messages()).toHaveCount(0);
+
+    // Decline: disconnected, both messages still pending and undelivered.
+    await alice.declineIdentityButton.click();
+    await alice.expectStatus('Disconnected');
+    await alice.expectNotice(/declined the new identity/);
+    await expect(alice.identityWarning).toHaveCount(0);
+    expect(await deliveries(alice)).toEqual(['delivered', 'pending', 'pending']);
+    await mallory.expectStatus('Disconnected', { timeout: 10_000 });
+    await expect(mallory.messages()).toHaveCount(0);
+    // Bob's identity stays the verified one.
+    await expect(alice.verifiedBadge).toBeVisible();
+  });
+
+  test('the identity survives a browser restart (persistent profile): same code after relaunch', async ({
+    browser,
+  }, testInfo) => {
+    test.setTimeout(60_000);
+    const profile = testInfo.outputPath('ann-profile');
+    const launch = () =>
+      chromium.launchPersistentContext(profile, {
+        executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+        args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        baseURL: APP_URL,
+      });
+    let annContext = await launch();
+    try {
+      let ann = new TinCanPage(annContext.pages()[0] ?? (await annContext.newPage()));
+      await ann.open();
+      await ann.useNoIceServers();
+      const bob = await TinCanPage.launch(browser);
+      await ann.acceptAnswer(codeOf(await bob.openInvite(await ann.createInvite())));
+      await ann.expectConnected();
+      await bob.expectConnected();
+      const code = await ann.safetyCode();
+      expect(await bob.safetyCode()).toBe(code);
+      await ann.markVerified();
+
+      // The whole browser goes, and comes back with the same profile.
+      await annContext.close();
+      await bob.expectStatus('Disconnected', { timeout: 10_000 });
+      annContext = await launch();
+      ann = new TinCanPage(annContext.pages()[0] ?? (await annContext.newPage()));
+      await ann.open();
+      await ann.expectStatus('Disconnected');
+      await expect(ann.verifiedBadge).toBeVisible();
+
+      await reconnectPair(ann, bob);
+      expect(await ann.safetyCode(), 'the same code after the restart').toBe(code);
+      expect(await bob.safetyCode()).toBe(code);
+      await expect(ann.verifiedBadge).toBeVisible();
+      await expect(ann.identityWarning).toHaveCount(0);
+      await expect(bob.identityWarning).toHaveCount(0);
+    } finally {
+      await annContext.close().catch(() => {});
+    }
+  });
+
+  test('Chromium and Firefox each keep their own identity: two connections, the same code both times', async ({
+    browser,
+  }) => {
+    test.setTimeout(90_000);
+    const firefox = await launchFirefox();
+    let ff: FirefoxTinCanPage | undefined;
+    try {
+      const chromiumApp = await TinCanPage.launch(browser);
+      ff = await FirefoxTinCanPage.open(firefox, { iceServers: [] });
+      await chromiumApp.acceptAnswer(codeOf(await ff.openInvite(await chromiumApp.createInvite())));
+      await chromiumApp.expectConnected();
+      await ff.waitForConnected();
+      const code = await chromiumApp.safetyCode();
+      expect(code).toMatch(SAFETY_CODE);
+      expect(await ff.safetyCode()).toBe(code);
+
+      // Firefox reloads (its tab, its stored identity), Chromium reconnects with new links.
+      await ff.reload();
+      await ff.waitForStatus('Disconnected');
+      await chromiumApp.expectStatus('Disconnected', { timeout: 10_000 });
+      await chromiumApp.acceptAnswer(codeOf(await ff.openInvite(await chromiumApp.reconnect())));
+      await chromiumApp.expectConnected();
+      await ff.waitForConnected();
+      expect(await chromiumApp.safetyCode(), 'the same code on the second connection').toBe(code);
+      expect(await ff.safetyCode()).toBe(code);
+      await expect(chromiumApp.identityWarning).toHaveCount(0);
+
+      const problems = ff.crashes();
+      expect(problems, 'the app in Firefox must not panic or throw uncaught errors').toEqual([]);
+    } finally {
+      await ff?.close();
+      await firefox.close().catch(() => {});
+    }
+  });
+});
