@@ -110,6 +110,56 @@ test.describe('A stable identity per browser', () => {
     await expect(alice.verifiedBadge).toBeVisible();
   });
 
+  test('Reset identity: the peer sees a clear notice, accepts, and what waited is delivered; no warning after that', async ({
+    browser,
+  }) => {
+    test.setTimeout(60_000);
+    const { inviter: ann, invitee: bob } = await connectPair(browser);
+    const oldCode = await ann.safetyCode();
+
+    // Bob makes a new identity (Settings warns first).
+    await bob.openSettings();
+    await bob.settingsDialog.getByRole('button', { name: 'Reset identity', exact: true }).click();
+    await expect(bob.settingsDialog.getByRole('alertdialog')).toContainText('changed identity');
+    await bob.settingsDialog.getByRole('button', { name: 'Keep my identity', exact: true }).click();
+    await bob.settingsDialog.getByRole('button', { name: 'Reset identity', exact: true }).click();
+    await bob.settingsDialog.getByRole('button', { name: 'Make a new identity', exact: true }).click();
+    await expect(bob.settingsDialog.getByRole('status').filter({ hasText: 'Your identity is new' })).toBeVisible();
+    await bob.cancelButton.click();
+
+    await bob.reload();
+    await ann.expectStatus('Disconnected', { timeout: 10_000 });
+    await ann.send('waiting for the new Bob');
+    await reconnectPair(ann, bob);
+
+    // Ann never verified Bob: a clear notice, not a blocking one; nothing went yet.
+    await expect(ann.identityWarning).toBeVisible();
+    await expect(ann.identityWarning).toHaveAttribute('data-alert', 'notice');
+    await expect(ann.identityWarning).toHaveAttribute('role', 'alert');
+    const newCode = await ann.safetyCode();
+    expect(newCode).not.toBe(oldCode);
+    expect(await bob.safetyCode()).toBe(newCode);
+    await expect(ann.newSafetyCode).toHaveText(newCode);
+    await expect(bob.identityWarning, "Bob's view of Ann did not change").toHaveCount(0);
+    await expect(ann.myMessages().last()).toHaveAttribute('data-delivery', 'pending');
+    await expect(bob.peerMessages()).toHaveCount(0);
+
+    // Accepting sends what waited.
+    await ann.acceptIdentityButton.click();
+    await expect(ann.identityWarning).toHaveCount(0);
+    await expect(bob.peerMessages().last()).toContainText('waiting for the new Bob');
+    await expect(ann.myMessages().last()).toHaveAttribute('data-delivery', 'delivered');
+    await ann.markVerified();
+
+    // From now on the new identity is the known one.
+    await bob.reload();
+    await ann.expectStatus('Disconnected', { timeout: 10_000 });
+    await reconnectPair(ann, bob);
+    expect(await ann.safetyCode()).toBe(newCode);
+    await expect(ann.identityWarning).toHaveCount(0);
+    await expect(ann.verifiedBadge).toBeVisible();
+  });
+
   test('the identity survives a browser restart (persistent profile): same code after relaunch', async ({
     browser,
   }, testInfo) => {
