@@ -9,6 +9,43 @@ import { FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
  * lasts; a peer that comes back with another certificate is held and loudly reported.
  */
 
+/** The known-peers record as stored in the `meta` store of Tin Can's database (`null`: none). */
+async function storedKnownPeers(app: TinCanPage): Promise<string | null> {
+  return app.page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('tincan');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const value = await new Promise<unknown>((resolve, reject) => {
+      const request = db.transaction('meta').objectStore('meta').get('known-peers');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    db.close();
+    return typeof value === 'string' ? value : null;
+  });
+}
+
+/** The SHA-256 fingerprint of the certificate this browser keeps (`null`: none stored). */
+async function storedCertificate(app: TinCanPage): Promise<string | null> {
+  return app.page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('tincan-identity');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    if (!db.objectStoreNames.contains('certificates')) return (db.close(), null);
+    const certificate = await new Promise<RTCCertificate | undefined>((resolve, reject) => {
+      const request = db.transaction('certificates').objectStore('certificates').get('current');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    db.close();
+    return certificate?.getFingerprints().find((f) => f.algorithm === 'sha-256')?.value?.toUpperCase() ?? null;
+  });
+}
+
 /** The delivery states of one's own messages, oldest first. */
 async function deliveries(app: TinCanPage): Promise<string[]> {
   return app.myMessages().evaluateAll((items) => items.map((li) => li.getAttribute('data-delivery') ?? ''));
@@ -158,6 +195,39 @@ test.describe('A stable identity per browser', () => {
     expect(await ann.safetyCode()).toBe(newCode);
     await expect(ann.identityWarning).toHaveCount(0);
     await expect(ann.verifiedBadge).toBeVisible();
+  });
+
+  test('the known peers are sealed under a lock; Delete all data forgets them and the identity', async ({ browser }) => {
+    test.setTimeout(60_000);
+    const { inviter: ann, invitee: bob } = await connectPair(browser);
+    await ann.markVerified();
+    const bobCertificate = await storedCertificate(bob);
+    expect(bobCertificate).toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+    await expect.poll(() => storedKnownPeers(ann)).toContain(bobCertificate!);
+    expect(await storedKnownPeers(ann)).toContain('"verified":true');
+
+    // A passphrase lock seals the table with everything else.
+    await ann.openSettings();
+    await ann.settingsDialog.getByLabel('New passphrase', { exact: true }).fill('correct horse');
+    await ann.settingsDialog.getByLabel('Repeat the new passphrase', { exact: true }).fill('correct horse');
+    await ann.settingsDialog.getByRole('button', { name: 'Set passphrase', exact: true }).click();
+    await expect(ann.settingsDialog.getByRole('status').filter({ hasText: 'Locked:' })).toBeVisible({ timeout: 20_000 });
+    const sealed = await storedKnownPeers(ann);
+    expect(sealed).toContain('"sealed"');
+    expect(sealed).not.toContain(bobCertificate!);
+    expect(sealed).not.toContain('verified');
+    // Still verified in the live chat, and after a reload and the passphrase.
+    await expect(ann.verifiedBadge).toBeVisible();
+
+    // Delete all data: the table goes, and so does the certificate (a new one is made).
+    const annCertificate = await storedCertificate(ann);
+    expect(annCertificate).toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+    await ann.settingsDialog.getByRole('button', { name: 'Delete all data', exact: true }).click();
+    await ann.settingsDialog.getByRole('button', { name: 'Delete everything', exact: true }).click();
+    await expect(ann.settingsDialog.getByRole('status').filter({ hasText: 'deleted' })).toBeVisible();
+    expect(await storedKnownPeers(ann)).toBeNull();
+    await expect.poll(() => storedCertificate(ann)).not.toBe(annCertificate);
+    expect(await storedCertificate(ann)).toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
   });
 
   test('the identity survives a browser restart (persistent profile): same code after relaunch', async ({
