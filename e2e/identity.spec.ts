@@ -46,6 +46,32 @@ async function storedCertificate(app: TinCanPage): Promise<string | null> {
   });
 }
 
+/**
+ * Puts a new certificate that expires in `expiresMs` into this browser's identity database as
+ * its current one (the next one, if any, stays), as if it had been made long ago.
+ */
+async function ageCertificate(app: TinCanPage, expiresMs: number): Promise<void> {
+  await app.page.evaluate(async (expires) => {
+    const certificate = await RTCPeerConnection.generateCertificate({
+      name: 'ECDSA',
+      namedCurve: 'P-256',
+      expires,
+    } as EcKeyGenParams & { expires: number });
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('tincan-identity');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const transaction = db.transaction('certificates', 'readwrite');
+      transaction.objectStore('certificates').put(certificate, 'current');
+      transaction.oncomplete = () => resolve();
+      transaction.onerror = () => reject(transaction.error);
+    });
+    db.close();
+  }, expiresMs);
+}
+
 /** The delivery states of one's own messages, oldest first. */
 async function deliveries(app: TinCanPage): Promise<string[]> {
   return app.myMessages().evaluateAll((items) => items.map((li) => li.getAttribute('data-delivery') ?? ''));
@@ -228,6 +254,40 @@ test.describe('A stable identity per browser', () => {
     expect(await storedKnownPeers(ann)).toBeNull();
     await expect.poll(() => storedCertificate(ann)).not.toBe(annCertificate);
     expect(await storedCertificate(ann)).toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+  });
+
+  test('renewal: the next certificate is announced over the old one, and the peer takes the switch without a warning', async ({
+    browser,
+  }) => {
+    test.setTimeout(60_000);
+    const day = 86_400_000;
+    // Ann's certificate has 10 days left: inside the renewal window (30 days), so at load she
+    // makes the next one and announces it on every connection.
+    const ann = await TinCanPage.launch(browser);
+    await ageCertificate(ann, 10 * day);
+    await ann.reload();
+    const bob = await TinCanPage.launch(browser);
+    await ann.acceptAnswer(codeOf(await bob.openInvite(await ann.createInvite())));
+    await ann.expectConnected();
+    await bob.expectConnected();
+    const oldCode = await ann.safetyCode();
+    await bob.markVerified();
+
+    // A day before it expires, Ann switches to the announced certificate.
+    await ann.send('before the switch');
+    await expect(bob.peerMessages()).toHaveCount(1);
+    await ageCertificate(ann, day / 2);
+    await ann.reload();
+    await bob.expectStatus('Disconnected', { timeout: 10_000 });
+    await reconnectPair(ann, bob);
+    const newCode = await ann.safetyCode();
+    expect(newCode, 'a new certificate, so a new code').not.toBe(oldCode);
+    expect(await bob.safetyCode()).toBe(newCode);
+    // Bob was told in advance: no warning, still verified; the chat goes on.
+    await expect(bob.identityWarning).toHaveCount(0);
+    await expect(bob.verifiedBadge).toBeVisible();
+    await ann.send('after the switch');
+    await expect(bob.peerMessages().last()).toContainText('after the switch');
   });
 
   test('the identity survives a browser restart (persistent profile): same code after relaunch', async ({
