@@ -18,7 +18,7 @@ use std::rc::{Rc, Weak};
 use futures::future::{AbortHandle, Abortable};
 use leptos::task::spawn_local;
 
-use super::files::FileSession;
+use super::file_session::FileSession;
 use crate::core::outbox::Outbox;
 use crate::core::protocol::FrameGate;
 use crate::core::safety::Fingerprint;

@@ -12,8 +12,6 @@
 //! the stream with the `sha2` crate in wasm on both sides held the app to 0.65x the plain-JS rate;
 //! per-chunk WebCrypto digests bring it to the figure in the README.
 
-use std::collections::VecDeque;
-
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -21,10 +19,11 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, File, Url};
 
 use super::attempt::{Attempt, AttemptId};
+use super::file_session::{FileSession, Job, Receiving, Sending};
 use crate::core::transfer::{
     progress_text, safe_file_name, CancelReason, ChunkDigest, ChunkOutcome, Control, Finished,
-    Inbox, OfferRejection, Outgoing, RateMeter, Side, TransferError, TransferId,
-    CHUNK_HEADER_BYTES, CHUNK_START_BYTES, MAX_FILE_BYTES,
+    OfferRejection, Outgoing, RateMeter, Side, TransferError, TransferId, CHUNK_HEADER_BYTES,
+    CHUNK_START_BYTES, MAX_FILE_BYTES,
 };
 use crate::web::browser::now_ms;
 use crate::web::file_channel::{FileChannel, FileChannelError, FileChannelEvent};
@@ -130,69 +129,6 @@ pub struct TransferRow {
     pub size: u64,
     pub progress: ArcRwSignal<Progress>,
     pub state: ArcRwSignal<RowState>,
-}
-
-/// A file waiting to be sent or being sent.
-struct Job {
-    id: TransferId,
-    key: u64,
-    file: File,
-}
-
-/// The file the send loop is on.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Sending {
-    id: TransferId,
-    key: u64,
-    cancelled: bool,
-}
-
-/// What is kept with each incoming transfer, next to its bookkeeping in the inbox.
-struct Receiving {
-    key: u64,
-    /// ArrayBuffer views and, after compaction, one Blob in front.
-    parts: Array,
-    uncompacted: u64,
-    meter: RateMeter,
-    shown_ms: f64,
-}
-
-/// The files of one connection: its channel, the send queue and the inbox. Owned by the
-/// [`Attempt`]: when the connection goes, so does all of this, and the send loop (a task of the
-/// attempt) with it.
-pub struct FileSession {
-    channel: FileChannel,
-    next_id: TransferId,
-    queue: VecDeque<Job>,
-    /// The transfer the send loop is on.
-    sending: Option<Sending>,
-    pumping: bool,
-    /// Our outgoing ids whose verdict we wait for, with their row keys.
-    awaiting_verdict: Vec<(TransferId, u64)>,
-    inbox: Inbox<Receiving>,
-    /// The peer's identity changed and the user has not accepted it: files wait in the queue,
-    /// offers are refused.
-    held: bool,
-}
-
-impl FileSession {
-    fn new(channel: FileChannel) -> Self {
-        Self {
-            channel,
-            next_id: 0,
-            queue: VecDeque::new(),
-            sending: None,
-            pumping: false,
-            awaiting_verdict: Vec::new(),
-            inbox: Inbox::default(),
-            held: false,
-        }
-    }
-
-    fn send_control(&self, control: &Control) {
-        // If this fails the channel is closing; its close event reports that.
-        let _ = self.channel.send_text(&control.encode());
-    }
 }
 
 /// The files of one chat: the rows on screen outlive connections (finished files stay
@@ -967,22 +903,6 @@ impl FileTransfers {
             row.state.set(state);
         }
         self.session(|session| session.send_control(&Control::Verdict { id, ok }));
-    }
-}
-
-impl FileSession {
-    fn inbox_id_to_key(&self, id: TransferId) -> Option<u64> {
-        self.inbox
-            .iter()
-            .find(|(running, _)| *running == id)
-            .map(|(_, receiving)| receiving.key)
-    }
-
-    fn inbox_id_of(&self, key: u64) -> Option<TransferId> {
-        self.inbox
-            .iter()
-            .find(|(_, receiving)| receiving.key == key)
-            .map(|(id, _)| id)
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod attempt;
 mod conversation;
+mod file_session;
 pub mod files;
 mod identity;
 mod renegotiation;
