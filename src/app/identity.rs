@@ -96,10 +96,16 @@ impl Identity {
         }
     }
 
-    /// The certificate new connections prove, once settled.
+    /// The certificate new connections prove, once settled. An expired one (a tab left open past
+    /// its renewal) is not used: the browser would refuse the connection; that one connection then
+    /// gets a fresh certificate from the browser while the renewal runs.
     pub(super) fn certificate(&self) -> Option<RtcCertificate> {
-        self.certificates
-            .with_value(|certificates| certificates.as_ref().map(|c| c.current.clone()))
+        self.certificates.with_value(|certificates| {
+            certificates
+                .as_ref()
+                .map(|c| c.current.clone())
+                .filter(|current| certificate_store::expires_ms(current) > now_ms())
+        })
     }
 }
 
