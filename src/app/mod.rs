@@ -239,8 +239,12 @@ impl TinCan {
         self.with_attempt(|attempt| attempt.role)
     }
 
-    /// Back to the start screen; stored conversations stay in the list.
+    /// Back to the start screen; stored conversations stay in the list. A live peer is told at
+    /// once, as when the tab closes.
     pub fn start_over(&self) {
+        if self.connection.phase.get_untracked() == Phase::Connected {
+            self.send_frame(&crate::core::protocol::Frame::Bye);
+        }
         self.reset();
         self.clear_messages();
         self.show_conversation(None);

@@ -69,6 +69,10 @@ fn ChatHeader() -> impl IntoView {
             {move || path().filter(|_| tin_can.connection.phase.with(|p| *p == Phase::Connected)).map(|(label, relayed)| view! {
                 <p class="path" data-testid="connection-path" data-relayed=relayed.to_string()>{label}</p>
             })}
+            // The way out of a live chat: the other side is told, the conversation stays stored.
+            <Show when=move || tin_can.connection.phase.with(|p| *p == Phase::Connected)>
+                <StartOver/>
+            </Show>
             <Show when=move || tin_can.connection.phase.with(|p| *p != Phase::Connected)>
                 <p class="hint">
                     "Not connected. Messages you write now wait as pending and go out when you reconnect."
