@@ -31,6 +31,17 @@ async function recordedApp(browser: import('@playwright/test').Browser): Promise
   return TinCanPage.openIn(context);
 }
 
+/** An inviter (recorded) connecting to an invitee whose tab closed after making its answer. */
+async function connectingToNobody(browser: import('@playwright/test').Browser): Promise<TinCanPage> {
+  const inviter = await recordedApp(browser);
+  const invitee = await TinCanPage.launch(browser);
+  const answerLink = await invitee.openInvite(await inviter.createInvite());
+  await invitee.page.close();
+  await inviter.acceptAnswer(answerLink);
+  await inviter.expectStatus('Connecting');
+  return inviter;
+}
+
 test.describe('Start over closes the connection at once', () => {
   test('while waiting for the answer', async ({ browser }) => {
     const inviter = await recordedApp(browser);
@@ -43,13 +54,7 @@ test.describe('Start over closes the connection at once', () => {
   });
 
   test('while connecting to an invitee that went away', async ({ browser }) => {
-    const inviter = await recordedApp(browser);
-    const invitee = await TinCanPage.launch(browser);
-    const answerLink = await invitee.openInvite(await inviter.createInvite());
-    await invitee.page.close();
-
-    await inviter.acceptAnswer(answerLink);
-    await inviter.expectStatus('Connecting');
+    const inviter = await connectingToNobody(browser);
     // The busy screen offers the way out.
     await inviter.startOverButton.click();
     await expect.poll(async () => new Set(await peerStates(inviter.page)), { timeout: 1_000 })
@@ -87,12 +92,7 @@ test.describe('Start over closes the connection at once', () => {
   });
 
   test('a failed attempt closes its connection', async ({ browser }) => {
-    const inviter = await recordedApp(browser);
-    const invitee = await TinCanPage.launch(browser);
-    const answerLink = await invitee.openInvite(await inviter.createInvite());
-    await invitee.page.close();
-    await inviter.acceptAnswer(answerLink);
-    await inviter.expectStatus('Connecting');
+    const inviter = await connectingToNobody(browser);
     // The connect deadline (15 s) ends the attempt with an alert, and the connection with it.
     await expect(inviter.alerts.filter({ hasText: /Could not connect/ })).toBeVisible({ timeout: 25_000 });
     await inviter.expectStatus('Failed');

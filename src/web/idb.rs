@@ -45,8 +45,9 @@ fn failed(value: &JsValue) -> IdbError {
     }
 }
 
-/// The request's result once it succeeded, or its error.
-async fn request_done(request: &IdbRequest) -> Result<JsValue, IdbError> {
+/// The request's result once it succeeded; otherwise the browser's error (a `DOMException`,
+/// or a message). Shared with `web::identity`, which reads errors its own way.
+pub async fn settled(request: &IdbRequest) -> Result<JsValue, JsValue> {
     let promise = Promise::new(&mut |resolve, reject| {
         request.set_onsuccess(Some(&resolve));
         request.set_onerror(Some(&reject));
@@ -55,16 +56,16 @@ async fn request_done(request: &IdbRequest) -> Result<JsValue, IdbError> {
     request.set_onsuccess(None);
     request.set_onerror(None);
     match outcome {
-        Ok(_) => request.result().map_err(|e| failed(&e)),
+        Ok(_) => request.result(),
         Err(_) => Err(match request.error() {
-            Ok(Some(error)) => failed(&error),
-            _ => IdbError::Failed("the request failed".into()),
+            Ok(Some(error)) => error.into(),
+            _ => JsValue::from_str("the request failed"),
         }),
     }
 }
 
-/// Resolves when the transaction committed; its error when it aborted.
-async fn transaction_done(transaction: &IdbTransaction) -> Result<(), IdbError> {
+/// Resolves when the transaction committed; the browser's error when it aborted.
+pub async fn committed(transaction: &IdbTransaction) -> Result<(), JsValue> {
     let promise = Promise::new(&mut |resolve, reject| {
         transaction.set_oncomplete(Some(&resolve));
         transaction.set_onabort(Some(&reject));
@@ -72,13 +73,18 @@ async fn transaction_done(transaction: &IdbTransaction) -> Result<(), IdbError> 
     let outcome = JsFuture::from(promise).await;
     transaction.set_oncomplete(None);
     transaction.set_onabort(None);
-    match outcome {
-        Ok(_) => Ok(()),
-        Err(_) => Err(match transaction.error() {
-            Some(error) => failed(&error),
-            None => IdbError::Failed("the transaction was aborted".into()),
-        }),
-    }
+    outcome.map(|_| ()).map_err(|_| match transaction.error() {
+        Some(error) => error.into(),
+        None => JsValue::from_str("the transaction was aborted"),
+    })
+}
+
+async fn request_done(request: &IdbRequest) -> Result<JsValue, IdbError> {
+    settled(request).await.map_err(|e| failed(&e))
+}
+
+async fn transaction_done(transaction: &IdbTransaction) -> Result<(), IdbError> {
+    committed(transaction).await.map_err(|e| failed(&e))
 }
 
 /// A key in one of the stores.

@@ -14,7 +14,7 @@
 //! one), [`generate`] still gives one for this session: the app works, with a code that changes
 //! on the next visit.
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -25,6 +25,8 @@ use web_sys::{
 
 use crate::core::identity::{renewal, Renewal, CERTIFICATE_LIFETIME_MS};
 use crate::core::safety::Fingerprint;
+use crate::web::browser::js_error_text;
+use crate::web::idb;
 
 /// The identity's database, apart from the conversations' `tincan`.
 pub const DB_NAME: &str = "tincan-identity";
@@ -80,17 +82,9 @@ pub struct Identity {
     pub next: Option<RtcCertificate>,
 }
 
-fn error_text(value: &JsValue) -> String {
-    value
-        .dyn_ref::<js_sys::Error>()
-        .map(|error| String::from(error.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
-}
-
 fn failed(value: &JsValue) -> IdentityError {
     let Some(exception) = value.dyn_ref::<DomException>() else {
-        return IdentityError::Storage(error_text(value));
+        return IdentityError::Storage(js_error_text(value));
     };
     match exception.name().as_str() {
         "DataCloneError" => IdentityError::NotStorable,
@@ -117,13 +111,13 @@ pub async fn generate() -> Result<RtcCertificate, IdentityError> {
         ("expires", JsValue::from_f64(CERTIFICATE_LIFETIME_MS)),
     ] {
         Reflect::set(&algorithm, &JsValue::from_str(name), &value)
-            .map_err(|e| IdentityError::Generate(error_text(&e)))?;
+            .map_err(|e| IdentityError::Generate(js_error_text(&e)))?;
     }
     let promise = RtcPeerConnection::generate_certificate_with_object(&algorithm)
-        .map_err(|e| IdentityError::Generate(error_text(&e)))?;
+        .map_err(|e| IdentityError::Generate(js_error_text(&e)))?;
     JsFuture::from(promise)
         .await
-        .map_err(|e| IdentityError::Generate(error_text(&e)))?
+        .map_err(|e| IdentityError::Generate(js_error_text(&e)))?
         .dyn_into::<RtcCertificate>()
         .map_err(|_| IdentityError::Generate("not a certificate".into()))
 }
@@ -194,41 +188,18 @@ async fn offered_fingerprint(certificate: &RtcCertificate) -> Result<Fingerprint
     Fingerprint::from_sdp(&sdp).ok_or(IdentityError::Fingerprint)
 }
 
-/// The request's result once it succeeded, or its error.
+/// The request's result once it succeeded, or its error (see `web::idb::settled`).
 async fn request_done(request: &IdbRequest) -> Result<JsValue, IdentityError> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        request.set_onsuccess(Some(&resolve));
-        request.set_onerror(Some(&reject));
-    });
-    let outcome = JsFuture::from(promise).await;
-    request.set_onsuccess(None);
-    request.set_onerror(None);
-    match outcome {
-        Ok(_) => request.result().map_err(|e| failed(&e)),
-        Err(_) => Err(match request.error() {
-            Ok(Some(error)) => failed(&error),
-            _ => IdentityError::Storage("the request failed".into()),
-        }),
-    }
+    idb::settled(request).await.map_err(|e| failed(&e))
 }
 
-/// Resolves when the transaction committed; its error when it aborted.
+/// Commits now rather than when the page idles (as `web::idb` does); resolves when committed.
 async fn transaction_done(transaction: &IdbTransaction) -> Result<(), IdentityError> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        transaction.set_oncomplete(Some(&resolve));
-        transaction.set_onabort(Some(&reject));
-    });
-    // Commit now rather than when the page idles (as `web::idb` does). web-sys marks commit()
-    // deprecated; it is the standard IDBTransaction.commit(), in every current browser.
+    // web-sys marks commit() deprecated; it is the standard IDBTransaction.commit(), in every
+    // current browser. The completion handlers are set below, before any event can run.
     #[allow(deprecated)]
     let _ = transaction.commit();
-    let outcome = JsFuture::from(promise).await;
-    transaction.set_oncomplete(None);
-    transaction.set_onabort(None);
-    outcome.map(|_| ()).map_err(|_| match transaction.error() {
-        Some(error) => failed(&error),
-        None => IdentityError::Storage("the transaction was aborted".into()),
-    })
+    idb::committed(transaction).await.map_err(|e| failed(&e))
 }
 
 /// The open database, closed when dropped: nothing here holds it open between operations.
