@@ -2,7 +2,7 @@
 // Tin Can's benchmark (issue #7): every figure next to a plain-JS baseline measured in the same
 // run, in the same headless Chromium, on loopback only.
 //
-//   node bench/run.mjs [--dist dist] [--out bench/results.json] [--quick]
+//   node bench/run.mjs [--dist dist-bench] [--out bench/results.json] [--quick]
 //
 // Prints a Markdown table to stdout (progress goes to stderr) and writes all raw numbers to
 // --out. Usually run through scripts/bench.sh, which builds dist/ first when it is stale.
@@ -29,7 +29,7 @@ const REPO = path.resolve(HERE, '..');
 const DEAD_STUN = 'stun:127.0.0.1:9'; // a closed loopback port: the STUN server never answers
 
 function parseArgs(argv) {
-  const opts = { dist: path.join(REPO, 'dist'), out: path.join(HERE, 'results.json'), quick: false, only: null };
+  const opts = { dist: path.join(REPO, 'dist-bench'), out: path.join(HERE, 'results.json'), quick: false, only: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') opts.quick = true;
@@ -38,7 +38,7 @@ function parseArgs(argv) {
     else if (arg === '--only') opts.only = new Set(String(argv[++i]).split(','));
     else if (arg === '-h' || arg === '--help') {
       console.log(
-        'usage: node bench/run.mjs [--dist dist] [--out bench/results.json] [--quick]\n' +
+        'usage: node bench/run.mjs [--dist dist-bench] [--out bench/results.json] [--quick]\n' +
           '                          [--only shipped,linkShapes,interactive,connect,deadStun,pings,burst,file,storage]',
       );
       process.exit(0);

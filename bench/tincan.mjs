@@ -15,7 +15,21 @@ import path from 'node:path';
  */
 function probe() {
   const now = () => performance.timeOrigin + performance.now();
-  const wire = { in: 0, out: 0, lastInAt: 0, lastOutAt: 0, openAt: 0, gatheredAt: 0, turnaround: [], kinds: {} };
+  const wire = { in: 0, out: 0, lastInAt: 0, lastOutAt: 0, openAt: 0, gatheredAt: 0, helloInAt: 0, turnaround: [], kinds: {} };
+  // Every wasm memory the page instantiates (Tin Can has one), for the memory rows.
+  const memories = [];
+  const keepMemory = (result) => {
+    const exports = (result?.instance ?? result)?.exports;
+    for (const value of Object.values(exports ?? {})) if (value instanceof WebAssembly.Memory) memories.push(value);
+    return result;
+  };
+  for (const name of ['instantiate', 'instantiateStreaming']) {
+    const original = WebAssembly[name];
+    if (typeof original !== 'function') continue;
+    WebAssembly[name] = function (...args) {
+      return original.apply(this, args).then(keepMemory);
+    };
+  }
   // Where the main thread's time goes while messages arrive (see burst()).
   const split = { handlerMs: 0, handlerCalls: 0, layoutMs: 0, layoutCalls: 0 };
   const pcs = [];
@@ -62,6 +76,11 @@ function probe() {
         kind = String(JSON.parse(event.data).k);
       } catch {}
       wire.kinds[kind] = (wire.kinds[kind] ?? 0) + 1;
+      if (kind === 'hello' && !wire.helloInAt) {
+        wire.helloInAt = wire.lastInAt;
+        // Conditions waiting on the hello are checked now (no DOM change may follow it).
+        queueMicrotask(() => valueWatchers.forEach((watch) => watch()));
+      }
     });
     return channel;
   };
@@ -210,8 +229,23 @@ function probe() {
     pcs,
     connected: null,
 
+    /**
+     * `connected`: "Connected" shows. `ready`: it shows, the peer's hello has arrived and the
+     * "Message" box is there: both ways are open, the conversation can start.
+     */
     watchConnected() {
+      wire.helloInAt = 0;
       this.connected = when(() => /\bConnected\b/.test(status()), 30000, '"Connected"');
+      this.ready = when(
+        () => wire.helloInAt && control('Message') && /\bConnected\b/.test(status()),
+        30000,
+        '"Connected", the hello and the Message box',
+      );
+    },
+
+    /** Wasm memory of the page, bytes (0 for a page without wasm). */
+    wasmBytes() {
+      return memories.reduce((sum, memory) => sum + memory.buffer.byteLength, 0);
     },
 
     /** Inviter: "Create invite" until the "Invite link" box has the link. */
@@ -236,7 +270,7 @@ function probe() {
       this.watchConnected();
       type(control('Paste the answer link'), link);
       button('Connect').click();
-      return (await this.connected).at;
+      return { connectedAt: (await this.connected).at, readyAt: (await this.ready).at };
     },
 
     /** Invitee: answers each "ping N" with "pong N" through the composer, as soon as it shows. */
@@ -366,6 +400,23 @@ export async function openApp(browser, appUrl, iceServers) {
   return { context, page };
 }
 
+/**
+ * The seed-design page (bench/baseline/seed.html) in one browser context, with the same probe:
+ * it has no settings (and no ICE servers).
+ */
+export async function openSeed(browser, seedUrl) {
+  const context = await browser.newContext();
+  await context.addInitScript(probe);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`  [seed page error] ${err.message}`));
+  await page.goto(seedUrl);
+  await page.getByRole('button', { name: 'Create invite', exact: true }).waitFor();
+  return { context, page };
+}
+
+/** How a page is opened: Tin Can (no ICE servers) unless `seed`. */
+const opener = (seed) => (seed ? openSeed : (browser, url) => openApp(browser, url, []));
+
 /** Inviter side only: time to a link. */
 export async function timeToInvite(browser, appUrl, iceServers) {
   const a = await openApp(browser, appUrl, iceServers);
@@ -379,15 +430,20 @@ export async function timeToInvite(browser, appUrl, iceServers) {
 /**
  * Two contexts, invite → answer → connected. Returns the pages (caller closes the contexts)
  * and the figures: time to the invite link, and from opening the invite link in B until both
- * sides show "Connected".
+ * sides show "Connected" (connectMs), and until both also have the other's hello and a
+ * "Message" box (readyMs). With `seed`, the seed-design page instead of Tin Can.
  */
-export async function connectPair(browser, appUrl) {
-  const a = await openApp(browser, appUrl, []);
-  const b = await openApp(browser, appUrl, []);
+export async function connectPair(browser, appUrl, { seed = false } = {}) {
+  const open = opener(seed);
+  const a = await open(browser, appUrl);
+  const b = await open(browser, appUrl);
   const invite = await a.page.evaluate(() => window.__bench.createInvite());
   const answer = await b.page.evaluate((link) => window.__bench.openInvite(link), invite.link);
-  const aConnectedAt = await a.page.evaluate((link) => window.__bench.acceptAnswer(link), answer.link);
-  const bConnectedAt = await b.page.evaluate(async () => (await window.__bench.connected).at);
+  const aDone = await a.page.evaluate((link) => window.__bench.acceptAnswer(link), answer.link);
+  const bDone = await b.page.evaluate(async () => ({
+    connectedAt: (await window.__bench.connected).at,
+    readyAt: (await window.__bench.ready).at,
+  }));
   const openAt = Math.max(
     await a.page.evaluate(() => window.__bench.wire.openAt),
     await b.page.evaluate(() => window.__bench.wire.openAt),
@@ -399,7 +455,8 @@ export async function connectPair(browser, appUrl) {
     b,
     invite,
     answer,
-    connectMs: Math.max(aConnectedAt, bConnectedAt) - answer.t0,
+    connectMs: Math.max(aDone.connectedAt, bDone.connectedAt) - answer.t0,
+    readyMs: Math.max(aDone.readyAt, bDone.readyAt) - answer.t0,
     // From opening the invite until both data channels were open (before the UI said so).
     channelOpenMs: openAt - answer.t0,
     close: async () => {
@@ -409,8 +466,8 @@ export async function connectPair(browser, appUrl) {
   };
 }
 
-export async function pingPong(browser, appUrl, n, warmup) {
-  const pair = await connectPair(browser, appUrl);
+export async function pingPong(browser, appUrl, n, warmup, { seed = false } = {}) {
+  const pair = await connectPair(browser, appUrl, { seed });
   try {
     await pair.b.page.evaluate(() => window.__bench.autoReply());
     const a = await pair.a.page.evaluate(([n, w]) => window.__bench.pings(n, w), [n, warmup]);
@@ -442,8 +499,8 @@ function followProgress(page) {
  * a page busy with incoming frames (B with the messages, A with whatever B sends back) would
  * answer only once it is through all of them.
  */
-export async function burst(browser, appUrl, n, capMs) {
-  const pair = await connectPair(browser, appUrl);
+export async function burst(browser, appUrl, n, capMs, { seed = false, memory = null } = {}) {
+  const pair = await connectPair(browser, appUrl, { seed });
   const got = followProgress(pair.b.page);
   const own = followProgress(pair.a.page);
   let timer;
@@ -459,10 +516,32 @@ export async function burst(browser, appUrl, n, capMs) {
       const latest = f.latest ?? { at: sent.t0, count: 0, complete: false, marks: [], split: {} };
       return { ...latest, timedOut: !latest.complete };
     };
-    return { sent, got: final(got), own: final(own) };
+    const result = { sent, got: final(got), own: final(own) };
+    if (memory) {
+      // Once the pages are idle again: the receiver shows the messages, the sender sent them.
+      await new Promise((resolve) => setTimeout(resolve, memory.settleMs));
+      result.memory = { receiver: await pageMemory(pair.b.page), sender: await pageMemory(pair.a.page) };
+    }
+    return result;
   } finally {
     clearTimeout(timer);
     await pair.close();
+  }
+}
+
+/**
+ * What a page holds: the JS heap after a full garbage collection (CDP Runtime.getHeapUsage) and
+ * its wasm memories (ArrayBuffers outside the JS heap), bytes.
+ */
+export async function pageMemory(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    const wasm = await page.evaluate(() => window.__bench?.wasmBytes() ?? 0);
+    return { jsHeap: usedSize, wasm, total: usedSize + wasm };
+  } finally {
+    await cdp.detach();
   }
 }
 

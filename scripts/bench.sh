@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Tin Can's benchmark (issue #7): builds the release app into dist/ when it is missing or older
-# than its sources, then measures it next to plain-JS baselines in headless Chromium on loopback
+# Tin Can's benchmark (issues #7, #18): builds the release app into dist-bench/ (public URL
+# /tincan/; $BENCH_DIST to change the folder) when it is missing, older than its sources or built
+# for another URL, then measures it next to plain-JS baselines in headless Chromium on loopback
 # (bench/run.mjs). Prints a Markdown table and writes bench/results.json. Takes 3-5 minutes.
 #
 #   bash scripts/bench.sh            # the full run
@@ -30,27 +31,33 @@ if ! node -e "require.resolve('lz-string')" 2>/dev/null; then
   export NODE_PATH="$side/node_modules${NODE_PATH:+:$NODE_PATH}"
 fi
 
-# dist/ is stale when any input of the build is newer than its index.html (written last).
+# The benchmark serves the app under /tincan/ (as GitHub Pages does), so it has a build of its own
+# in dist-bench/ made with that public URL: dist/ belongs to `scripts/serve.sh` and `trunk serve`,
+# which build it for /. dist-bench/ is stale when any input of the build is newer than its
+# index.html (written last), or when that index.html was built for another URL.
+out=${BENCH_DIST:-dist-bench}
 sources=(src index.html public Cargo.toml Cargo.lock Trunk.toml)
 for f in build.rs scripts/*.mjs; do [ -e "$f" ] && sources+=("$f"); done
 stale=""
-if [ ! -f dist/index.html ]; then
-  stale="dist/ is missing"
-elif newer=$(find "${sources[@]}" -newer dist/index.html -print -quit 2>/dev/null) && [ -n "$newer" ]; then
-  stale="$newer is newer than dist/"
+if [ ! -f "$out/index.html" ]; then
+  stale="$out/ is missing"
+elif ! grep -q '"/tincan/[^"]*\.wasm"' "$out/index.html"; then
+  stale="$out/ was built for another public URL"
+elif newer=$(find "${sources[@]}" -newer "$out/index.html" -print -quit 2>/dev/null) && [ -n "$newer" ]; then
+  stale="$newer is newer than $out/"
 fi
 export BENCH_DIST_STALE=0
 if [ -n "$stale" ]; then
-  log "building the release app ($stale)"
-  if ! trunk build --release --offline --public-url /tincan/ --dist dist >&2; then
-    if [ -f dist/index.html ]; then
-      log "WARNING: the build failed; measuring the old dist/ (results.json says distStale: true)"
+  log "building the release app into $out/ ($stale)"
+  if ! trunk build --release --offline --public-url /tincan/ --dist "$out" >&2; then
+    if [ -f "$out/index.html" ]; then
+      log "WARNING: the build failed; measuring the old $out/ (results.json says distStale: true)"
       BENCH_DIST_STALE=1
     else
-      echo "bench.sh: the build failed and there is no dist/ to measure" >&2
+      echo "bench.sh: the build failed and there is no $out/ to measure" >&2
       exit 1
     fi
   fi
 fi
 
-exec node bench/run.mjs "$@"
+exec node bench/run.mjs --dist "$out" "$@"
