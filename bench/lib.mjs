@@ -2,6 +2,8 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -114,3 +116,63 @@ export async function snapshot(dist, base) {
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 }
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/**
+ * A static server in this process for the phone's first load: the files of `dir` under `base`,
+ * gzipped (zlib's default level) when the browser accepts it, as GitHub Pages serves them.
+ * e2e/serve.mjs sends files as they are, which on a 1.6 Mbit/s link would measure the server.
+ * Resolves to { url, stop }.
+ */
+export function serveCompressed(dir, base) {
+  const cache = new Map();
+  const server = createServer((req, res) => {
+    const pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    let rel = pathname.startsWith(base) ? pathname.slice(base.length) : null;
+    if (rel === '') rel = 'index.html';
+    const type = rel && MIME[path.extname(rel)];
+    const file = rel && path.join(dir, rel);
+    if (!type || rel.split('/').some((part) => part.startsWith('.')) || !file.startsWith(dir) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (!cache.has(file)) {
+      const raw = readFileSync(file);
+      cache.set(file, { raw, gz: type.startsWith('image/png') ? null : gzipSync(raw) });
+    }
+    const { raw, gz } = cache.get(file);
+    const zipped = gz && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
+    res.writeHead(200, {
+      'content-type': type,
+      'content-length': (zipped ? gz : raw).length,
+      'cache-control': 'max-age=600',
+      ...(zipped ? { 'content-encoding': 'gzip', vary: 'Accept-Encoding' } : {}),
+    });
+    res.end(req.method === 'HEAD' ? undefined : zipped ? gz : raw);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}${base}`,
+        stop: () =>
+          new Promise((done) => {
+            server.close(() => done());
+            server.closeAllConnections?.();
+          }),
+      });
+    });
+  });
+}
+export const group1 = (x) => group(x, 1);

@@ -15,7 +15,8 @@ import path from 'node:path';
  */
 function probe() {
   const now = () => performance.timeOrigin + performance.now();
-  const wire = { in: 0, out: 0, lastInAt: 0, lastOutAt: 0, openAt: 0, gatheredAt: 0, helloInAt: 0, turnaround: [], kinds: {} };
+  // `trace`: when an array, every chat frame in and out is added to it ([time, 'in'|'out', kind]).
+  const wire = { in: 0, out: 0, lastInAt: 0, lastOutAt: 0, openAt: 0, gatheredAt: 0, helloInAt: 0, turnaround: [], kinds: {}, trace: null };
   // Every wasm memory the page instantiates (Tin Can has one), for the memory rows.
   const memories = [];
   const keepMemory = (result) => {
@@ -76,6 +77,7 @@ function probe() {
         kind = String(JSON.parse(event.data).k);
       } catch {}
       wire.kinds[kind] = (wire.kinds[kind] ?? 0) + 1;
+      wire.trace?.push([wire.lastInAt, 'in', kind]);
       if (kind === 'hello' && !wire.helloInAt) {
         wire.helloInAt = wire.lastInAt;
         // Conditions waiting on the hello are checked now (no DOM change may follow it).
@@ -125,6 +127,13 @@ function probe() {
     if (isChat(this)) {
       wire.out += 1;
       wire.lastOutAt = now();
+      if (wire.trace) {
+        let kind = '?';
+        try {
+          kind = String(JSON.parse(data).k);
+        } catch {}
+        wire.trace.push([wire.lastOutAt, 'out', kind]);
+      }
     }
     return send.call(this, data);
   };
@@ -570,6 +579,44 @@ export async function coldLoad(browser, url) {
     const page = await context.newPage();
     await page.goto(url);
     return await page.evaluate(() => window.__interactive);
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * A phone's first load: a cold load in a fresh context (empty cache) with the main thread slowed
+ * `cpuSlowdown` times and the network cut to `downKbit`/`upKbit` with `latencyMs` per request
+ * (CDP Emulation.setCPUThrottlingRate, Network.emulateNetworkConditions), from navigation until
+ * "Create invite" is there and enabled. Also: when the HTML, the last script and the wasm had
+ * arrived, and the bytes that came over the network.
+ */
+export async function phoneLoad(browser, url, phone) {
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(interactiveProbe);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: phone.latencyMs,
+      downloadThroughput: (phone.downKbit * 1000) / 8,
+      uploadThroughput: (phone.upKbit * 1000) / 8,
+    });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: phone.cpuSlowdown });
+    let bytes = 0;
+    cdp.on('Network.loadingFinished', (event) => (bytes += event.encodedDataLength));
+    await page.goto(url, { waitUntil: 'commit', timeout: 60000 });
+    const ms = await page.evaluate(() => window.__interactive);
+    const arrived = await page.evaluate(() => {
+      const entries = performance.getEntriesByType('resource');
+      const last = (suffix) => Math.max(0, ...entries.filter((e) => e.name.endsWith(suffix)).map((e) => e.responseEnd));
+      return { html: performance.getEntriesByType('navigation')[0]?.responseEnd ?? null, js: last('.js'), wasm: last('.wasm'), css: last('.css') };
+    });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    return { ms, arrived, bytes };
   } finally {
     await context.close();
   }

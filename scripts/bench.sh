@@ -41,7 +41,7 @@ for f in build.rs scripts/*.mjs; do [ -e "$f" ] && sources+=("$f"); done
 stale=""
 if [ ! -f "$out/index.html" ]; then
   stale="$out/ is missing"
-elif ! grep -q '"/tincan/[^"]*\.wasm"' "$out/index.html"; then
+elif ! grep -q '/tincan/[^ ]*_bg\.wasm' "$out/index.html"; then
   stale="$out/ was built for another public URL"
 elif newer=$(find "${sources[@]}" -newer "$out/index.html" -print -quit 2>/dev/null) && [ -n "$newer" ]; then
   stale="$newer is newer than $out/"

@@ -32,7 +32,7 @@
   let inviter = false;
 
   // The link's fragment: o (offer) or a (answer), then the SDP, URI-encoded.
-  const link = (kind, sdp) => `${location.origin}${location.pathname}#${kind}${encodeURIComponent(sdp)}`;
+  const link = (kind, sdp) => `${location.origin}${location.pathname}${location.search}#${kind}${encodeURIComponent(sdp)}`;
   const fromLink = (text, kind) => {
     const at = text.indexOf('#');
     return at >= 0 && text[at + 1] === kind ? decodeURIComponent(text.slice(at + 2)) : null;
@@ -95,7 +95,7 @@
   function openLocation() {
     const sdp = fromLink(location.hash, 'o');
     if (sdp === null) return false;
-    history.replaceState(null, '', location.pathname);
+    history.replaceState(null, "", location.pathname + location.search);
     acceptInvite(sdp);
     return true;
   }
@@ -114,7 +114,7 @@
     time.textContent = new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     li.append(p, time);
     log.append(li);
-    if (!scrolling) {
+    if (!scrolling && !location.search.includes('noscroll')) {
       scrolling = true;
       requestAnimationFrame(() => {
         scrolling = false;

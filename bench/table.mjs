@@ -1,0 +1,449 @@
+// The benchmark's table (bench/run.mjs): rows from the raw measurements, notes on where the time
+// goes, and a summary for results.json.
+//
+// A target is set against a baseline that does the same work the app must do (issue #18): the
+// seed-design page for connecting and messages, plain JS doing the same work for files, the
+// one-button page for a phone's first load. Ratios to a bare channel stay in the table, without
+// a target: they are the distance to the physical limit. A missed target says how far off it
+// is; none fails the command.
+
+import * as lib from './lib.mjs';
+
+/** A target on the ratio: at most `limit` times the baseline (times, bytes). */
+export const ratioAtMost = (ratio, limit) => ({ kind: 'max', on: 'ratio', value: ratio, limit, text: `≤ ${limit}x` });
+/** A target on the ratio: at least `limit` times the baseline (rates). */
+export const ratioAtLeast = (ratio, limit) => ({ kind: 'min', on: 'ratio', value: ratio, limit, text: `≥ ${limit}x` });
+/** A target on Tin Can's own figure: at most `limit` (`format` shows a difference). */
+export const atMost = (value, limit, text, format, strict = false) => ({ kind: 'max', on: 'value', value, limit, text, format, strict });
+
+const pct = (x) => `${Math.round(x * 100)} %`;
+
+/** true / false / null (no target or nothing measured), and how far off a missed one is. */
+export function judge(target) {
+  if (!target || !Number.isFinite(target.value)) return { ok: null, off: null };
+  const { kind, on, value, limit, strict } = target;
+  const ok = kind === 'max' ? (strict ? value < limit : value <= limit) : value >= limit;
+  if (ok) return { ok, off: null };
+  if (on === 'ratio') return { ok, off: kind === 'max' ? `${pct(value / limit - 1)} over` : `${pct(1 - value / limit)} short` };
+  return { ok, off: `${target.format(Math.abs(value - limit))} ${kind === 'max' ? 'over' : 'short'}` };
+}
+
+export function table(raw, C, only, constants) {
+  const rows = [];
+  const notes = [];
+  const summary = {};
+  const row = (figure, tincan, plain, ratioValue, target = null) => {
+    const { ok, off } = judge(target);
+    rows.push({
+      figure,
+      tincan,
+      plain,
+      ratio: lib.ratio(ratioValue),
+      target: target?.text ?? '—',
+      met: ok === null ? '—' : ok ? 'yes' : `**no**: ${off}`,
+      // For the chart and results.json.
+      ratioValue: Number.isFinite(ratioValue) ? ratioValue : null,
+      goal: target ? { kind: target.kind, on: target.on, value: target.value, limit: target.limit, ok, off } : null,
+    });
+  };
+  const failed = (figure, name) => (only && !only.has(name) ? null : row(figure, `error (${name})`, 'error', NaN));
+  const rate = (bytes, ms) => bytes / 2 ** 20 / (ms / 1000);
+
+  // 1. Link size
+  const c = raw.connect;
+  if (c) {
+    const f = (key) => lib.median(c.tincan.map((r) => r[key]).filter(Number.isFinite));
+    const s = {
+      invite: f('inviteFragment'), inviteLz: f('inviteLz'), inviteSdp: f('inviteSdpChars'),
+      answer: f('answerFragment'), answerLz: f('answerLz'), answerSdp: f('answerSdpChars'),
+    };
+    summary.linkChars = s;
+    const lzText = (x, sdp) => (Number.isFinite(x) ? `${lib.int(x)} (lz-string; SDP ${lib.int(sdp)})` : 'n/a (no lz-string)');
+    row('Invite link fragment, chars', lib.int(s.invite), lzText(s.inviteLz, s.inviteSdp), s.invite / s.inviteLz);
+    row('Answer link fragment, chars', lib.int(s.answer), lzText(s.answerLz, s.answerSdp), s.answer / s.answerLz);
+  } else {
+    failed('Link size', 'connect');
+  }
+
+  // 1b. Link size on real networks (issue #14): the NAT lab's SDPs, longest of offer and answer.
+  const shapes = raw.linkShapes;
+  if (shapes) {
+    const LIMITS = [
+      ['host+srflx', 'host + srflx (STUN)', 160],
+      ['host+srflx+relay', 'host + srflx + relay (TURN)', 200],
+      ['relay', 'relay only', 110],
+    ];
+    summary.linkShapes = {};
+    for (const [shape, label, limit] of LIMITS) {
+      const found = shapes.filter((r) => r.network === 'natlab' && r.shape === shape);
+      if (!found.length) continue;
+      const worst = found.reduce((a, b) => (b.code > a.code ? b : a));
+      const lzChars = Number.isFinite(worst.lzJs) ? worst.lzJs : worst.lz;
+      summary.linkShapes[shape] = { code: worst.code, tag: worst.tag, lz: lzChars, qr: worst.qr, lzLinkQr: worst.lzLinkQr };
+      // A fallback to lz-string (tag L) misses the target whatever its length.
+      const value = worst.tag === 'L' ? Math.max(worst.code, limit + 1) : worst.code;
+      row(
+        `Link fragment, real network: ${label}, chars`,
+        `${lib.int(worst.code)} (${worst.tag}; QR ${worst.qr ?? '—'})`,
+        `${lib.int(lzChars)} (lz-string; QR ${worst.lzLinkQr ?? '—'})`,
+        worst.code / lzChars,
+        atMost(value, limit, `≤ ${limit}`, (d) => `${lib.int(d)} chars`),
+      );
+    }
+    const fallback = shapes.filter((r) => r.tag === 'L').length;
+    summary.linkShapes.fallback = fallback;
+    notes.push(
+      `Links from real networks: the NAT lab's Chromium and Firefox SDPs (tests/fixtures/sdp/natlab-*, m=/c= on the default ` +
+        `candidate), encoded offline; QR = version of the whole link under https://someone.github.io/tincan/ at ` +
+        `level L. ${shapes.length - fallback} of ${shapes.length} fixtures compact, ${fallback} fell back to lz-string.`,
+    );
+  } else {
+    failed('Link size on real networks', 'linkShapes');
+  }
+
+  // 2. Time to a link
+  if (c) {
+    const tl = lib.median(c.tincan.map((r) => r.inviteMs));
+    const sl = lib.median(c.seed.map((r) => r.inviteMs));
+    const pl = lib.median(c.plain.map((r) => r.offerMs));
+    const gathered = lib.median(c.tincan.map((r) => r.inviteGatheredMs).filter(Number.isFinite));
+    summary.linkNoIceMs = { tincan: tl, seed: sl, plain: pl, tincanGathered: gathered };
+    row(`Time to a link, no ICE servers (median of ${c.tincan.length})`, lib.ms(tl), `${lib.ms(sl)} (seed page)`, tl / sl);
+    notes.push(
+      `Link, no ICE servers (medians, from the click on Create invite): in Tin Can, ICE gathering is complete after ` +
+        `${lib.ms(gathered)} and the invite link shows after ${lib.ms(tl)}; the seed-design page shows its link after ` +
+        `${lib.ms(sl)}; a bare page that makes its first RTCPeerConnection inside the timed region has its offer ` +
+        `with all candidates after ${lib.ms(pl)}.`,
+    );
+  }
+
+  const d = raw.deadStun;
+  if (d) {
+    const tl = lib.median(d.tincan.map((r) => r.ms));
+    const pl = lib.median(d.plain.map((r) => r.ms));
+    const capped = d.plain.some((r) => !r.complete);
+    summary.linkDeadStunMs = { tincan: tl, plain: pl, plainCapped: capped };
+    row(
+      `Time to a link, dead STUN \`${constants.deadStun}\` (median of ${d.tincan.length} / ${d.plain.length})`,
+      lib.ms(tl),
+      `${capped ? '≥ ' : ''}${lib.ms(pl)}${capped ? ` (gave up at ${C.deadStunCapMs / 1000} s)` : ' (gathering complete)'}`,
+      tl / pl,
+      atMost(tl, 2000, '< 2 s', lib.ms, true),
+    );
+  } else {
+    failed('Time to a link, dead STUN', 'deadStun');
+  }
+
+  // 3. Time to connect: until both sides show "Connected", have the other's hello and a Message
+  // box. The seed page does the same (loaded from the invite link, one hello each way, WebRTC
+  // warmed up on load); the bare channel only until both channels are open.
+  if (c) {
+    const tr = lib.median(c.tincan.map((r) => r.readyMs));
+    const tc = lib.median(c.tincan.map((r) => r.connectMs));
+    const sr = lib.median(c.seed.map((r) => r.readyMs));
+    const pc = lib.median(c.plain.map((r) => r.connectMs));
+    const answerT = lib.median(c.tincan.map((r) => r.answerMs));
+    const answerP = lib.median(c.plain.map((r) => r.answerMs));
+    const openT = lib.median(c.tincan.map((r) => r.channelOpenMs));
+    const openS = lib.median(c.seed.map((r) => r.channelOpenMs));
+    const gatheredT = lib.median(c.tincan.map((r) => r.answerGatheredMs).filter(Number.isFinite));
+    summary.connectMs = { tincan: tr, seed: sr, plain: pc, tincanConnectedShown: tc };
+    summary.connectSplitMs = { tincanAnswerGathered: gatheredT, tincanAnswerLink: answerT, plainAnswer: answerP, tincanChannelsOpen: openT, seedChannelsOpen: openS };
+    notes.push(
+      `Connect (medians, from opening the invite): Tin Can's answer has gathered all candidates after ` +
+        `${lib.ms(gatheredT)} and its link shows after ${lib.ms(answerT)} ` +
+        `(the bare page has its answer with all candidates after ${lib.ms(answerP)}); both Tin Can channels are open ` +
+        `after ${lib.ms(openT)} (seed page: ${lib.ms(openS)}); "Connected" shows on both sides after ${lib.ms(tc)}, ` +
+        `and both have the other's hello after ${lib.ms(tr)} (seed page: ${lib.ms(sr)}).`,
+    );
+    row(`Time to connect, with a hello each way (median of ${c.tincan.length})`, lib.ms(tr), `${lib.ms(sr)} (seed page)`, tr / sr, ratioAtMost(tr / sr, 1.25));
+    row(`Time to connect, vs a bare channel (median of ${c.tincan.length})`, lib.ms(tr), `${lib.ms(pc)} (channels open)`, tr / pc);
+  } else {
+    failed('Time to connect', 'connect');
+  }
+
+  // 4. Messages
+  const p = raw.pings;
+  if (p) {
+    const t50 = lib.median(p.tincan.rtt), s50 = lib.median(p.seed.rtt), p50 = lib.median(p.plain);
+    const t99 = lib.percentile(p.tincan.rtt, 99), s99 = lib.percentile(p.seed.rtt, 99), p99 = lib.percentile(p.plain, 99);
+    const sent = lib.median(p.tincan.sent);
+    const channel = lib.median(p.tincan.channel);
+    const turn = lib.median(p.tincan.turnaround);
+    const seedTurn = lib.median(p.seed.turnaround);
+    summary.rttMs = {
+      tincan: { median: t50, p99: t99, sentMedian: sent, replyFrameMedian: channel, peerTurnaroundMedian: turn },
+      seed: { median: s50, p99: s99, peerTurnaroundMedian: seedTurn },
+      plain: { median: p50, p99: p99 },
+    };
+    summary.rttMs.tincan.firstHundredMedian = lib.median(p.tincan.rtt.slice(0, 100));
+    summary.rttMs.tincan.lastHundredMedian = lib.median(p.tincan.rtt.slice(-100));
+    notes.push(
+      `Round trip (medians, from the click on Send): Tin Can's ping frame leaves after ${lib.ms(sent)}; ` +
+        `the pong frame is back after ${lib.ms(channel)}, of which the peer spent ${lib.ms(turn)} between ` +
+        `receiving the ping and sending the pong (handling the frame, showing the ping, typing and sending; seed page: ` +
+        `${lib.ms(seedTurn)}); the pong is in the log after ${lib.ms(t50)}. Median ` +
+        `${lib.ms(summary.rttMs.tincan.firstHundredMedian)} over the first 100 pings, ` +
+        `${lib.ms(summary.rttMs.tincan.lastHundredMedian)} over the last 100. The bare channel only parses and ` +
+        `answers the frame: ${lib.ms(p50)}.`,
+    );
+    const n = lib.int(p.plain.length);
+    row(`Message round trip, median (${n} pings)`, lib.ms(t50), `${lib.ms(s50)} (seed page)`, t50 / s50, ratioAtMost(t50 / s50, 1.5));
+    row(`Message round trip, median, vs a bare channel`, lib.ms(t50), `${lib.ms(p50)} (echo, no page)`, t50 / p50);
+    row(`Message round trip, p99 (${n} pings)`, lib.ms(t99), `${lib.ms(s99)} (seed page)`, t99 / s99);
+  } else {
+    failed('Message round trip', 'pings');
+  }
+
+  const b = raw.burst;
+  if (b) {
+    const shown = (x) => {
+      const ms = x.got.at - x.sent.t0;
+      return { ms, perS: (x.got.count / ms) * 1000, count: x.got.count, timedOut: x.got.timedOut };
+    };
+    const t = shown(b.tincan);
+    const sd = shown(b.seed);
+    const pMs = b.plain.got.at - b.plain.sent.t0;
+    const pRate = (b.plain.got.count / pMs) * 1000;
+    summary.burst = { tincan: t, seed: sd, plain: { ms: pMs, perS: pRate } };
+    const text = (x) =>
+      x.timedOut
+        ? `> ${lib.ms(x.ms)}: stopped at ${lib.int(x.count)} of ${lib.int(C.burst)} shown (${lib.int(x.perS)} msg/s so far)`
+        : `${lib.ms(x.ms)} (${lib.int(x.perS)} msg/s)`;
+    const figure = `${lib.int(C.burst)}-message burst: all shown`;
+    row(figure, text(t), `${text(sd)} (seed page)`, t.perS / sd.perS, ratioAtLeast(t.perS / sd.perS, 0.9));
+    row(`${lib.int(C.burst)}-message burst, vs a bare channel (received)`, text(t), `${lib.ms(pMs)} (${lib.int(pRate)} msg/s)`, t.perS / pRate);
+    const g = b.tincan.got;
+    const tenth = Math.ceil(C.burst / 10);
+    const steps = g.marks.map((m, i) => m - (i ? g.marks[i - 1] : b.tincan.sent.t0));
+    const perMsg = steps.map((x) => x / tenth);
+    const rest = t.ms - (g.split?.handlerMs ?? 0) - (g.split?.layoutMs ?? 0);
+    summary.burstSplit = {
+      senderLoopMs: b.tincan.sent.loopMs,
+      seedSenderLoopMs: b.seed.sent.loopMs,
+      senderOwnLogMs: b.tincan.own.at - b.tincan.sent.t0,
+      receiverPerTenthMs: steps,
+      receiverHandlerMs: g.split?.handlerMs,
+      receiverForcedLayoutMs: g.split?.layoutMs,
+      receiverForcedLayouts: g.split?.layoutCalls,
+      receiverRestMs: rest,
+      lastFrameInMs: g.lastWireAt - b.tincan.sent.t0,
+    };
+    notes.push(
+      `Burst (Tin Can): the receiver got ${lib.int(g.wireIn ?? NaN)} frames on the chat channel ` +
+        `(${Object.entries(g.kinds ?? {}).map(([k, v]) => `${lib.int(v)} "${k}"`).join(', ')}) for ` +
+        `${lib.int(g.count)} messages shown. The sender's loop (type, Send) took ${lib.ms(b.tincan.sent.loopMs)} ` +
+        `(seed page: ${lib.ms(b.seed.sent.loopMs)}) and its own log showed ` +
+        `${b.tincan.own.complete ? 'the last one' : `only ${lib.int(b.tincan.own.count)}, not the last,`} after ` +
+        `${lib.ms(b.tincan.own.at - b.tincan.sent.t0)}. The receiver's time per message, for each successive ${lib.int(tenth)}: ` +
+        `${perMsg.map((x) => x.toFixed(2)).join(', ')} ms` +
+        `${g.timedOut ? ` (stopped after ${lib.ms(t.ms)}, the time cap)` : ''}. Of the receiver's ${lib.ms(t.ms)}, ` +
+        `the app's message handler took ${lib.ms(g.split?.handlerMs)}, forced layouts (reading scrollHeight, ` +
+        `${lib.int(g.split?.layoutCalls)} times) ${lib.ms(g.split?.layoutMs)}, the rest (rendering, GC, waiting ` +
+        `for the sender) ${lib.ms(rest)}.`,
+    );
+  } else {
+    failed('Message burst', 'burst');
+  }
+
+  // 5. Files
+  const f = raw.file;
+  if (f) {
+    const mib = C.fileBytes / 2 ** 20;
+    const tMs = lib.median(f.tincan.map((r) => r.ms));
+    const pMs = lib.median(f.plain.map((r) => r.ms));
+    const fMs = lib.median(f.plainFile.map((r) => r.ms));
+    const vMs = lib.median(f.plainVerified.map((r) => r.ms));
+    const tRate = rate(C.fileBytes, tMs);
+    const pRate = rate(C.fileBytes, pMs);
+    const fRate = rate(C.fileBytes, fMs);
+    const vRate = rate(C.fileBytes, vMs);
+    const split = (key) => lib.median(f.tincan.map((r) => r[key]));
+    const firstRates = (list) => list.map((r) => rate(C.fileWarmBytes, r.ms));
+    const firstT = lib.median(firstRates(f.first.tincan));
+    const firstP = lib.median(firstRates(f.first.plain));
+    summary.file = {
+      tincan: { ms: tMs, mibPerS: tRate, firstFrameMs: split('firstFrameMs'), lastFrameMs: split('lastFrameMs') },
+      plain: { ms: pMs, mibPerS: pRate },
+      plainFile: { ms: fMs, mibPerS: fRate },
+      plainVerified: { ms: vMs, mibPerS: vRate },
+      firstMibPerS: { tincan: firstT, plainVerified: firstP, tincanRuns: firstRates(f.first.tincan), plainRuns: firstRates(f.first.plain) },
+    };
+    notes.push(
+      `File (medians): Tin Can's receiver had the first chunk ${lib.ms(split('firstFrameMs'))} after the file was ` +
+        `chosen, the last after ${lib.ms(split('lastFrameMs'))}, and showed "Verified" after ${lib.ms(tMs)}. ` +
+        `Plain JS doing the same work (a 9-byte header per chunk, WebCrypto SHA-256 of every chunk on both sides, ` +
+        `the hash list checked, the file kept as a Blob) reaches ${lib.ratio(vRate / fRate)} of plain JS only reading ` +
+        `the file, and ${lib.ratio(vRate / pRate)} of a bare channel. All sends pause above ${C.fileHigh / 1024} KiB ` +
+        `buffered and resume at bufferedAmountLowThreshold = ${C.fileLow / 1024} KiB. First transfer on a new ` +
+        `connection (${C.fileWarmBytes / 2 ** 20} MiB, ${f.first.tincan.length} connections each): Tin Can ` +
+        `${firstRates(f.first.tincan).map((x) => x.toFixed(1)).join(', ')} MiB/s; plain JS, same work: ` +
+        `${firstRates(f.first.plain).map((x) => x.toFixed(1)).join(', ')} MiB/s.`,
+    );
+    const fileRow = (baseline, ms, baseRate, target = null) =>
+      row(
+        `Files: ${mib} MiB, ${C.fileChunk / 1024} KiB chunks, vs ${baseline} (median of ${f.tincan.length})`,
+        `${lib.ms(tMs)} (${tRate.toFixed(1)} MiB/s)`,
+        `${lib.ms(ms)} (${baseRate.toFixed(1)} MiB/s)`,
+        tRate / baseRate,
+        target,
+      );
+    fileRow('plain JS doing the same work (header, SHA-256 both sides, Blob)', vMs, vRate, ratioAtLeast(tRate / vRate, 0.97));
+    fileRow('plain JS only reading the file', fMs, fRate);
+    fileRow('a bare channel sending one buffer', pMs, pRate);
+    row(
+      `Files: first transfer on a new connection, ${C.fileWarmBytes / 2 ** 20} MiB, vs plain JS doing the same work (median of ${f.first.tincan.length})`,
+      `${firstT.toFixed(1)} MiB/s`,
+      `${firstP.toFixed(1)} MiB/s`,
+      firstT / firstP,
+      ratioAtLeast(firstT / firstP, 0.9),
+    );
+  } else {
+    failed('File transfer', 'file');
+  }
+
+  // Memory: JS heap after a full GC plus wasm memory.
+  const mb = (x) => `${lib.group1(x / 1e6)} MB`;
+  const memText = (m) => (m ? `${mb(m.total)} (JS ${mb(m.jsHeap)}${m.wasm ? ` + wasm ${mb(m.wasm)}` : ''})` : 'n/a');
+  if (b?.tincan.memory && b?.seed.memory) {
+    const t = b.tincan.memory.receiver;
+    const sd = b.seed.memory.receiver;
+    summary.memoryMessages = { tincan: b.tincan.memory, seed: b.seed.memory };
+    row(
+      `Memory after ${lib.int(C.burst)} messages, receiving page (JS heap + wasm)`,
+      memText(t),
+      `${memText(sd)} (seed page)`,
+      t.total / sd.total,
+    );
+  }
+  if (f?.memory) {
+    const t = f.memory.tincan.receiver;
+    const pl = f.memory.plain.receiver;
+    summary.memoryFile = f.memory;
+    row(
+      `Memory after one ${C.fileBytes / 2 ** 20} MiB transfer, receiving page (JS heap + wasm)`,
+      memText(t),
+      `${memText(pl)} (plain JS, same work)`,
+      t.total / pl.total,
+    );
+    notes.push(
+      `Memory (JS heap after a full GC, plus wasm memory): after the burst the sending pages held ` +
+        `${memText(b?.tincan.memory?.sender)} (Tin Can) and ${memText(b?.seed.memory?.sender)} (seed page, every ` +
+        `message in the page); after the file, the sending pages held ${memText(f.memory.tincan.sender)} (Tin Can) ` +
+        `and ${memText(f.memory.plain.sender)} (plain JS). A received file is a Blob, whose bytes live in the ` +
+        `browser process, not in the page.`,
+    );
+  }
+
+  // Storage
+  const st = raw.storage;
+  if (st) {
+    summary.storage = {};
+    const fitsNot = (p) => `does not fit: ${lib.int(p.chars)} chars of JSON, localStorage holds about 5 million (${p.error})`;
+    for (const [n, { tincan: t, plain: p }] of Object.entries(st)) {
+      const count = lib.int(Number(n));
+      const tReload = lib.median(t.reloadMs);
+      const pReload = p.fits ? lib.median(p.reloadMs) : NaN;
+      const tStore = lib.median(t.clickToStored);
+      const pStore = p.fits ? lib.median(p.clickToStored) : NaN;
+      summary.storage[n] = {
+        tincan: { reloadMs: tReload, storeMs: tStore, transactionMs: lib.median(t.transaction), importMs: t.importMs },
+        plain: p.fits ? { reloadMs: pReload, storeMs: pStore, chars: p.chars } : { fits: false, chars: p.chars },
+      };
+      if (Number(n) >= 10_000) {
+        row(
+          `Reload → newest message shown, ${count} stored (median of ${t.reloadMs.length})`,
+          lib.ms(tReload),
+          p.fits ? lib.ms(pReload) : fitsNot(p),
+          tReload / pReload,
+        );
+      }
+      row(
+        `Storing one message, ${count} stored (median of ${t.clickToStored.length})`,
+        `${lib.ms(tStore)} (click → committed; transaction ${lib.ms(lib.median(t.transaction))})`,
+        p.fits ? `${lib.ms(pStore)} (stringify + setItem)` : fitsNot(p),
+        tStore / pStore,
+      );
+    }
+    notes.push(
+      `Storage: one conversation of n messages of 100 characters. Tin Can took it through Import conversations ` +
+        `(${Object.entries(st).map(([n, v]) => `${lib.int(Number(n))}: ${lib.ms(v.tincan.importMs)}`).join(', ')}), ` +
+        `the localStorage way as one JSON string. Reload: navigation start until the newest message is in the page. ` +
+        `Storing one message: Tin Can from the click on Send (disconnected, so the message is pending) until its ` +
+        `IndexedDB transaction completed; the localStorage way, push + JSON.stringify + setItem of the whole ` +
+        `conversation, as the previous version saved.`,
+    );
+  } else {
+    failed('Storage', 'storage');
+  }
+
+  // 6. Shipped bytes, time to an interactive page, a phone's first load
+  const sh = raw.shipped;
+  if (sh) {
+    const both = (s) => `${lib.kb(s.raw)} / ${lib.kb(s.gzip)}`;
+    const baseOf = (suffix) => sh.baselineFiles.find((x) => x.name.endsWith(suffix));
+    for (const [kind, label] of [['wasm', 'wasm'], ['js', 'JS'], ['css', 'CSS'], ['html', 'HTML']]) {
+      const bf = kind === 'js' ? baseOf('.js') : kind === 'html' ? baseOf('.html') : null;
+      row(`Shipped ${label}, raw / gzip -9`, both(sh.byKind[kind]), bf ? both(bf) : '—', NaN);
+    }
+    summary.shippedGzip = { tincan: sh.total.gzip, plain: sh.baselineTotal.gzip };
+    row(
+      'Shipped total (wasm+JS+CSS+HTML), raw / gzip -9',
+      both(sh.total),
+      `${both(sh.baselineTotal)} (rtc.html + rtc.js)`,
+      sh.total.gzip / sh.baselineTotal.gzip,
+      atMost(sh.total.gzip, 250_000, '≤ 250 KB gzip', lib.kb),
+    );
+  } else {
+    failed('Shipped bytes', 'shipped');
+  }
+
+  const it = raw.interactive;
+  if (it) {
+    const t = lib.median(it.tincan), pl = lib.median(it.plain);
+    summary.interactiveMs = { tincan: t, plain: pl };
+    row(`Navigation → "Create invite" usable (median of ${it.tincan.length} cold loads)`, lib.ms(t), `${lib.ms(pl)} (one-button page)`, t / pl);
+  } else {
+    failed('Time to an interactive page', 'interactive');
+  }
+
+  const ph = raw.phone;
+  if (ph) {
+    const t = lib.median(ph.tincan.map((r) => r.ms));
+    const pl = lib.median(ph.plain.map((r) => r.ms));
+    const arrived = (key) => lib.median(ph.tincan.map((r) => r.arrived[key]).filter((x) => x > 0));
+    const bytes = lib.median(ph.tincan.map((r) => r.bytes));
+    summary.phoneMs = { tincan: t, plain: pl, html: arrived('html'), js: arrived('js'), wasm: arrived('wasm'), bytes };
+    const { cpuSlowdown, latencyMs, downKbit, upKbit } = C.phone;
+    row(
+      `A phone's first load → "Create invite" usable: CPU ÷${cpuSlowdown}, ${downKbit / 1000} Mbit/s, ${latencyMs} ms (median of ${ph.tincan.length})`,
+      lib.ms(t),
+      `${lib.ms(pl)} (one-button page)`,
+      t / pl,
+      atMost(t, 2500, '< 2.5 s', lib.ms, true),
+    );
+    notes.push(
+      `A phone's first load (medians; CDP: CPU ${cpuSlowdown}x slower, ${downKbit} kbit/s down, ${upKbit} kbit/s up, ` +
+        `${latencyMs} ms a request; a fresh context, files gzipped as GitHub Pages serves them): ` +
+        `${lib.kb(bytes)} came over the network; the HTML had arrived after ${lib.ms(arrived('html'))}, the JS glue ` +
+        `after ${lib.ms(arrived('js'))}, the wasm after ${lib.ms(arrived('wasm'))} (compiled as it streams in), and ` +
+        `"Create invite" was usable after ${lib.ms(t)}.`,
+    );
+  } else {
+    failed("A phone's first load", 'phone');
+  }
+
+  return { rows, notes, summary };
+}
+
+export function markdown(rows, notes) {
+  const header = ['figure', 'Tin Can', 'baseline', 'ratio', 'target', 'met?'];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((h, i) => (i === 0 ? '---' : i === 3 ? '---:' : '---')).join(' | ')} |`,
+    ...rows.map((r) => `| ${[r.figure, r.tincan, r.plain, r.ratio, r.target, r.met].join(' | ')} |`),
+  ];
+  let out = lines.join('\n');
+  if (notes.length) out += `\n\nWhere the time goes:\n\n${notes.map((n) => `- ${n}`).join('\n')}`;
+  return out;
+}
