@@ -11,16 +11,16 @@ function label(figure) {
     .replace(/\s*\((median|[0-9,]+ pings)[^)]*\)/g, '')
     .replace(/`/g, '')
     .trim();
-  return plain.length > 78 ? `${plain.slice(0, 77)}…` : plain;
+  return plain.length > 68 ? `${plain.slice(0, 67)}…` : plain;
 }
 
 const fmt = (x) => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 
 export function chart(rows, title) {
-  const W = 1000;
-  const labelW = 480;
+  const W = 1080;
+  const labelW = 420;
   const plotX = labelW + 10;
-  const plotW = 340;
+  const plotW = 300;
   const rowH = 20;
   const min = 0.01;
   const max = 100;
@@ -49,8 +49,8 @@ export function chart(rows, title) {
     if (goal) {
       const limit = goal.on === 'ratio' ? goal.limit : 1;
       out.push(`<line x1="${x(limit)}" y1="${yy + 1}" x2="${x(limit)}" y2="${yy + rowH - 1}" class="target"/>`);
-      text += goal.on === 'ratio' ? `  target ${goal.kind === 'max' ? '≤' : '≥'} ${limit}x` : `  (${r.tincan.split(' (')[0]}; ${r.target})`;
-      text += goal.ok ? '  met' : `  missed: ${goal.off}`;
+      text = goal.on === 'ratio' ? `${text} · target ${r.target}` : `${goal.shown} · target ${r.target}`;
+      text += goal.ok ? ' · met' : ` · ${goal.off}`;
     }
     out.push(`<text x="${plotX + plotW + 10}" y="${yy + 14}" class="value ${tone}-text">${esc(text)}</text>`);
   };
@@ -79,7 +79,7 @@ export function chart(rows, title) {
 
   const met = rows.filter((r) => r.goal?.ok === true).length;
   const missed = rows.filter((r) => r.goal?.ok === false).length;
-  out.push(`<text x="10" y="${y}" class="tick" text-anchor="start">${met} targets met, ${missed} missed. Green: met; red: missed; grey: no target.</text>`);
+  out.push(`<text x="10" y="${y}" class="foot">${met} targets met, ${missed} missed. Green: met; red: missed (how far off); grey: no target.</text>`);
   y += 12;
 
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">
@@ -90,6 +90,7 @@ export function chart(rows, title) {
   .label { font-size: 11.5px; fill: #222; }
   .value { font-size: 11.5px; }
   .tick { font-size: 10px; fill: #666; text-anchor: middle; }
+  .foot { font-size: 11px; fill: #444; }
   .grid { stroke: #ddd; stroke-width: 1; }
   .one { stroke: #888; stroke-width: 1; }
   .target { stroke: #000; stroke-width: 2.5; }

@@ -43,7 +43,9 @@ export function table(raw, C, only, constants) {
       met: ok === null ? '—' : ok ? 'yes' : `**no**: ${off}`,
       // For the chart and results.json.
       ratioValue: Number.isFinite(ratioValue) ? ratioValue : null,
-      goal: target ? { kind: target.kind, on: target.on, value: target.value, limit: target.limit, ok, off } : null,
+      goal: target
+        ? { kind: target.kind, on: target.on, value: target.value, limit: target.limit, ok, off, shown: target.format?.(target.value) ?? null }
+        : null,
     });
   };
   const failed = (figure, name) => (only && !only.has(name) ? null : row(figure, `error (${name})`, 'error', NaN));
