@@ -44,11 +44,11 @@ export async function connectPair(browser, rtcUrl) {
   };
 }
 
-export async function pingPong(browser, rtcUrl, n, warmup) {
+export async function pingPong(browser, rtcUrl, n, warmup, gapMs = 0) {
   const pair = await connectPair(browser, rtcUrl);
   try {
     await pair.b.page.evaluate(() => window.rtc.echo());
-    return await pair.a.page.evaluate(([n, w]) => window.rtc.pings(n, w), [n, warmup]);
+    return await pair.a.page.evaluate(([n, w, g]) => window.rtc.pings(n, w, g), [n, warmup, gapMs]);
   } finally {
     await pair.close();
   }

@@ -60,8 +60,10 @@ const C = {
   deadStunRuns: opts.quick ? 1 : 2, // Tin Can
   deadStunBaselineRuns: 1, // ~40 s each
   deadStunCapMs: 45000,
-  pings: opts.quick ? 200 : 1000,
+  pings: opts.quick ? 200 : 1000, // back to back
   pingWarmup: 20,
+  pacedPings: opts.quick ? 100 : 300, // each typed pingGapMs after the previous reply
+  pingGapMs: 50,
   burst: opts.quick ? 2000 : 10000,
   burstCapMs: opts.quick ? 20000 : 60000, // from the start of the send loop
   fileBytes: (opts.quick ? 16 : 64) * 1024 * 1024,
@@ -244,14 +246,20 @@ async function main() {
       return out;
     });
 
+    // Round trips: at a person's pace (each ping once both pages are idle again), then back to
+    // back (each ping as soon as the reply shows: the pages never idle).
     await measure('pings', async () => {
-      log(`round trips: ${C.pings} pings (+${C.pingWarmup} warm-up), Tin Can`);
-      const t = await tincan.pingPong(browser, appUrl, C.pings, C.pingWarmup);
-      log(`round trips: ${C.pings} pings, seed-design page`);
-      const sd = await tincan.pingPong(browser, seedUrl, C.pings, C.pingWarmup, { seed: true });
-      log(`round trips: ${C.pings} pings, bare channel`);
-      const p = await plain.pingPong(browser, rtcUrl, C.pings, C.pingWarmup);
-      return { tincan: t, seed: sd, plain: p };
+      const out = { paced: {}, backToBack: {} };
+      const { pacedPings: n, pingWarmup: w, pingGapMs: gap } = C;
+      log(`round trips: ${n} pings ${gap} ms apart (+${w} warm-up), Tin Can, seed page, bare channel`);
+      out.paced.tincan = await tincan.pingPong(browser, appUrl, n, w, { gapMs: gap });
+      out.paced.seed = await tincan.pingPong(browser, seedUrl, n, w, { seed: true, gapMs: gap });
+      out.paced.plain = await plain.pingPong(browser, rtcUrl, n, w, gap);
+      log(`round trips: ${C.pings} pings back to back (+${w} warm-up), Tin Can, seed page, bare channel`);
+      out.backToBack.tincan = await tincan.pingPong(browser, appUrl, C.pings, w);
+      out.backToBack.seed = await tincan.pingPong(browser, seedUrl, C.pings, w, { seed: true });
+      out.backToBack.plain = await plain.pingPong(browser, rtcUrl, C.pings, w);
+      return out;
     });
 
     await measure('burst', async () => {

@@ -76,8 +76,11 @@ const rtc = {
     };
   },
 
-  /** Inviter: `warmup + n` pings one after the other; the round-trip times of the last n. */
-  async pings(n, warmup) {
+  /**
+   * Inviter: `warmup + n` pings one after the other (with `gapMs`, each that long after the
+   * previous reply); the round-trip times of the last n.
+   */
+  async pings(n, warmup, gapMs = 0) {
     let replied = null;
     this.chat.onmessage = (event) => {
       const frame = JSON.parse(event.data);
@@ -90,6 +93,7 @@ const rtc = {
       this.sendText(`ping ${i}`);
       const t1 = await reply;
       if (i >= warmup) rtt.push(t1 - t0);
+      if (gapMs) await new Promise((resolve) => setTimeout(resolve, gapMs));
     }
     return rtt;
   },
