@@ -216,7 +216,7 @@ async function main() {
         });
         await t.close();
         const sd = await tincan.connectPair(browser, seedUrl, { seed: true });
-        out.seed.push({ inviteMs: sd.invite.ms, connectMs: sd.connectMs, readyMs: sd.readyMs, channelOpenMs: sd.channelOpenMs });
+        out.seed.push({ inviteMs: sd.invite.ms, answerMs: sd.answer.ms, answerGatheredMs: sd.answer.gatheredMs, connectMs: sd.connectMs, readyMs: sd.readyMs, channelOpenMs: sd.channelOpenMs });
         await sd.close();
         const p = await plain.connectPair(browser, rtcUrl);
         out.plain.push({ offerMs: p.offer.ms, answerMs: p.answer.ms, connectMs: p.connectMs });

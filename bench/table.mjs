@@ -149,11 +149,17 @@ export function table(raw, C, only, constants) {
     const openT = lib.median(c.tincan.map((r) => r.channelOpenMs));
     const openS = lib.median(c.seed.map((r) => r.channelOpenMs));
     const gatheredT = lib.median(c.tincan.map((r) => r.answerGatheredMs).filter(Number.isFinite));
+    const gatheredS = lib.median(c.seed.map((r) => r.answerGatheredMs).filter(Number.isFinite));
+    const answerS = lib.median(c.seed.map((r) => r.answerMs));
     summary.connectMs = { tincan: tr, seed: sr, plain: pc, tincanConnectedShown: tc };
-    summary.connectSplitMs = { tincanAnswerGathered: gatheredT, tincanAnswerLink: answerT, plainAnswer: answerP, tincanChannelsOpen: openT, seedChannelsOpen: openS };
+    summary.connectSplitMs = {
+      tincanAnswerGathered: gatheredT, tincanAnswerLink: answerT, seedAnswerGathered: gatheredS, seedAnswerLink: answerS,
+      plainAnswer: answerP, tincanChannelsOpen: openT, seedChannelsOpen: openS,
+    };
     notes.push(
       `Connect (medians, from opening the invite): Tin Can's answer has gathered all candidates after ` +
-        `${lib.ms(gatheredT)} and its link shows after ${lib.ms(answerT)} ` +
+        `${lib.ms(gatheredT)} and its link shows after ${lib.ms(answerT)} (seed page: ${lib.ms(gatheredS)} and ` +
+        `${lib.ms(answerS)}) ` +
         `(the bare page has its answer with all candidates after ${lib.ms(answerP)}); both Tin Can channels are open ` +
         `after ${lib.ms(openT)} (seed page: ${lib.ms(openS)}); "Connected" shows on both sides after ${lib.ms(tc)}, ` +
         `and both have the other's hello after ${lib.ms(tr)} (seed page: ${lib.ms(sr)}).`,
