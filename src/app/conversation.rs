@@ -20,6 +20,12 @@ const TYPING_SHOWN_MS: i32 = 4_000;
 /// How long receipts gather before one acknowledgement goes out.
 const ACK_DELAY_MS: i32 = 20;
 
+/// While messages flow, the conversation is written at most this often. The first change after
+/// a quiet spell goes at once (in the next task: after the message is shown and answered). A
+/// write costs the page several milliseconds of work; one per message made the time a message
+/// takes depend on how fast messages came (see bench/README.md, "The round-trip swing").
+const STORE_EVERY_MS: f64 = 100.0;
+
 /// The conversation on screen and who this browser is to peers. `Copy`: arena handles.
 #[derive(Clone, Copy)]
 pub struct Chat {
@@ -32,6 +38,10 @@ pub struct Chat {
     my_id: StoredValue<String>,
     /// Which typing notice from the peer is the latest.
     typing_seen: StoredValue<u64>,
+    /// A write of the conversation is scheduled (see [`STORE_EVERY_MS`]).
+    store_scheduled: StoredValue<bool>,
+    /// When the latest scheduled write started.
+    stored_at_ms: StoredValue<f64>,
 }
 
 impl Chat {
@@ -51,6 +61,8 @@ impl Chat {
             peer_typing: RwSignal::new(false),
             my_id: StoredValue::new(my_id),
             typing_seen: StoredValue::new(0),
+            store_scheduled: StoredValue::new(false),
+            stored_at_ms: StoredValue::new(f64::NEG_INFINITY),
         }
     }
 }
@@ -347,7 +359,24 @@ impl TinCan {
             }
         });
         if stored {
-            self.store_now();
+            self.store_soon();
         }
+    }
+
+    /// Stores the conversation in the next task, or [`STORE_EVERY_MS`] after the previous
+    /// write while messages flow. Leaving the page stores at once (`say_goodbye`).
+    fn store_soon(&self) {
+        if self.chat.store_scheduled.get_value() {
+            return;
+        }
+        self.chat.store_scheduled.set_value(true);
+        let wait = (self.chat.stored_at_ms.get_value() + STORE_EVERY_MS - now_ms()).max(0.0);
+        let this = *self;
+        spawn_local(async move {
+            sleep_ms(wait as i32).await;
+            this.chat.store_scheduled.set_value(false);
+            this.chat.stored_at_ms.set_value(now_ms());
+            this.store_now();
+        });
     }
 }
