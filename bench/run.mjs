@@ -62,8 +62,11 @@ const C = {
   deadStunCapMs: 45000,
   pings: opts.quick ? 200 : 1000, // back to back
   pingWarmup: 20,
-  pacedPings: opts.quick ? 100 : 300, // each typed pingGapMs after the previous reply
-  pingGapMs: 50,
+  // Each typed pingGapMs after the previous reply showed: longer than anything a message leaves
+  // behind (a receipt after 20 ms, a storage write within 100 ms, frames), so every ping meets
+  // idle pages, as a person's messages do.
+  pacedPings: opts.quick ? 40 : 150,
+  pingGapMs: 200,
   burst: opts.quick ? 2000 : 10000,
   burstCapMs: opts.quick ? 20000 : 60000, // from the start of the send loop
   fileBytes: (opts.quick ? 16 : 64) * 1024 * 1024,
