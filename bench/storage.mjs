@@ -108,7 +108,9 @@ function probe(newest) {
       const write = window.__storage.writes[before];
       out.clickToStored.push(write.end - t0);
       out.transaction.push(write.end - write.start);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // A person's pace: the app writes at most every 100 ms while messages flow, so messages
+      // sent closer together than that are stored together, up to 100 ms later.
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
     return out;
   };
