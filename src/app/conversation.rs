@@ -20,10 +20,14 @@ const TYPING_SHOWN_MS: i32 = 4_000;
 /// How long receipts gather before one acknowledgement goes out.
 const ACK_DELAY_MS: i32 = 20;
 
-/// While messages flow, the conversation is written at most this often. The first change after
-/// a quiet spell goes at once (in the next task: after the message is shown and answered). A
-/// write costs the page several milliseconds of work; one per message made the time a message
-/// takes depend on how fast messages came (see bench/README.md, "The round-trip swing").
+/// Changes to the conversation gather this long before they are written, so that a message, its
+/// receipt and a quick reply go in one write, after the round trip rather than in its way. A
+/// write costs the page several milliseconds of work; one per change made the time a message
+/// takes depend on how fast messages came (see bench/README.md, "The round-trip swing"). Leaving
+/// the page writes at once (`say_goodbye`).
+const STORE_DELAY_MS: f64 = 50.0;
+
+/// While messages flow, the conversation is written at most this often.
 const STORE_EVERY_MS: f64 = 100.0;
 
 /// The conversation on screen and who this browser is to peers. `Copy`: arena handles.
@@ -363,14 +367,15 @@ impl TinCan {
         }
     }
 
-    /// Stores the conversation in the next task, or [`STORE_EVERY_MS`] after the previous
-    /// write while messages flow. Leaving the page stores at once (`say_goodbye`).
+    /// Stores the conversation [`STORE_DELAY_MS`] from now, or [`STORE_EVERY_MS`] after the
+    /// previous write while messages flow.
     fn store_soon(&self) {
         if self.chat.store_scheduled.get_value() {
             return;
         }
         self.chat.store_scheduled.set_value(true);
-        let wait = (self.chat.stored_at_ms.get_value() + STORE_EVERY_MS - now_ms()).max(0.0);
+        let wait =
+            (self.chat.stored_at_ms.get_value() + STORE_EVERY_MS - now_ms()).max(STORE_DELAY_MS);
         let this = *self;
         spawn_local(async move {
             sleep_ms(wait as i32).await;
