@@ -108,8 +108,8 @@ function probe(newest) {
       const write = window.__storage.writes[before];
       out.clickToStored.push(write.end - t0);
       out.transaction.push(write.end - write.start);
-      // A person's pace: the app writes at most every 100 ms while messages flow, so messages
-      // sent closer together than that are stored together, up to 100 ms later.
+      // A person's pace: the app writes 50 ms after a change, and at most every 100 ms while
+      // messages flow, so messages sent closer together than that are stored together.
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     return out;
