@@ -61,6 +61,8 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
 
     view! {
         <dialog node_ref=dialog class="settings" aria-labelledby="settings-title" on:close=move |_| open.set(false)>
+            // Built when opened, not at load: the first screen of a slow phone waits for less.
+            <Show when=move || open.get()>
             <form id="settings-form" on:submit=save>
                 <h2 id="settings-title">"Settings"</h2>
                 <label for="display-name">"Display name"</label>
@@ -110,6 +112,7 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
                 <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
                 <button type="submit" form="settings-form" class="primary">"Save"</button>
             </div>
+            </Show>
         </dialog>
     }
 }
