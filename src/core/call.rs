@@ -343,6 +343,17 @@ pub fn take_colliding_offer(polite: bool, collision: bool) -> bool {
     polite || !collision
 }
 
+/// Whether `offer` restarts ICE against the session described by `previous` (its ICE
+/// credentials change): then the answer must wait for new candidates, which travel in it.
+/// A call's media offer keeps them, and its answer can go at once.
+pub fn is_ice_restart(previous: &str, offer: &str) -> bool {
+    fn ufrag(sdp: &str) -> Option<&str> {
+        sdp.lines()
+            .find_map(|line| line.trim_end().strip_prefix("a=ice-ufrag:"))
+    }
+    ufrag(previous) != ufrag(offer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,6 +634,15 @@ mod tests {
         assert!(a.connection_ended().is_empty());
         // A timeout of a call that was answered does nothing.
         assert!(b.ring_timed_out(id).is_empty());
+    }
+
+    #[test]
+    fn an_ice_restart_is_told_by_its_new_credentials() {
+        let before = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:abcd\r\na=ice-pwd:x\r\n";
+        let media = format!("{before}m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:abcd\r\n");
+        let restart = before.replace("abcd", "wxyz");
+        assert!(!is_ice_restart(before, &media));
+        assert!(is_ice_restart(before, &restart));
     }
 
     #[test]
