@@ -315,7 +315,8 @@ impl TinCan {
             Ok(current
                 .call_media
                 .as_ref()
-                .map(|media| (media.preview().clone(), media.remote().clone())))
+                // The handles, not JS `MediaStream.clone()` (see `web::media`).
+                .map(|media| (Clone::clone(media.preview()), Clone::clone(media.remote()))))
         });
         match created {
             Some(Ok(Some((preview, remote)))) => {
@@ -387,7 +388,8 @@ impl TinCan {
                 let wanted = current.id == attempt && wanted_now(current.call.state());
                 match &mut current.call_media {
                     Some(media) if wanted && !media.has(device) => {
-                        media.set(device, track.clone());
+                        // The same track (a JS `clone()` would be a second, unstopped one).
+                        media.set(device, Clone::clone(&track));
                         if device == Device::Microphone {
                             media.set_muted(local.muted);
                         }

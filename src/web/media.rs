@@ -170,7 +170,9 @@ impl CallMedia {
         let remote = MediaStream::new().map_err(unsupported)?;
         let preview = MediaStream::new().map_err(unsupported)?;
         let on_event: Rc<dyn Fn(MediaEvent)> = Rc::new(on_event);
-        let (stream, events) = (remote.clone(), on_event.clone());
+        // `Clone::clone`, not `.clone()`: MediaStream and MediaStreamTrack have a JS `clone()`
+        // method of their own, which makes a new stream or track (one nobody would stop).
+        let (stream, events) = (Clone::clone(&remote), on_event.clone());
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |event: RtcTrackEvent| {
             let track = event.track();
             if stream.get_track_by_id(&track.id()).is_none() {
@@ -274,7 +276,7 @@ impl CallMedia {
         if !self.attached || self.closed() {
             return;
         }
-        let microphone = self.microphone.as_ref().map(|local| local.track.clone());
+        let microphone = self.microphone.as_ref().map(|local| Clone::clone(&local.track));
         let video = self.video_track().cloned();
         self.audio = send(&self.connection, self.audio.take(), "audio", microphone);
         self.video = send(&self.connection, self.video.take(), "video", video);
