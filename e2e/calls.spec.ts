@@ -2,9 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { Browser } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { CallPanel, recordMedia } from './pages/call';
+import puppeteer, { type Browser as FirefoxBrowser } from 'puppeteer-core';
+import { CallPanel, mediaRecorderScript, mediaStatsInPage, recordMedia, type MediaStats } from './pages/call';
+import { FIREFOX_PATH, FIREFOX_PREFS, FirefoxTinCanPage } from './pages/firefox-page';
 import { FilesPanel, hashList } from './pages/files';
-import { TinCanPage, connectPair } from './pages/tincan-page';
+import { TinCanPage, codeOf, connectPair } from './pages/tincan-page';
 import config from '../playwright.config';
 
 // Issue #20: voice and video calls inside the chat's connection, negotiated over the chat
@@ -244,4 +246,115 @@ test.describe('Calls (issue #20)', () => {
     await callee.expectState('idle');
     expect(await caller.trackStates(), 'no device opened').toEqual([]);
   });
+});
+
+// Firefox ESR, driven as in cross-browser.spec.ts (puppeteer-core over WebDriver BiDi), with
+// its fake camera and microphone and no permission prompt.
+test.describe('Calls between Chromium and Firefox ESR (issue #20)', () => {
+  let firefox: FirefoxBrowser | undefined;
+  const firefoxPages: FirefoxTinCanPage[] = [];
+
+  test.beforeAll(async () => {
+    firefox = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX_PATH,
+      headless: true,
+      protocol: 'webDriverBiDi',
+      extraPrefsFirefox: {
+        ...FIREFOX_PREFS,
+        'media.navigator.streams.fake': true,
+        'media.navigator.permission.disabled': true,
+      },
+      dumpio: false,
+      timeout: 30_000,
+      protocolTimeout: 20_000,
+    });
+  });
+
+  test.afterAll(async () => {
+    await firefox?.close().catch(() => {});
+    firefox = undefined;
+  });
+
+  test.afterEach(async () => {
+    const pages = firefoxPages.splice(0);
+    const problems = pages.flatMap((p) => p.crashes());
+    await Promise.all(pages.map((p) => p.close()));
+    expect(problems, 'the app in Firefox must not panic or throw uncaught errors').toEqual([]);
+  });
+
+  /** A Firefox tab whose peer connections and tracks are recorded. */
+  async function openFirefox(): Promise<FirefoxTinCanPage> {
+    if (!firefox) throw new Error('Firefox is not running (beforeAll failed)');
+    const app = await FirefoxTinCanPage.open(firefox, { iceServers: [] });
+    firefoxPages.push(app);
+    await app.page.evaluateOnNewDocument(mediaRecorderScript, null);
+    await app.reload();
+    return app;
+  }
+
+  const ffButton = (ff: FirefoxTinCanPage, name: string) =>
+    ff.page.locator(`::-p-aria([name=${JSON.stringify(name)}][role="button"])`).setTimeout(10_000);
+  const ffState = (ff: FirefoxTinCanPage, state: string) =>
+    ff.page.waitForSelector(`[data-testid="call-panel"][data-state="${state}"]`, { timeout: 10_000 });
+  const ffStats = (ff: FirefoxTinCanPage) => ff.page.evaluate(mediaStatsInPage) as Promise<MediaStats>;
+  /** Waits until Firefox's figure `pick` rises by more than `by`. */
+  async function ffRises(ff: FirefoxTinCanPage, pick: (s: MediaStats) => number, by: number): Promise<void> {
+    const before = pick(await ffStats(ff));
+    await expect.poll(async () => pick(await ffStats(ff)) - before, { timeout: 10_000, intervals: [250] }).toBeGreaterThan(by);
+  }
+
+  for (const chromiumCalls of [true, false]) {
+    const title = chromiumCalls
+      ? 'Chromium invites and calls, Firefox accepts: video and sound both ways, hang up'
+      : 'Firefox invites and calls, Chromium accepts: video and sound both ways, hang up';
+    test(title, async ({ browser }) => {
+      test.setTimeout(60_000);
+      const context = await TinCanPage.newContext(browser);
+      await recordMedia(context);
+      const chromium = await TinCanPage.openIn(context);
+      const ff = await openFirefox();
+      if (chromiumCalls) {
+        await chromium.acceptAnswer(codeOf(await ff.openInvite(await chromium.createInvite())));
+      } else {
+        await ff.acceptAnswer(codeOf(await chromium.openInvite(await ff.createInvite())));
+      }
+      await chromium.expectConnected();
+      await ff.waitForConnected();
+      const panel = new CallPanel(chromium);
+
+      if (chromiumCalls) {
+        await panel.button('Video call').click();
+        await ffState(ff, 'incoming');
+        await ffButton(ff, 'Accept').click();
+      } else {
+        await ffButton(ff, 'Video call').click();
+        await panel.expectState('incoming');
+        await panel.button('Accept').click();
+      }
+      await panel.expectState('active');
+      await ffState(ff, 'active');
+
+      await panel.rises(framesDecoded, 10);
+      await panel.rises(audioPackets, 10);
+      await ffRises(ff, framesDecoded, 10);
+      await ffRises(ff, audioPackets, 10);
+
+      // Mute from Firefox shows on Chromium.
+      await ffButton(ff, 'Mute').click();
+      await expect(panel.peerMedia).toHaveText(/They muted their microphone/);
+
+      // Hang up from the side that did not call; every track released on both.
+      if (chromiumCalls) await ffButton(ff, 'Hang up').click();
+      else await panel.button('Hang up').click();
+      await panel.expectState('idle');
+      await ffState(ff, 'idle');
+      await expect.poll(() => panel.trackStates()).not.toContain('live');
+      await expect
+        .poll(() => ff.page.evaluate(() => (window as unknown as { __tracks: MediaStreamTrack[] }).__tracks.map((t) => t.readyState)))
+        .not.toContain('live');
+      await chromium.expectStatus('Connected');
+      await ff.waitForStatus('Connected');
+    });
+  }
 });

@@ -100,7 +100,8 @@ export interface MediaStats {
   videoFramesSent: number;
 }
 
-function mediaStatsInPage(): Promise<MediaStats> {
+/** Runs in the page: the media figures of its live peer connection. */
+export function mediaStatsInPage(): Promise<MediaStats> {
   const peers = (window as unknown as { __peers: RTCPeerConnection[] }).__peers;
   const live = peers.filter((peer) => peer.connectionState !== 'closed').at(-1);
   const figures: MediaStats = {
@@ -137,54 +138,57 @@ function mediaStatsInPage(): Promise<MediaStats> {
  * with NotAllowedError, as a user pressing Block would.
  */
 export async function recordMedia(context: BrowserContext, options: { refuse?: 'video' | 'audio' } = {}): Promise<void> {
-  await context.addInitScript((refuse) => {
-    const w = window as unknown as { __peers: RTCPeerConnection[]; __tracks: MediaStreamTrack[]; __holdRings: number };
-    w.__peers = [];
-    w.__tracks = [];
-    // While `__holdRings` is set (ms), a ring from the peer reaches the app that much later: two
-    // clicks in two tabs land before either ring does, as in a real glare across a network.
-    w.__holdRings = 0;
-    const onmessage = Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage');
-    if (onmessage?.set && onmessage.get) {
-      const { set, get } = onmessage;
-      Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
-        configurable: true,
-        get() {
-          return get.call(this);
-        },
-        set(handler: ((event: MessageEvent) => void) | null) {
-          if (!handler) return set.call(this, handler);
-          return set.call(this, (event: MessageEvent) => {
-            const ring = typeof event.data === 'string' && event.data.startsWith('{"k":"call","');
-            if (ring && w.__holdRings > 0) setTimeout(() => handler(event), w.__holdRings);
-            else handler(event);
-          });
-        },
-      });
+  await context.addInitScript(mediaRecorderScript, options.refuse ?? null);
+}
+
+/** The page script behind `recordMedia` (also run in Firefox, through puppeteer). */
+export function mediaRecorderScript(refuse: 'video' | 'audio' | null): void {
+  const w = window as unknown as { __peers: RTCPeerConnection[]; __tracks: MediaStreamTrack[]; __holdRings: number };
+  w.__peers = [];
+  w.__tracks = [];
+  // While `__holdRings` is set (ms), a ring from the peer reaches the app that much later: two
+  // clicks in two tabs land before either ring does, as in a real glare across a network.
+  w.__holdRings = 0;
+  const onmessage = Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage');
+  if (onmessage?.set && onmessage.get) {
+    const { set, get } = onmessage;
+    Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
+      configurable: true,
+      get() {
+        return get.call(this);
+      },
+      set(handler: ((event: MessageEvent) => void) | null) {
+        if (!handler) return set.call(this, handler);
+        return set.call(this, (event: MessageEvent) => {
+          const ring = typeof event.data === 'string' && event.data.startsWith('{"k":"call","');
+          if (ring && w.__holdRings > 0) setTimeout(() => handler(event), w.__holdRings);
+          else handler(event);
+        });
+      },
+    });
+  }
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+      super(...args);
+      w.__peers.push(this);
     }
-    const Native = window.RTCPeerConnection;
-    window.RTCPeerConnection = class extends Native {
-      constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
-        super(...args);
-        w.__peers.push(this);
-      }
-    } as typeof RTCPeerConnection;
-    const devices = navigator.mediaDevices;
-    if (!devices) return;
-    const keep = (stream: MediaStream) => {
-      w.__tracks.push(...stream.getTracks());
-      return stream;
-    };
-    const getUserMedia = devices.getUserMedia.bind(devices);
-    devices.getUserMedia = (constraints?: MediaStreamConstraints) => {
-      if (refuse && constraints?.[refuse]) {
-        return Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
-      }
-      return getUserMedia(constraints).then(keep);
-    };
-    if (devices.getDisplayMedia) {
-      const getDisplayMedia = devices.getDisplayMedia.bind(devices);
-      devices.getDisplayMedia = (options?: DisplayMediaStreamOptions) => getDisplayMedia(options).then(keep);
+  } as typeof RTCPeerConnection;
+  const devices = navigator.mediaDevices;
+  if (!devices) return;
+  const keep = (stream: MediaStream) => {
+    w.__tracks.push(...stream.getTracks());
+    return stream;
+  };
+  const getUserMedia = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = (constraints?: MediaStreamConstraints) => {
+    if (refuse && constraints?.[refuse]) {
+      return Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
     }
-  }, options.refuse ?? null);
+    return getUserMedia(constraints).then(keep);
+  };
+  if (devices.getDisplayMedia) {
+    const getDisplayMedia = devices.getDisplayMedia.bind(devices);
+    devices.getDisplayMedia = (options?: DisplayMediaStreamOptions) => getDisplayMedia(options).then(keep);
+  }
 }
