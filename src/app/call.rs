@@ -78,10 +78,9 @@ impl TinCan {
         match self.with_attempt_mut(|attempt| attempt.call.place(kind)) {
             Some(Ok(effects)) => self.carry_out(effects),
             Some(Err(refusal)) => self.call.problem.set(Some(refusal.to_string())),
-            None => self
-                .call
-                .problem
-                .set(Some(crate::core::call::CallRefusal::NotConnected.to_string())),
+            None => self.call.problem.set(Some(
+                crate::core::call::CallRefusal::NotConnected.to_string(),
+            )),
         }
     }
 
@@ -152,9 +151,10 @@ impl TinCan {
     /// The peer's hello listed its capabilities.
     pub(super) fn on_peer_capabilities(&self, caps: &[String]) {
         self.with_attempt_mut(|attempt| attempt.call.peer_hello(caps));
-        self.call
-            .peer_can_call
-            .set(self.with_attempt(|attempt| attempt.call.peer_can_call()).flatten());
+        self.call.peer_can_call.set(
+            self.with_attempt(|attempt| attempt.call.peer_can_call())
+                .flatten(),
+        );
     }
 
     /// A call frame from the peer (past the gate).
@@ -359,7 +359,9 @@ impl TinCan {
                 match media::open(device).await {
                     Ok(track) => this.keep_device(attempt, device, track),
                     Err(error) => {
-                        if this.is_current(attempt) && this.call.state.get_untracked() != CallState::Idle {
+                        if this.is_current(attempt)
+                            && this.call.state.get_untracked() != CallState::Idle
+                        {
                             if device == Device::Camera {
                                 this.call.local.update(|local| local.camera_off = true);
                                 this.tell_local_media();

@@ -82,20 +82,25 @@ fn InCall() -> impl IntoView {
     Effect::new(move |_| {
         calls.remote_tracks.track();
         if let Some(video) = remote_video.get() {
-            calls.remote.with(|stream| media::show(&video, stream.as_ref()));
+            calls
+                .remote
+                .with(|stream| media::show(&video, stream.as_ref()));
         }
     });
     Effect::new(move |_| {
         calls.local.track();
         if let Some(video) = own_video.get() {
-            calls.preview.with(|stream| media::show(&video, stream.as_ref()));
+            calls
+                .preview
+                .with(|stream| media::show(&video, stream.as_ref()));
         }
     });
     let local = move || calls.local.get();
     let duration = move || {
-        calls.duration_s.get().map(|seconds| {
-            format!("{:02}:{:02}", seconds / 60, seconds % 60)
-        })
+        calls
+            .duration_s
+            .get()
+            .map(|seconds| format!("{:02}:{:02}", seconds / 60, seconds % 60))
     };
     let in_call = move || match calls.state.get() {
         CallState::Active { kind, remote, .. } => (kind, remote),

@@ -37,9 +37,15 @@ pub struct RemoteMedia {
 pub enum CallState {
     Idle,
     /// We rang; the other side has not answered yet.
-    Outgoing { id: u32, kind: CallKind },
+    Outgoing {
+        id: u32,
+        kind: CallKind,
+    },
     /// The other side rings us.
-    Incoming { id: u32, kind: CallKind },
+    Incoming {
+        id: u32,
+        kind: CallKind,
+    },
     /// Both agreed. `offerer`: this side makes the media offer (the one that accepted).
     Active {
         id: u32,
@@ -143,7 +149,9 @@ impl CallMachine {
     /// same one, so a glare's two calls are told apart.
     fn next_id(&mut self) -> u32 {
         self.last_id = self.last_id.wrapping_add(1);
-        self.last_id.wrapping_mul(2).wrapping_add(u32::from(!self.polite))
+        self.last_id
+            .wrapping_mul(2)
+            .wrapping_add(u32::from(!self.polite))
     }
 
     /// "Call" or "Video call".
@@ -292,10 +300,7 @@ impl CallMachine {
             }
             (CallState::Outgoing { id: ours, .. }, CallSignal::Decline { id }) if id == ours => {
                 self.state = CallState::Idle;
-                vec![
-                    CallEffect::Release,
-                    CallEffect::Ended(CallEnding::Declined),
-                ]
+                vec![CallEffect::Release, CallEffect::Ended(CallEnding::Declined)]
             }
             (CallState::Incoming { id: ringing, .. }, CallSignal::End { id }) if id == ringing => {
                 self.state = CallState::Idle;
@@ -390,7 +395,8 @@ mod tests {
     }
 
     fn offerers(a: &CallMachine, b: &CallMachine) -> (bool, bool) {
-        let offerer = |m: &CallMachine| matches!(m.state(), CallState::Active { offerer: true, .. });
+        let offerer =
+            |m: &CallMachine| matches!(m.state(), CallState::Active { offerer: true, .. });
         (offerer(a), offerer(b))
     }
 
@@ -447,19 +453,35 @@ mod tests {
                 let from_invitee = deliver(&ring_a, &mut invitee);
                 (deliver(&ring_b, &mut inviter), from_invitee)
             };
-            assert!(from_inviter.is_empty(), "the impolite side ignores the other ring");
+            assert!(
+                from_inviter.is_empty(),
+                "the impolite side ignores the other ring"
+            );
             // The polite side accepted the impolite side's call.
             let accept = sent(&from_invitee);
-            let CallState::Outgoing { id: inviter_call, .. } = inviter.state() else {
+            let CallState::Outgoing {
+                id: inviter_call, ..
+            } = inviter.state()
+            else {
                 panic!("inviter still rings: {:?}", inviter.state());
             };
             assert_eq!(accept, vec![CallSignal::Accept { id: inviter_call }]);
             assert!(from_invitee.contains(&CallEffect::OpenDevices(CallKind::Video)));
             deliver(&from_invitee, &mut inviter);
             assert!(inviter.in_call() && invitee.in_call());
-            assert_eq!(offerers(&inviter, &invitee), (false, true), "exactly one offers");
-            let (CallState::Active { id: a, kind: ka, .. }, CallState::Active { id: b, kind: kb, .. }) =
-                (inviter.state(), invitee.state())
+            assert_eq!(
+                offerers(&inviter, &invitee),
+                (false, true),
+                "exactly one offers"
+            );
+            let (
+                CallState::Active {
+                    id: a, kind: ka, ..
+                },
+                CallState::Active {
+                    id: b, kind: kb, ..
+                },
+            ) = (inviter.state(), invitee.state())
             else {
                 panic!()
             };
@@ -551,8 +573,18 @@ mod tests {
         deliver(&b.accept(), &mut a);
         assert!(a.receive(CallSignal::End { id: old }).is_empty());
         assert!(a.in_call());
-        assert!(b.receive(CallSignal::Media { id: old, state: RemoteMedia { muted: true, ..Default::default() } }).is_empty());
-        let CallState::Active { remote, .. } = b.state() else { panic!() };
+        assert!(b
+            .receive(CallSignal::Media {
+                id: old,
+                state: RemoteMedia {
+                    muted: true,
+                    ..Default::default()
+                }
+            })
+            .is_empty());
+        let CallState::Active { remote, .. } = b.state() else {
+            panic!()
+        };
         assert!(!remote.muted);
     }
 
@@ -572,7 +604,9 @@ mod tests {
         };
         assert!(remote.muted && remote.camera_off);
         // Outside a call nothing is said.
-        assert!(CallMachine::new(true).local_media_changed(remote).is_empty());
+        assert!(CallMachine::new(true)
+            .local_media_changed(remote)
+            .is_empty());
     }
 
     #[test]
@@ -582,7 +616,9 @@ mod tests {
         old.peer_hello(&["receipts".into(), "typing".into()]);
         assert_eq!(old.peer_can_call(), Some(false));
         assert_eq!(old.place(CallKind::Video), Err(CallRefusal::PeerCannotCall));
-        assert!(old.receive(CallSignal::Ring { id: 2, video: true }).is_empty());
+        assert!(old
+            .receive(CallSignal::Ring { id: 2, video: true })
+            .is_empty());
         assert_eq!(old.state(), CallState::Idle);
     }
 
@@ -598,7 +634,10 @@ mod tests {
             CallSignal::Accept { id: 1 },
             CallSignal::Decline { id: 1 },
             CallSignal::End { id: 1 },
-            CallSignal::Media { id: 1, state: RemoteMedia::default() },
+            CallSignal::Media {
+                id: 1,
+                state: RemoteMedia::default(),
+            },
         ] {
             assert!(idle.receive(signal).is_empty());
             assert_eq!(idle.state(), CallState::Idle);
@@ -607,7 +646,12 @@ mod tests {
         assert!(idle.accept().is_empty() && idle.decline().is_empty() && idle.hang_up().is_empty());
         // A second ring while one rings, or in a call, is ignored.
         deliver(&b.accept(), &mut a);
-        assert!(b.receive(CallSignal::Ring { id: 99, video: true }).is_empty());
+        assert!(b
+            .receive(CallSignal::Ring {
+                id: 99,
+                video: true
+            })
+            .is_empty());
         assert!(b.in_call());
     }
 
@@ -629,7 +673,10 @@ mod tests {
         deliver(&b.accept(), &mut a);
         assert_eq!(
             a.connection_ended(),
-            vec![CallEffect::Release, CallEffect::Ended(CallEnding::ConnectionGone)]
+            vec![
+                CallEffect::Release,
+                CallEffect::Ended(CallEnding::ConnectionGone)
+            ]
         );
         assert!(a.connection_ended().is_empty());
         // A timeout of a call that was answered does nothing.

@@ -62,24 +62,44 @@ pub enum Frame {
         caps: Vec<String>,
     },
     /// A chat message: the sender's `seq`-th, written at `ts` (sender's clock, ms since epoch).
-    Text { seq: u64, text: String, ts: f64 },
+    Text {
+        seq: u64,
+        text: String,
+        ts: f64,
+    },
     /// Everything up to `upto` arrived.
-    Ack { upto: u64 },
+    Ack {
+        upto: u64,
+    },
     /// The sender is typing.
     Typing,
     /// ICE restart, negotiated over the channel itself: an offer or an answer SDP.
-    Renegotiate { offer: bool, sdp: String },
+    Renegotiate {
+        offer: bool,
+        sdp: String,
+    },
     /// The sender is leaving (tab closing): the other side can say so at once.
     Bye,
     /// The fingerprint (`sha-256 AB:…`) of the certificate the sender will switch to when its
     /// current one nears expiry. Told over this connection, which the current one authenticates,
     /// so the peer takes the switch quietly.
-    NextIdentity { fp: String },
+    NextIdentity {
+        fp: String,
+    },
     /// A call rings (`core::call`); the media offer and answer go as `Renegotiate` frames.
-    Call { id: u32, video: bool },
-    CallAccept { id: u32 },
-    CallDecline { id: u32 },
-    CallEnd { id: u32 },
+    Call {
+        id: u32,
+        video: bool,
+    },
+    CallAccept {
+        id: u32,
+    },
+    CallDecline {
+        id: u32,
+    },
+    CallEnd {
+        id: u32,
+    },
     /// The sender's microphone, camera and screen sharing changed during call `id`.
     CallMedia {
         id: u32,
@@ -464,7 +484,10 @@ mod tests {
         gate.admit(&hello().encode());
         gate.accept_hello();
         for signal in signals {
-            assert_eq!(gate.admit(&Frame::from(signal).encode()), Some(signal.into()));
+            assert_eq!(
+                gate.admit(&Frame::from(signal).encode()),
+                Some(signal.into())
+            );
         }
         assert_eq!(Frame::Typing.call_signal(), None);
         for junk in [

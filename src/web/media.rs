@@ -44,7 +44,9 @@ pub enum MediaError {
     Refused(Device),
     #[error("No {0} was found: the call goes on without it.")]
     NotFound(Device),
-    #[error("The {0} is in use by another program or could not start: the call goes on without it.")]
+    #[error(
+        "The {0} is in use by another program or could not start: the call goes on without it."
+    )]
     Busy(Device),
     #[error("This browser cannot open a {0} here (it needs a secure page): the call goes on without it.")]
     Unsupported(Device),
@@ -276,7 +278,10 @@ impl CallMedia {
         if !self.attached || self.closed() {
             return;
         }
-        let microphone = self.microphone.as_ref().map(|local| Clone::clone(&local.track));
+        let microphone = self
+            .microphone
+            .as_ref()
+            .map(|local| Clone::clone(&local.track));
         let video = self.video_track().cloned();
         self.audio = send(&self.connection, self.audio.take(), "audio", microphone);
         self.video = send(&self.connection, self.video.take(), "video", video);
