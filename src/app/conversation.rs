@@ -171,6 +171,17 @@ impl TinCan {
             Some(Role::Invitee) => {
                 // Join the inviter's conversation: the stored one if we had it (a reconnect).
                 // The inviter sends nothing of it before our hello, which waits for the read.
+                // A conversation the list does not have (a first contact) has nothing to read:
+                // the hello goes back at once, not after a storage round trip.
+                let stored_here = self
+                    .chat
+                    .history
+                    .with_untracked(|h| h.summaries().iter().any(|s| s.id == id));
+                if !stored_here {
+                    self.show_conversation(Some(Conversation::new(id, now_ms())));
+                    self.greet(peer_id, name, received);
+                    return;
+                }
                 let (this, peer_id) = (*self, peer_id.to_owned());
                 let Some(attempt) = self.with_attempt(|attempt| attempt.id) else {
                     return;

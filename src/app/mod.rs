@@ -398,9 +398,11 @@ impl TinCan {
         let Some((attempt, peer)) = self.begin(Role::Invitee, None) else {
             return;
         };
+        // The browser applies the offer while the page renders the new screen.
+        let offer = peer.apply_offer(&invite.sdp);
         let this = *self;
         self.spawn_for(attempt, async move {
-            match peer.accept_offer(&invite.sdp).await {
+            match peer.answer_offer(offer).await {
                 // The channel may already be open if the inviter was very quick.
                 Ok(sdp) if this.connection.phase.get_untracked() == Phase::Preparing => {
                     this.connection.phase.set(Phase::WaitingForInviter {
@@ -482,7 +484,9 @@ impl TinCan {
             self.show_alert(rejection.to_string());
             return;
         }
-        let Some((attempt, peer)) = self.with_attempt(|attempt| (attempt.id, attempt.peer.clone()))
+        // Handed to the browser before the "Connecting" screen renders, not after.
+        let Some((attempt, accepted)) =
+            self.with_attempt(|attempt| (attempt.id, attempt.peer.apply_answer(&answer.sdp)))
         else {
             self.show_alert(AnswerRejection::NotWaiting.to_string());
             return;
@@ -490,10 +494,7 @@ impl TinCan {
         self.connection.phase.set(Phase::Connecting);
         let this = *self;
         self.spawn_for(attempt, async move {
-            let accepted = peer.accept_answer(&answer.sdp).await;
-            // Not needed across the deadline; the attempt holds the connection.
-            drop(peer);
-            if let Err(error) = accepted {
+            if let Err(error) = accepted.await {
                 this.fail(error.to_string());
                 return;
             }

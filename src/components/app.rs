@@ -21,15 +21,6 @@ pub fn App() -> impl IntoView {
     // The fragment is the app's only input from outside: read it now and whenever it changes
     // (a link opened in this tab is a same-document navigation).
     tin_can.open_location();
-    // Right after the first render, unless a link already started a connection.
-    set_timeout(
-        move || {
-            if !tin_can.has_peer() {
-                warm_up();
-            }
-        },
-        Duration::ZERO,
-    );
     let on_hash = window_event_listener(ev::hashchange, move |_| tin_can.open_location());
     let on_hide = window_event_listener(ev::pagehide, move |_| tin_can.say_goodbye());
     on_cleanup(move || {
@@ -49,6 +40,23 @@ pub fn App() -> impl IntoView {
             StorageState::Locked | StorageState::Unlocking => Gate::Locked,
             StorageState::Open | StorageState::Unavailable(_) => Gate::Open,
         })
+    });
+    // WebRTC is warmed up once the first screen is usable, unless a link already started a
+    // connection. Not sooner: on a slow phone the warm-up would hold back the storage and
+    // identity reads the first screen waits for.
+    let warmed_up = StoredValue::new(false);
+    Effect::new(move |_| {
+        if gate.get() == Gate::Open && !warmed_up.get_value() {
+            warmed_up.set_value(true);
+            set_timeout(
+                move || {
+                    if !tin_can.has_peer() {
+                        warm_up();
+                    }
+                },
+                Duration::ZERO,
+            );
+        }
     });
     let screen = Memo::new(move |_| {
         let known = tin_can

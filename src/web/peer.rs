@@ -2,7 +2,10 @@
 //! releases them, and closes the connection, when dropped.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
@@ -178,7 +181,24 @@ impl Peer {
 
     /// Takes the inviter's offer and returns the answer SDP with the candidates gathered in time.
     pub async fn accept_offer(&self, offer_sdp: &str) -> Result<String, PeerError> {
-        self.set_remote(RtcSdpType::Offer, offer_sdp).await?;
+        self.answer_offer(self.apply_remote(RtcSdpType::Offer, offer_sdp))
+            .await
+    }
+
+    /// Hands the inviter's offer to the browser now; [`Peer::answer_offer`] finishes the answer.
+    pub fn apply_offer(&self, offer_sdp: &str) -> RemoteApplied {
+        self.apply_remote(RtcSdpType::Offer, offer_sdp)
+    }
+
+    /// Hands the peer's answer to the browser now; awaiting the result says whether it took it.
+    pub fn apply_answer(&self, answer_sdp: &str) -> RemoteApplied {
+        self.apply_remote(RtcSdpType::Answer, answer_sdp)
+    }
+
+    /// The answer to an offer already handed over ([`Peer::apply_offer`]), with the candidates
+    /// gathered in time.
+    pub async fn answer_offer(&self, offer: RemoteApplied) -> Result<String, PeerError> {
+        offer.await?;
         let answer = JsFuture::from(self.connection.create_answer())
             .await
             .map_err(rejected)?;
@@ -188,7 +208,7 @@ impl Peer {
     }
 
     pub async fn accept_answer(&self, answer_sdp: &str) -> Result<(), PeerError> {
-        self.set_remote(RtcSdpType::Answer, answer_sdp).await
+        self.apply_answer(answer_sdp).await
     }
 
     /// Starts an ICE restart; the browser then asks for negotiation (`NegotiationNeeded`).
@@ -349,14 +369,16 @@ impl Peer {
         Ok(())
     }
 
-    async fn set_remote(&self, kind: RtcSdpType, sdp: &str) -> Result<(), PeerError> {
+    /// Starts applying a remote description at once, not when the result is first awaited: a
+    /// spawned task runs only after the page has rendered the screen that goes with it, and the
+    /// browser can apply the description meanwhile.
+    fn apply_remote(&self, kind: RtcSdpType, sdp: &str) -> RemoteApplied {
         self.remote_sdp.replace(Some(sdp.to_owned()));
         let description = RtcSessionDescriptionInit::new(kind);
         description.set_sdp(sdp);
-        JsFuture::from(self.connection.set_remote_description(&description))
-            .await
-            .map_err(rejected)?;
-        Ok(())
+        RemoteApplied(JsFuture::from(
+            self.connection.set_remote_description(&description),
+        ))
     }
 
     /// Waits for gathering by [`GatheringPolicy`] and returns the local SDP as it stands then.
@@ -411,6 +433,21 @@ impl Drop for Peer {
 /// Makes one connection and an offer, then closes it, so the first real one starts faster: a
 /// page's first connection sets up Chromium's WebRTC machinery (measured in headless Chromium:
 /// 6-12 ms for the first constructor and up to 12 ms for the first offer, about 1 ms each after).
+/// A remote description the browser is applying (started by [`Peer::apply_offer`] or
+/// [`Peer::apply_answer`]); resolves when the browser has taken or refused it. Holds no borrow of
+/// the peer.
+pub struct RemoteApplied(JsFuture);
+
+impl Future for RemoteApplied {
+    type Output = Result<(), PeerError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|applied| applied.map(|_| ()).map_err(rejected))
+    }
+}
+
 /// Nothing touches the network: no description is set, so no candidates are gathered.
 pub fn warm_up() {
     let Ok(connection) = RtcPeerConnection::new() else {
