@@ -272,7 +272,7 @@ impl Peer {
         let ice_restart = self
             .remote_sdp()
             .is_none_or(|previous| crate::core::call::is_ice_restart(&previous, offer_sdp));
-        self.set_remote(RtcSdpType::Offer, offer_sdp).await?;
+        self.apply_remote(RtcSdpType::Offer, offer_sdp).await?;
         before_answer();
         let answer = JsFuture::from(self.connection.create_answer())
             .await
