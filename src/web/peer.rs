@@ -179,12 +179,6 @@ impl Peer {
         self.gathered_local_sdp().await
     }
 
-    /// Takes the inviter's offer and returns the answer SDP with the candidates gathered in time.
-    pub async fn accept_offer(&self, offer_sdp: &str) -> Result<String, PeerError> {
-        self.answer_offer(self.apply_remote(RtcSdpType::Offer, offer_sdp))
-            .await
-    }
-
     /// Hands the inviter's offer to the browser now; [`Peer::answer_offer`] finishes the answer.
     pub fn apply_offer(&self, offer_sdp: &str) -> RemoteApplied {
         self.apply_remote(RtcSdpType::Offer, offer_sdp)
