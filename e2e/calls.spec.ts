@@ -237,6 +237,19 @@ test.describe('Calls (issue #20)', () => {
     await callee.rises(framesDecoded, 10);
   });
 
+  test('Start over in a call: every track released on both sides', async ({ browser }) => {
+    const { inviter, invitee, caller, callee } = await callPair(browser);
+    await startCall(caller, callee);
+    await callee.rises(framesDecoded, 5);
+    await inviter.startOver();
+    await invitee.expectStatus('Disconnected');
+    for (const side of [caller, callee]) {
+      await expect.poll(() => side.trackStates()).not.toContain('live');
+      expect((await side.trackStates()).length).toBe(2);
+    }
+    await expect(callee.panel).toHaveCount(0);
+  });
+
   test("the other side's app cannot take calls: said so, not a dead button", async ({ browser }) => {
     const { caller, callee } = await callPair(browser, { oldInvitee: true });
     await expect(caller.panel).toContainText("The other side's app cannot take calls.");

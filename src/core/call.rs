@@ -348,6 +348,13 @@ pub fn take_colliding_offer(polite: bool, collision: bool) -> bool {
     polite || !collision
 }
 
+/// Whether an offer from the peer collides with ours: we are making one, or have one out whose
+/// answer is not being applied yet. An offer that arrives while our answer is being applied
+/// follows that answer (the browser applies descriptions in order): no collision, no rollback.
+pub fn offer_collides(making_offer: bool, stable: bool, applying_answer: bool) -> bool {
+    making_offer || !(stable || applying_answer)
+}
+
 /// Whether `offer` restarts ICE against the session described by `previous` (its ICE
 /// credentials change): then the answer must wait for new candidates, which travel in it.
 /// A call's media offer keeps them, and its answer can go at once.
@@ -690,6 +697,18 @@ mod tests {
         let restart = before.replace("abcd", "wxyz");
         assert!(!is_ice_restart(before, &media));
         assert!(is_ice_restart(before, &restart));
+    }
+
+    #[test]
+    fn an_offer_right_behind_the_answer_to_ours_is_no_collision() {
+        assert!(!offer_collides(false, true, false), "stable: no collision");
+        assert!(offer_collides(true, true, false), "we are making an offer");
+        assert!(offer_collides(false, false, false), "our offer is out");
+        assert!(
+            !offer_collides(false, false, true),
+            "its answer is being applied"
+        );
+        assert!(offer_collides(true, false, true));
     }
 
     #[test]

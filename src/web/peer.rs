@@ -74,6 +74,9 @@ pub struct Peer {
     restarting: Cell<bool>,
     /// An offer of ours is being made: an offer from the peer now collides with it.
     making_offer: Cell<bool>,
+    /// The answer to our offer is being applied: the state still says "have-local-offer", but
+    /// an offer from the peer that arrives now comes after that answer, not across our offer.
+    applying_answer: Cell<bool>,
     // Kept alive as long as the handlers are installed; dropped after they are removed.
     _on_ice_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_state: Closure<dyn FnMut(Event)>,
@@ -160,6 +163,7 @@ impl Peer {
             remote_sdp: RefCell::new(None),
             restarting: Cell::new(false),
             making_offer: Cell::new(false),
+            applying_answer: Cell::new(false),
             _on_ice_candidate: on_ice_candidate,
             _on_state: on_state,
             _on_negotiation_needed: on_negotiation_needed,
@@ -255,12 +259,17 @@ impl Peer {
         polite: bool,
         before_answer: impl FnOnce(),
     ) -> Result<String, PeerError> {
+        let applying_answer = self.applying_answer.get();
         let collision = self.making_offer.get()
-            || self.connection.signaling_state() != RtcSignalingState::Stable;
+            || !(self.connection.signaling_state() == RtcSignalingState::Stable || applying_answer);
         if !crate::core::call::take_colliding_offer(polite, collision) {
             return Err(PeerError::Glare);
         }
-        if self.connection.signaling_state() == RtcSignalingState::HaveLocalOffer {
+        // (Rolling back while our answer is being applied would fail once it is: the browser
+        // applies descriptions in order, so this offer simply follows the answer.)
+        if !applying_answer
+            && self.connection.signaling_state() == RtcSignalingState::HaveLocalOffer
+        {
             self.set_local(RtcSdpType::Rollback, "").await?;
         }
         let ice_restart = self
@@ -286,7 +295,10 @@ impl Peer {
         if self.connection.signaling_state() != RtcSignalingState::HaveLocalOffer {
             return Err(PeerError::Glare);
         }
-        self.accept_answer(answer_sdp).await
+        self.applying_answer.set(true);
+        let applied = self.accept_answer(answer_sdp).await;
+        self.applying_answer.set(false);
+        applied
     }
 
     /// The remote candidates are known and no pair works: ICE is checking, or stopped checking
