@@ -260,8 +260,11 @@ impl Peer {
         before_answer: impl FnOnce(),
     ) -> Result<String, PeerError> {
         let applying_answer = self.applying_answer.get();
-        let collision = self.making_offer.get()
-            || !(self.connection.signaling_state() == RtcSignalingState::Stable || applying_answer);
+        let collision = crate::core::call::offer_collides(
+            self.making_offer.get(),
+            self.connection.signaling_state() == RtcSignalingState::Stable,
+            applying_answer,
+        );
         if !crate::core::call::take_colliding_offer(polite, collision) {
             return Err(PeerError::Glare);
         }
