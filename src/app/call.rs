@@ -342,35 +342,56 @@ impl TinCan {
         let Some(attempt) = self.with_attempt(|attempt| attempt.id) else {
             return;
         };
-        for &device in devices {
-            let already = self
-                .with_attempt(|current| {
-                    current
-                        .call_media
-                        .as_ref()
-                        .is_some_and(|media| media.has(device))
-                })
-                .unwrap_or(false);
-            if already {
-                continue;
-            }
-            let this = *self;
+        let missing: Vec<Device> = devices
+            .iter()
+            .copied()
+            .filter(|&device| {
+                !self
+                    .with_attempt(|current| {
+                        current
+                            .call_media
+                            .as_ref()
+                            .is_some_and(|media| media.has(device))
+                    })
+                    .unwrap_or(false)
+            })
+            .collect();
+        let this = *self;
+        if missing == [Device::Microphone, Device::Camera] {
             spawn_local(async move {
-                match media::open(device).await {
-                    Ok(track) => this.keep_device(attempt, device, track),
-                    Err(error) => {
-                        if this.is_current(attempt)
-                            && this.call.state.get_untracked() != CallState::Idle
-                        {
-                            if device == Device::Camera {
-                                this.call.local.update(|local| local.camera_off = true);
-                                this.tell_local_media();
-                            }
-                            this.call.problem.set(Some(error.to_string()));
+                match media::open_microphone_and_camera().await {
+                    // Kept in one go: both tracks go on the connection in one negotiation.
+                    Some((microphone, camera)) => {
+                        this.keep_device(attempt, Device::Microphone, microphone);
+                        this.keep_device(attempt, Device::Camera, camera);
+                    }
+                    None => {
+                        for device in [Device::Microphone, Device::Camera] {
+                            spawn_local(this.open_one(attempt, device));
                         }
                     }
                 }
             });
+            return;
+        }
+        for device in missing {
+            spawn_local(this.open_one(attempt, device));
+        }
+    }
+
+    /// Opens `device` and keeps it, or says what went wrong if the call is still on.
+    async fn open_one(self, attempt: AttemptId, device: Device) {
+        match media::open(device).await {
+            Ok(track) => self.keep_device(attempt, device, track),
+            Err(error) => {
+                if self.is_current(attempt) && self.call.state.get_untracked() != CallState::Idle {
+                    if device == Device::Camera {
+                        self.call.local.update(|local| local.camera_off = true);
+                        self.tell_local_media();
+                    }
+                    self.call.problem.set(Some(error.to_string()));
+                }
+            }
         }
     }
 

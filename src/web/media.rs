@@ -115,6 +115,38 @@ pub async fn open(device: Device) -> Result<MediaStreamTrack, MediaError> {
     Ok(track)
 }
 
+/// Opens the microphone and the camera with one request (one permission prompt, and both
+/// tracks at once, so the call's offer carries both). `None` if either is refused or missing:
+/// then each is opened on its own, which names the one that failed.
+pub async fn open_microphone_and_camera() -> Option<(MediaStreamTrack, MediaStreamTrack)> {
+    let devices = web_sys::window().and_then(|window| window.navigator().media_devices().ok())?;
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&JsValue::TRUE);
+    constraints.set_video(&JsValue::TRUE);
+    let request = devices.get_user_media_with_constraints(&constraints).ok()?;
+    let stream: MediaStream = JsFuture::from(request).await.ok()?.unchecked_into();
+    let tracks: Vec<MediaStreamTrack> = stream
+        .get_tracks()
+        .iter()
+        .filter_map(|track| track.dyn_into::<MediaStreamTrack>().ok())
+        .collect();
+    let of_kind = |kind: &str| {
+        tracks
+            .iter()
+            .find(|track| track.kind() == kind)
+            .map(Clone::clone)
+    };
+    match (of_kind("audio"), of_kind("video")) {
+        (Some(microphone), Some(camera)) => Some((microphone, camera)),
+        _ => {
+            for track in &tracks {
+                track.stop();
+            }
+            None
+        }
+    }
+}
+
 /// The devices a call of `kind` needs.
 pub fn devices_for(kind: CallKind) -> &'static [Device] {
     match kind {
