@@ -130,12 +130,7 @@ pub async fn open_microphone_and_camera() -> Option<(MediaStreamTrack, MediaStre
         .iter()
         .filter_map(|track| track.dyn_into::<MediaStreamTrack>().ok())
         .collect();
-    let of_kind = |kind: &str| {
-        tracks
-            .iter()
-            .find(|track| track.kind() == kind)
-            .map(Clone::clone)
-    };
+    let of_kind = |kind: &str| tracks.iter().find(|track| track.kind() == kind).cloned();
     match (of_kind("audio"), of_kind("video")) {
         (Some(microphone), Some(camera)) => Some((microphone, camera)),
         _ => {
