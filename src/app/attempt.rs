@@ -19,10 +19,12 @@ use futures::future::{AbortHandle, Abortable};
 use leptos::task::spawn_local;
 
 use super::file_session::FileSession;
+use crate::core::call::CallMachine;
 use crate::core::outbox::Outbox;
 use crate::core::protocol::FrameGate;
 use crate::core::safety::Fingerprint;
 use crate::core::session::Role;
+use crate::web::media::CallMedia;
 use crate::web::peer::Peer;
 
 /// Numbers attempts in this tab, so a late callback can tell it belongs to an older one.
@@ -41,6 +43,9 @@ pub struct Attempt {
     /// The certificate fingerprint the peer proved in this connection's handshake (from its
     /// SDP, which the handshake checks), once the channel is open: what its identity is judged by.
     pub remote_fingerprint: Option<Fingerprint>,
+    /// The call on this connection (`core::call`), and its devices and tracks while one runs.
+    pub call: CallMachine,
+    pub call_media: Option<CallMedia>,
     tasks: Rc<RefCell<Tasks>>,
 }
 
@@ -62,6 +67,9 @@ impl Attempt {
             files: None,
             outbox: Outbox::default(),
             remote_fingerprint: None,
+            // The invitee yields when both sides ring or offer at once.
+            call: CallMachine::new(role == Role::Invitee),
+            call_media: None,
             tasks: Rc::default(),
         }
     }
@@ -95,6 +103,8 @@ impl Drop for Attempt {
         // The file channel first (its Drop closes it and removes its handlers), then the
         // connection, even if a clone of `peer` is still on its way out of an aborted task.
         self.files = None;
+        // Every track of a call stops here: the camera and microphone are released.
+        self.call_media = None;
         self.peer.close();
     }
 }

@@ -135,15 +135,20 @@ impl TinCan {
                 peer,
                 name,
                 received,
+                caps,
                 ..
-            }) => self.on_hello(conversation, &peer, name, received),
+            }) => {
+                self.on_peer_capabilities(&caps);
+                self.on_hello(conversation, &peer, name, received)
+            }
             Some(Frame::Text { seq, text, .. }) => self.on_text(seq, text),
             Some(Frame::Ack { upto }) => self.update_conversation(|c| c.acknowledge(upto)),
             Some(Frame::Typing) => self.on_typing(),
             Some(Frame::Renegotiate { offer, sdp }) => self.on_renegotiate(offer, sdp),
             Some(Frame::Bye) => self.on_peer_gone("The other person closed the chat."),
             Some(Frame::NextIdentity { fp }) => self.on_next_identity(&fp),
-            Some(Frame::Unknown) | None => {}
+            Some(frame) if frame.call_signal().is_some() => self.on_call_frame(&frame),
+            Some(_) | None => {}
         }
     }
 

@@ -9,6 +9,7 @@
 //! own; `storage.rs` is conversations in IndexedDB.
 
 mod attempt;
+mod call;
 mod conversation;
 mod file_session;
 pub mod files;
@@ -16,6 +17,7 @@ mod identity;
 mod renegotiation;
 mod storage;
 
+pub use call::Calls;
 pub use conversation::Chat;
 pub use identity::Identity;
 pub use storage::{Storage, StorageState};
@@ -86,6 +88,8 @@ pub struct TinCan {
     pub storage: Storage,
     /// This browser's certificate, the peers it knows, and the live peer's judged identity.
     pub identity: Identity,
+    /// Voice and video calls over this connection.
+    pub call: Calls,
 }
 
 /// The connection of this tab, as the screen shows it, and the [`Attempt`] behind it.
@@ -160,6 +164,7 @@ impl TinCan {
             files: FileTransfers::new(attempt),
             storage: Storage::new(),
             identity: Identity::new(),
+            call: Calls::new(),
         };
         this.open_storage();
         this.load_identity();
@@ -198,6 +203,7 @@ impl TinCan {
             .try_update_value(Option::take)
             .flatten();
         drop(ended);
+        self.clear_call();
     }
 
     /// Whether a connection exists (being made, or live).

@@ -34,8 +34,8 @@ impl TinCan {
         });
     }
 
-    /// The browser wants a new offer (an ICE restart). Only once the chat is up: the initial
-    /// offer goes through the links.
+    /// The browser wants a new offer (an ICE restart, or a call's tracks changed). Only once the
+    /// chat is up: the initial offer goes through the links.
     pub(super) fn on_negotiation_needed(&self, attempt: AttemptId) {
         if !self.greeted() {
             return;
@@ -47,7 +47,7 @@ impl TinCan {
         // A task of the attempt: if another attempt is current by the time the offer is made,
         // this one was aborted and sends nothing into the new connection.
         self.spawn_for(attempt, async move {
-            if let Ok(sdp) = peer.restart_offer().await {
+            if let Ok(sdp) = peer.renegotiation_offer().await {
                 this.send_frame(&Frame::Renegotiate { offer: true, sdp });
             }
         });
@@ -73,7 +73,9 @@ impl TinCan {
         let this = *self;
         self.spawn_for(attempt, async move {
             if offer {
-                let answer = peer.accept_restart_offer(&sdp, polite).await;
+                let answer = peer
+                    .accept_restart_offer(&sdp, polite, || this.attach_call_tracks_before_answer())
+                    .await;
                 drop(peer);
                 if let Ok(answer) = answer {
                     this.send_frame(&Frame::Renegotiate {

@@ -71,6 +71,7 @@ fn ChatHeader() -> impl IntoView {
             })}
             // The way out of a live chat: the other side is told, the conversation stays stored.
             <Show when=move || tin_can.connection.phase.with(|p| *p == Phase::Connected)>
+                <crate::components::call::CallControls/>
                 <StartOver/>
             </Show>
             <Show when=move || tin_can.connection.phase.with(|p| *p != Phase::Connected)>

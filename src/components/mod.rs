@@ -1,5 +1,6 @@
 //! Small Leptos components. They read `TinCan`'s signals and call its methods; no logic here.
 mod app;
+mod call;
 mod chat;
 mod history;
 mod identity;

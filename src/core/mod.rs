@@ -1,4 +1,5 @@
 //! Pure logic: no browser, no Leptos. Everything here is tested with plain `cargo test` on the host.
+pub mod call;
 pub mod chat;
 pub mod connection_path;
 pub mod gathering;

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::core::call::{CallSignal, RemoteMedia, CALL_CAPABILITY};
 use crate::core::safety::Fingerprint;
 
 /// Version of the frame protocol this build speaks, sent in [`Frame::Hello`].
@@ -35,7 +36,13 @@ const MAX_FINGERPRINT_CHARS: usize = 256;
 const FINGERPRINT_ALGORITHMS: &[&str] = &["sha-1", "sha-224", "sha-256", "sha-384", "sha-512"];
 
 /// What this build can do, announced in the hello so a peer can tell.
-pub const CAPABILITIES: &[&str] = &["receipts", "typing", "ice-restart", "identity"];
+pub const CAPABILITIES: &[&str] = &[
+    "receipts",
+    "typing",
+    "ice-restart",
+    "identity",
+    CALL_CAPABILITY,
+];
 
 /// Encoded by serde's internally tagged derive; decoded by hand (see the `Deserialize` impl).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,19 +62,51 @@ pub enum Frame {
         caps: Vec<String>,
     },
     /// A chat message: the sender's `seq`-th, written at `ts` (sender's clock, ms since epoch).
-    Text { seq: u64, text: String, ts: f64 },
+    Text {
+        seq: u64,
+        text: String,
+        ts: f64,
+    },
     /// Everything up to `upto` arrived.
-    Ack { upto: u64 },
+    Ack {
+        upto: u64,
+    },
     /// The sender is typing.
     Typing,
     /// ICE restart, negotiated over the channel itself: an offer or an answer SDP.
-    Renegotiate { offer: bool, sdp: String },
+    Renegotiate {
+        offer: bool,
+        sdp: String,
+    },
     /// The sender is leaving (tab closing): the other side can say so at once.
     Bye,
     /// The fingerprint (`sha-256 AB:…`) of the certificate the sender will switch to when its
     /// current one nears expiry. Told over this connection, which the current one authenticates,
     /// so the peer takes the switch quietly.
-    NextIdentity { fp: String },
+    NextIdentity {
+        fp: String,
+    },
+    /// A call rings (`core::call`); the media offer and answer go as `Renegotiate` frames.
+    Call {
+        id: u32,
+        video: bool,
+    },
+    CallAccept {
+        id: u32,
+    },
+    CallDecline {
+        id: u32,
+    },
+    CallEnd {
+        id: u32,
+    },
+    /// The sender's microphone, camera and screen sharing changed during call `id`.
+    CallMedia {
+        id: u32,
+        muted: bool,
+        camera_off: bool,
+        screen: bool,
+    },
     /// A kind from a newer version.
     #[serde(other)]
     Unknown,
@@ -93,6 +132,11 @@ struct WireFrame {
     offer: Option<bool>,
     sdp: Option<String>,
     fp: Option<String>,
+    id: Option<u32>,
+    video: Option<bool>,
+    muted: Option<bool>,
+    camera_off: Option<bool>,
+    screen: Option<bool>,
 }
 
 /// A field the frame's kind needs (for the hand-written `Deserialize` impls of tagged frames).
@@ -128,6 +172,25 @@ impl<'de> Deserialize<'de> for Frame {
             "bye" => Frame::Bye,
             "next_identity" => Frame::NextIdentity {
                 fp: need(wire.fp, "fp")?,
+            },
+            "call" => Frame::Call {
+                id: need(wire.id, "id")?,
+                video: need(wire.video, "video")?,
+            },
+            "call_accept" => Frame::CallAccept {
+                id: need(wire.id, "id")?,
+            },
+            "call_decline" => Frame::CallDecline {
+                id: need(wire.id, "id")?,
+            },
+            "call_end" => Frame::CallEnd {
+                id: need(wire.id, "id")?,
+            },
+            "call_media" => Frame::CallMedia {
+                id: need(wire.id, "id")?,
+                muted: need(wire.muted, "muted")?,
+                camera_off: need(wire.camera_off, "camera_off")?,
+                screen: need(wire.screen, "screen")?,
             },
             _ => Frame::Unknown,
         })
@@ -193,7 +256,58 @@ impl Frame {
                         FINGERPRINT_ALGORITHMS.contains(&fingerprint.algorithm.as_str())
                     })
             }
-            Frame::Ack { .. } | Frame::Typing | Frame::Bye | Frame::Unknown => true,
+            Frame::Ack { .. }
+            | Frame::Typing
+            | Frame::Bye
+            | Frame::Unknown
+            | Frame::Call { .. }
+            | Frame::CallAccept { .. }
+            | Frame::CallDecline { .. }
+            | Frame::CallEnd { .. }
+            | Frame::CallMedia { .. } => true,
+        }
+    }
+}
+
+impl Frame {
+    /// The call signal this frame carries, if it is a call frame.
+    pub fn call_signal(&self) -> Option<CallSignal> {
+        Some(match *self {
+            Frame::Call { id, video } => CallSignal::Ring { id, video },
+            Frame::CallAccept { id } => CallSignal::Accept { id },
+            Frame::CallDecline { id } => CallSignal::Decline { id },
+            Frame::CallEnd { id } => CallSignal::End { id },
+            Frame::CallMedia {
+                id,
+                muted,
+                camera_off,
+                screen,
+            } => CallSignal::Media {
+                id,
+                state: RemoteMedia {
+                    muted,
+                    camera_off,
+                    sharing_screen: screen,
+                },
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl From<CallSignal> for Frame {
+    fn from(signal: CallSignal) -> Self {
+        match signal {
+            CallSignal::Ring { id, video } => Frame::Call { id, video },
+            CallSignal::Accept { id } => Frame::CallAccept { id },
+            CallSignal::Decline { id } => Frame::CallDecline { id },
+            CallSignal::End { id } => Frame::CallEnd { id },
+            CallSignal::Media { id, state } => Frame::CallMedia {
+                id,
+                muted: state.muted,
+                camera_off: state.camera_off,
+                screen: state.sharing_screen,
+            },
         }
     }
 }
@@ -342,6 +456,49 @@ mod tests {
         gate.accept_hello();
         assert_eq!(gate.admit(&next.encode()), Some(next));
         assert_eq!(gate.dropped(), 2);
+    }
+
+    #[test]
+    fn call_frames_round_trip_and_wait_for_the_hello() {
+        let signals = [
+            CallSignal::Ring { id: 3, video: true },
+            CallSignal::Accept { id: 3 },
+            CallSignal::Decline { id: 3 },
+            CallSignal::End { id: 3 },
+            CallSignal::Media {
+                id: 3,
+                state: RemoteMedia {
+                    muted: true,
+                    camera_off: false,
+                    sharing_screen: true,
+                },
+            },
+        ];
+        let mut gate = FrameGate::default();
+        for signal in signals {
+            let frame = Frame::from(signal);
+            assert_eq!(frame.call_signal(), Some(signal));
+            assert_eq!(Frame::decode(&frame.encode()), Ok(frame.clone()));
+            assert_eq!(gate.admit(&frame.encode()), None, "before the hello");
+        }
+        gate.admit(&hello().encode());
+        gate.accept_hello();
+        for signal in signals {
+            assert_eq!(
+                gate.admit(&Frame::from(signal).encode()),
+                Some(signal.into())
+            );
+        }
+        assert_eq!(Frame::Typing.call_signal(), None);
+        for junk in [
+            r#"{"k":"call","id":1}"#,
+            r#"{"k":"call","id":-1,"video":true}"#,
+            r#"{"k":"call","id":4294967296,"video":true}"#,
+            r#"{"k":"call_media","id":1,"muted":true}"#,
+            r#"{"k":"call_accept","id":"1"}"#,
+        ] {
+            assert_eq!(Frame::decode(junk), Err(FrameError::Malformed), "{junk}");
+        }
     }
 
     #[test]

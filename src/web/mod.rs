@@ -5,6 +5,7 @@ pub mod file_channel;
 pub mod handoff;
 pub mod idb;
 pub mod identity;
+pub mod media;
 pub mod notes;
 pub mod peer;
 pub mod server_check;

@@ -69,6 +69,14 @@ pub struct Peer {
     /// The remote SDP as handed to the browser. `remoteDescription` is only updated when the
     /// promise resolves, which can come after the channel has already opened on a fast network.
     remote_sdp: RefCell<Option<String>>,
+    /// `restart_ice` was called: the next renegotiation gathers new candidates (and waits for
+    /// them, as there is no trickle); any other (a call's media) keeps the transport as it is.
+    restarting: Cell<bool>,
+    /// An offer of ours is being made: an offer from the peer now collides with it.
+    making_offer: Cell<bool>,
+    /// The answer to our offer is being applied: the state still says "have-local-offer", but
+    /// an offer from the peer that arrives now comes after that answer, not across our offer.
+    applying_answer: Cell<bool>,
     // Kept alive as long as the handlers are installed; dropped after they are removed.
     _on_ice_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_state: Closure<dyn FnMut(Event)>,
@@ -153,6 +161,9 @@ impl Peer {
             candidates_seen,
             gathering,
             remote_sdp: RefCell::new(None),
+            restarting: Cell::new(false),
+            making_offer: Cell::new(false),
+            applying_answer: Cell::new(false),
             _on_ice_candidate: on_ice_candidate,
             _on_state: on_state,
             _on_negotiation_needed: on_negotiation_needed,
@@ -170,12 +181,6 @@ impl Peer {
         let sdp = description_sdp(&offer);
         self.set_local(RtcSdpType::Offer, &sdp).await?;
         self.gathered_local_sdp().await
-    }
-
-    /// Takes the inviter's offer and returns the answer SDP with the candidates gathered in time.
-    pub async fn accept_offer(&self, offer_sdp: &str) -> Result<String, PeerError> {
-        self.answer_offer(self.apply_remote(RtcSdpType::Offer, offer_sdp))
-            .await
     }
 
     /// Hands the inviter's offer to the browser now; [`Peer::answer_offer`] finishes the answer.
@@ -211,30 +216,81 @@ impl Peer {
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
         if let Some(restart) = restart {
+            self.restarting.set(true);
             let _ = restart.call0(&self.connection);
         }
     }
 
-    /// An ICE-restart offer, with the candidates gathered in time, to send over the channel.
-    pub async fn restart_offer(&self) -> Result<String, PeerError> {
-        self.create_offer().await
+    /// An offer to send over the channel: after `restart_ice` with the candidates gathered in
+    /// time; otherwise (a call's tracks changed) at once, as the transport and its candidates
+    /// stay the same.
+    pub async fn renegotiation_offer(&self) -> Result<String, PeerError> {
+        if self.connection.signaling_state() != RtcSignalingState::Stable {
+            // The browser asks again once the exchange under way is over.
+            return Err(PeerError::Glare);
+        }
+        self.making_offer.set(true);
+        let offer = if self.restarting.replace(false) {
+            self.create_offer().await
+        } else {
+            self.quick_offer().await
+        };
+        self.making_offer.set(false);
+        offer
     }
 
-    /// Takes the peer's ICE-restart offer and returns the answer. On glare (both sides offered at
-    /// once) the polite side (the invitee) drops its own offer; the other keeps its own and
-    /// ignores the peer's, which will accept ours.
+    async fn quick_offer(&self) -> Result<String, PeerError> {
+        let offer = JsFuture::from(self.connection.create_offer())
+            .await
+            .map_err(rejected)?;
+        self.set_local(RtcSdpType::Offer, &description_sdp(&offer))
+            .await?;
+        self.local_sdp().ok_or(PeerError::NotOpen)
+    }
+
+    /// Takes the peer's renegotiation offer (an ICE restart, a call's media) and returns the
+    /// answer; `before_answer` runs once the offer is applied (a call puts its tracks on the
+    /// transceivers the offer made). On glare (both sides offered at once) the polite side (the
+    /// invitee) drops its own offer; the other keeps its own and ignores the peer's, which will
+    /// accept ours ("perfect negotiation", `core::call::take_colliding_offer`).
     pub async fn accept_restart_offer(
         &self,
         offer_sdp: &str,
         polite: bool,
+        before_answer: impl FnOnce(),
     ) -> Result<String, PeerError> {
-        if self.connection.signaling_state() == RtcSignalingState::HaveLocalOffer {
-            if !polite {
-                return Err(PeerError::Glare);
-            }
+        let applying_answer = self.applying_answer.get();
+        let collision = crate::core::call::offer_collides(
+            self.making_offer.get(),
+            self.connection.signaling_state() == RtcSignalingState::Stable,
+            applying_answer,
+        );
+        if !crate::core::call::take_colliding_offer(polite, collision) {
+            return Err(PeerError::Glare);
+        }
+        // (Rolling back while our answer is being applied would fail once it is: the browser
+        // applies descriptions in order, so this offer simply follows the answer.)
+        if !applying_answer
+            && self.connection.signaling_state() == RtcSignalingState::HaveLocalOffer
+        {
             self.set_local(RtcSdpType::Rollback, "").await?;
         }
-        self.accept_offer(offer_sdp).await
+        let ice_restart = self
+            .remote_sdp()
+            .is_none_or(|previous| crate::core::call::is_ice_restart(&previous, offer_sdp));
+        self.apply_remote(RtcSdpType::Offer, offer_sdp).await?;
+        before_answer();
+        let answer = JsFuture::from(self.connection.create_answer())
+            .await
+            .map_err(rejected)?;
+        self.set_local(RtcSdpType::Answer, &description_sdp(&answer))
+            .await?;
+        // An ICE restart gathers new candidates, which the answer must carry (no trickle).
+        if ice_restart {
+            self.gathered_local_sdp().await
+        } else {
+            self.local_sdp().ok_or(PeerError::NotOpen)
+        }
     }
 
     /// Takes the answer to our ICE-restart offer, if we still have one out.
@@ -242,7 +298,10 @@ impl Peer {
         if self.connection.signaling_state() != RtcSignalingState::HaveLocalOffer {
             return Err(PeerError::Glare);
         }
-        self.accept_answer(answer_sdp).await
+        self.applying_answer.set(true);
+        let applied = self.accept_answer(answer_sdp).await;
+        self.applying_answer.set(false);
+        applied
     }
 
     /// The remote candidates are known and no pair works: ICE is checking, or stopped checking
