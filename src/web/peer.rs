@@ -175,11 +175,7 @@ impl Peer {
 
     /// Makes the offer and returns its SDP with the candidates gathered in time.
     pub async fn create_offer(&self) -> Result<String, PeerError> {
-        let offer = JsFuture::from(self.connection.create_offer())
-            .await
-            .map_err(rejected)?;
-        let sdp = description_sdp(&offer);
-        self.set_local(RtcSdpType::Offer, &sdp).await?;
+        self.make_local(RtcSdpType::Offer).await?;
         self.gathered_local_sdp().await
     }
 
@@ -197,11 +193,7 @@ impl Peer {
     /// gathered in time.
     pub async fn answer_offer(&self, offer: RemoteApplied) -> Result<String, PeerError> {
         offer.await?;
-        let answer = JsFuture::from(self.connection.create_answer())
-            .await
-            .map_err(rejected)?;
-        let sdp = description_sdp(&answer);
-        self.set_local(RtcSdpType::Answer, &sdp).await?;
+        self.make_local(RtcSdpType::Answer).await?;
         self.gathered_local_sdp().await
     }
 
@@ -240,11 +232,7 @@ impl Peer {
     }
 
     async fn quick_offer(&self) -> Result<String, PeerError> {
-        let offer = JsFuture::from(self.connection.create_offer())
-            .await
-            .map_err(rejected)?;
-        self.set_local(RtcSdpType::Offer, &description_sdp(&offer))
-            .await?;
+        self.make_local(RtcSdpType::Offer).await?;
         self.local_sdp().ok_or(PeerError::NotOpen)
     }
 
@@ -280,11 +268,7 @@ impl Peer {
             .is_none_or(|previous| crate::core::call::is_ice_restart(&previous, offer_sdp));
         self.apply_remote(RtcSdpType::Offer, offer_sdp).await?;
         before_answer();
-        let answer = JsFuture::from(self.connection.create_answer())
-            .await
-            .map_err(rejected)?;
-        self.set_local(RtcSdpType::Answer, &description_sdp(&answer))
-            .await?;
+        self.make_local(RtcSdpType::Answer).await?;
         // An ICE restart gathers new candidates, which the answer must carry (no trickle).
         if ice_restart {
             self.gathered_local_sdp().await
@@ -376,6 +360,17 @@ impl Peer {
             .await
             .map_err(rejected)?;
         Ok(())
+    }
+
+    /// Has the browser make an offer or an answer (`kind`) and sets it as the local description.
+    async fn make_local(&self, kind: RtcSdpType) -> Result<(), PeerError> {
+        let made = if kind == RtcSdpType::Offer {
+            self.connection.create_offer()
+        } else {
+            self.connection.create_answer()
+        };
+        let description = JsFuture::from(made).await.map_err(rejected)?;
+        self.set_local(kind, &description_sdp(&description)).await
     }
 
     /// Starts applying a remote description at once, not when the result is first awaited: a
