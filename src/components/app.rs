@@ -10,7 +10,9 @@ use crate::components::settings::SettingsDialog;
 use crate::components::start::StartView;
 use crate::components::start_over::StartOver;
 use crate::components::storage::UnlockView;
+use crate::core::links::{route, Route};
 use crate::core::session::Screen;
+use crate::web::browser::location_hash;
 use crate::web::peer::warm_up;
 
 #[component]
@@ -40,6 +42,14 @@ pub fn App() -> impl IntoView {
             StorageState::Locked | StorageState::Unlocking => Gate::Locked,
             StorageState::Open | StorageState::Unavailable(_) => Gate::Open,
         })
+    });
+    // A first visit (no link in the address bar) has nothing stored to show or unlock: its
+    // start screen comes at once, without the storage and identity reads, which matter on a
+    // slow phone. "Create invite" pressed meanwhile waits for them on the busy screen.
+    let early_start = tin_can.chat.first_visit && route(&location_hash()) == Route::Home;
+    let shown = Memo::new(move |_| match gate.get() {
+        Gate::Opening if early_start => Gate::Open,
+        gate => gate,
     });
     // WebRTC is warmed up once the first screen is usable, unless a link already started a
     // connection. Not sooner: on a slow phone the warm-up would hold back the storage and
@@ -77,7 +87,7 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <Notices/>
-            {move || match gate.get() {
+            {move || match shown.get() {
                 Gate::Opening => view! {
                     <section class="card center" aria-busy="true">
                         <div class="spinner" aria-hidden="true"></div>
