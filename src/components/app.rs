@@ -11,7 +11,7 @@ use crate::components::start::StartView;
 use crate::components::start_over::StartOver;
 use crate::components::storage::UnlockView;
 use crate::core::links::{route, Route};
-use crate::core::session::Screen;
+use crate::core::session::{Screen, ScreenChange};
 use crate::web::browser::location_hash;
 use crate::web::peer::warm_up;
 
@@ -114,8 +114,33 @@ enum Gate {
 
 #[component]
 fn Screens(screen: Memo<Screen>) -> impl IntoView {
+    // The screen on display follows `screen` with the timing `Screen::change_to` decides: the
+    // busy "Connecting" screen only when connecting takes a while, the chat after what the
+    // browser has queued (the peer's hello is answered before the chat is built).
+    let shown = RwSignal::new(screen.get_untracked());
+    Effect::new(move |_| {
+        let next = screen.get();
+        let later = match shown.with_untracked(|on_display| on_display.change_to(&next)) {
+            ScreenChange::Now => {
+                shown.set(next);
+                return;
+            }
+            ScreenChange::AfterQueued => Duration::ZERO,
+            ScreenChange::After(ms) => Duration::from_millis(u64::from(ms)),
+        };
+        // Unless another screen is due by then.
+        set_timeout(
+            move || {
+                if screen.with_untracked(|current| *current == next) {
+                    shown.set(next);
+                }
+            },
+            later,
+        );
+    });
+    let shown = Memo::new(move |_| shown.get());
     view! {
-            {move || match screen.get() {
+            {move || match shown.get() {
                 Screen::Start => view! { <StartView/> }.into_any(),
                 Screen::Busy(doing) => view! {
                     <section class="card center" aria-busy="true">
