@@ -1,0 +1,900 @@
+//! One member's copy of the group: the log every member writes to, who has what of it, who is
+//! connected to whom, and what goes to which neighbour.
+//!
+//! - **Numbering.** Each author numbers its own entries 1, 2, 3…; an entry is known everywhere
+//!   by `(author, seq)`. A copy that arrives twice (directly and forwarded, or resent by a sync)
+//!   is taken once.
+//! - **Order.** Each author's entries enter the log in their order. One that skips a number is
+//!   held (at most [`MAX_HELD_PER_AUTHOR`] per author) until the gap is filled, and the gap
+//!   makes us ask the neighbour that sent it for what we lack (a sync, once per gap). An entry
+//!   by someone the log has not added yet waits apart ([`MAX_STRANGERS`]) for the entry that
+//!   adds its author.
+//! - **Receipts.** Every member tells every other, now and then, how far it has each author's
+//!   entries ([`GroupFrame::Ack`], cumulative): "delivered to 2 of 3" is counted from those.
+//! - **Links and forwarding.** Every member tells every other which members it has a direct
+//!   connection to ([`GroupFrame::Links`], versioned). An author sends its entry to its
+//!   neighbours; a member that takes something new (an entry, a receipt, a links list) passes
+//!   it on to each of its neighbours that is not on the frame's path and not directly connected
+//!   to its origin (as both of them last said). So in a full mesh nothing is forwarded, and a
+//!   pair that cannot connect is served by every member both reach. Only something new is
+//!   passed on and never to a member on the path: no loops, at most [`MAX_MEMBERS`] hops.
+//! - **Sync.** When a direct connection opens, each side sends the last number it has of each
+//!   author, and the other sends everything beyond, in its log's order. When one closes, each
+//!   side asks its remaining neighbours the same, and tells them its links first: an entry that
+//!   was on the lost connection is then either in the answer or forwarded afterwards. A member
+//!   who drops and rejoins through any member gets what was written meanwhile, once, in order.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Range;
+
+use super::introduction::{Connect, IntroRefusal, Introductions, PairState};
+use super::roster::Roster;
+use super::wire::{entry_ok, Body, Counters, Entry, GroupFrame};
+use super::{Envelope, MAX_AUTHORS, MAX_MEMBERS};
+use crate::core::protocol::{clean_name, MAX_TEXT_CHARS};
+use crate::core::safety::{safety_code, Fingerprint};
+use crate::core::store::{id_ok, MAX_NUMBER};
+
+/// Entries held per author while an earlier one is missing. Beyond, they are dropped: the sync
+/// the gap asked for brings them again, in order.
+pub const MAX_HELD_PER_AUTHOR: usize = 256;
+
+/// Entries held whose author the log has not added yet.
+pub const MAX_STRANGERS: usize = 64;
+
+/// How a member can be reached from here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    Me,
+    /// Over our own direct connection.
+    Direct,
+    /// Forwarded: the first member on the way (connected to us directly).
+    Via(String),
+    /// Nobody we reach is connected to it (as far as we know).
+    Unreachable,
+}
+
+/// One line of the member list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberView {
+    pub id: String,
+    pub name: Option<String>,
+    pub introduced_by: String,
+    pub reach: Reach,
+    /// The member's DTLS fingerprint on our direct connection, if we have had one.
+    pub fingerprint: Option<Fingerprint>,
+    /// Where an introduction to it stands (`None`: none running, or never needed).
+    pub introduction: Option<PairState>,
+}
+
+/// How many of the other members have an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub delivered_to: usize,
+    pub of: usize,
+}
+
+/// What a received frame asks of the app.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Frames to put on the wire, each on the channel to `to`, in this order.
+    pub send: Vec<Envelope>,
+    /// Connections to make or drop (introductions).
+    pub connect: Vec<Connect>,
+    /// Entries the log took: `history()[delivered]` (may include other authors' entries that
+    /// waited for this one).
+    pub delivered: Range<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GroupError {
+    #[error("not a valid member id")]
+    BadId,
+    #[error("that message is too long: at most {MAX_TEXT_CHARS} characters")]
+    TooLong,
+    #[error("only a member can do that")]
+    NotAMember,
+    #[error("the group is full: at most {MAX_MEMBERS} members")]
+    Full,
+    #[error("already a member")]
+    AlreadyMember,
+    #[error("this browser left the group")]
+    Left,
+    #[error("a stored group log is damaged")]
+    Damaged,
+    #[error("a frame from a member without a direct connection to us")]
+    NotANeighbor,
+    #[error("a frame whose path does not end with its sender, or passes us")]
+    BadPath,
+    #[error("a frame out of bounds")]
+    OutOfBounds,
+    #[error("introduction refused: {0}")]
+    Introduction(IntroRefusal),
+}
+
+/// What became of one entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Taken {
+    Delivered,
+    Held,
+    Stranger,
+    Duplicate,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    id: String,
+    me: String,
+    /// Every entry, in the order this member took them.
+    log: Vec<Entry>,
+    /// Highest number taken in order, per author.
+    upto: BTreeMap<String, u64>,
+    /// Entries past a gap, per author.
+    held: BTreeMap<String, BTreeMap<u64, Entry>>,
+    /// The number we had of an author when its gap made us ask for a sync (once per gap).
+    gap_asked: BTreeMap<String, u64>,
+    /// Entries whose author the log has not added yet, with their paths.
+    strangers: Vec<(Entry, Vec<String>)>,
+    /// A stranger's entry was dropped: ask for a sync once its author is added.
+    strangers_dropped: bool,
+    roster: Roster,
+    /// What each other member said it has, per author.
+    acks: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Each other member's latest links list, with its version.
+    links: BTreeMap<String, (u64, BTreeSet<String>)>,
+    /// Members with an open, greeted direct channel to us.
+    neighbors: BTreeSet<String>,
+    links_version: u64,
+    /// Each member's DTLS fingerprint as our direct connection with it saw it.
+    fingerprints: BTreeMap<String, Fingerprint>,
+    introductions: Introductions,
+}
+
+impl Group {
+    fn empty(id: &str, me: &str) -> Result<Self, GroupError> {
+        if !id_ok(id) || !id_ok(me) {
+            return Err(GroupError::BadId);
+        }
+        Ok(Self {
+            id: id.to_owned(),
+            me: me.to_owned(),
+            log: Vec::new(),
+            upto: BTreeMap::new(),
+            held: BTreeMap::new(),
+            gap_asked: BTreeMap::new(),
+            strangers: Vec::new(),
+            strangers_dropped: false,
+            roster: Roster::default(),
+            acks: BTreeMap::new(),
+            links: BTreeMap::new(),
+            neighbors: BTreeSet::new(),
+            links_version: 0,
+            fingerprints: BTreeMap::new(),
+            introductions: Introductions::new(me),
+        })
+    }
+
+    /// A new group `id`, started by this browser (`me`, its browser id) as its first member.
+    pub fn found(id: &str, me: &str, name: Option<&str>, now_ms: f64) -> Result<Self, GroupError> {
+        let mut group = Self::empty(id, me)?;
+        group.append(
+            Body::Joined {
+                member: me.to_owned(),
+                name: name.and_then(clean_name),
+                gen: 1,
+            },
+            now_ms,
+        );
+        Ok(group)
+    }
+
+    /// This browser was added to group `id` by the member it connected to: the log (and so the
+    /// members) arrives with the first sync.
+    pub fn join(id: &str, me: &str) -> Result<Self, GroupError> {
+        Self::empty(id, me)
+    }
+
+    /// The group as stored: `entries` as [`Group::history`] gave them. Each is checked and taken
+    /// again in order; anything that would not have been taken that way makes the whole record
+    /// damaged.
+    pub fn restore(
+        id: &str,
+        me: &str,
+        entries: Vec<Entry>,
+        now_ms: f64,
+    ) -> Result<Self, GroupError> {
+        let mut group = Self::empty(id, me)?;
+        for entry in entries {
+            if !entry_ok(&entry) {
+                return Err(GroupError::Damaged);
+            }
+            let mut scratch = Outcome::default();
+            if group.take(entry, Vec::new(), &mut scratch) != Taken::Delivered {
+                return Err(GroupError::Damaged);
+            }
+        }
+        // Links lists announced from here on are newer than any announced before the reload.
+        group.links_version = clock_version(now_ms);
+        Ok(group)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn me(&self) -> &str {
+        &self.me
+    }
+
+    /// Every entry, in the order this member took them (each author's in its order).
+    pub fn history(&self) -> &[Entry] {
+        &self.log
+    }
+
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    pub fn neighbors(&self) -> &BTreeSet<String> {
+        &self.neighbors
+    }
+
+    /// The highest number taken in order of each author.
+    pub fn counters(&self) -> Counters {
+        self.upto.iter().map(|(a, s)| (a.clone(), *s)).collect()
+    }
+
+    fn upto_of(&self, author: &str) -> u64 {
+        self.upto.get(author).copied().unwrap_or(0)
+    }
+
+    /// Whether this browser left the group (it writes nothing more).
+    pub fn has_left(&self) -> bool {
+        self.roster.participant(&self.me) && !self.roster.is_present(&self.me)
+    }
+
+    // ----- this member's own actions -----
+
+    /// Appends an entry of ours to the log and sends it to every neighbour.
+    fn append(&mut self, body: Body, now_ms: f64) -> (u64, Outcome) {
+        let seq = self.upto_of(&self.me) + 1;
+        let entry = Entry {
+            author: self.me.clone(),
+            seq,
+            ts: now_ms,
+            body,
+        };
+        let mut out = self.outcome();
+        out.send = self
+            .neighbors
+            .iter()
+            .map(|to| Envelope {
+                to: to.clone(),
+                frame: GroupFrame::Entry {
+                    entry: entry.clone(),
+                    path: vec![self.me.clone()],
+                },
+            })
+            .collect();
+        self.deliver(entry, &mut out);
+        (seq, out)
+    }
+
+    /// A message: its number, and the frames that carry it.
+    pub fn write(&mut self, text: String, now_ms: f64) -> Result<(u64, Vec<Envelope>), GroupError> {
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return Err(GroupError::TooLong);
+        }
+        if self.has_left() {
+            return Err(GroupError::Left);
+        }
+        let (seq, out) = self.append(Body::Text(text), now_ms);
+        Ok((seq, out.send))
+    }
+
+    /// "Add person": `newcomer` (the browser id of its hello, with the name it gave) connected
+    /// to us with an invite link. Call before [`Group::neighbor_up`] for it, so that its first
+    /// sync brings it the entry that adds it; then introduce it to the others.
+    pub fn add_member(
+        &mut self,
+        newcomer: &str,
+        name: Option<&str>,
+        now_ms: f64,
+    ) -> Result<Vec<Envelope>, GroupError> {
+        if !id_ok(newcomer) || newcomer == self.me {
+            return Err(GroupError::BadId);
+        }
+        if !self.roster.is_member(&self.me) {
+            return Err(GroupError::NotAMember);
+        }
+        if self.roster.is_present(newcomer) {
+            return Err(GroupError::AlreadyMember);
+        }
+        let authors = self.roster.participants().count();
+        if self.roster.is_full() || (!self.roster.participant(newcomer) && authors >= MAX_AUTHORS) {
+            return Err(GroupError::Full);
+        }
+        let gen = self.roster.generation(newcomer) + 1;
+        let body = Body::Joined {
+            member: newcomer.to_owned(),
+            name: name.and_then(clean_name),
+            gen,
+        };
+        Ok(self.append(body, now_ms).1.send)
+    }
+
+    /// "Leave": the others are told (then the app closes every channel of the group).
+    pub fn leave(&mut self, now_ms: f64) -> Result<Vec<Envelope>, GroupError> {
+        let Some(gen) = self
+            .roster
+            .record(&self.me)
+            .filter(|_| self.roster.is_present(&self.me))
+            .map(|record| record.gen)
+        else {
+            return Err(GroupError::NotAMember);
+        };
+        Ok(self.append(Body::Left { gen }, now_ms).1.send)
+    }
+
+    /// Our receipts, to every neighbour: how far we have each author's entries. The app sends
+    /// them shortly after entries arrive (one frame per burst, as for two people).
+    pub fn acknowledge(&self) -> Vec<Envelope> {
+        let acks = self.counters();
+        self.neighbors
+            .iter()
+            .map(|to| Envelope {
+                to: to.clone(),
+                frame: GroupFrame::Ack {
+                    from: self.me.clone(),
+                    acks: acks.clone(),
+                    path: vec![self.me.clone()],
+                },
+            })
+            .collect()
+    }
+
+    // ----- connections -----
+
+    /// The direct channel with `member` is open and its hello accepted; `fingerprint`: the DTLS
+    /// fingerprint of that connection's remote description. We ask it for what we lack, tell
+    /// everyone our links, and tell it what we know of the others' links and receipts.
+    pub fn neighbor_up(
+        &mut self,
+        member: &str,
+        fingerprint: Option<Fingerprint>,
+        now_ms: f64,
+    ) -> Result<Vec<Envelope>, GroupError> {
+        if !id_ok(member) || member == self.me {
+            return Err(GroupError::BadId);
+        }
+        if !self.neighbors.contains(member) && self.neighbors.len() >= MAX_MEMBERS {
+            return Err(GroupError::Full);
+        }
+        self.neighbors.insert(member.to_owned());
+        if let Some(fingerprint) = fingerprint {
+            self.fingerprints.insert(member.to_owned(), fingerprint);
+        }
+        self.introductions.connected(member, now_ms);
+        let mut send = self.announce_links(now_ms);
+        let to = |frame| Envelope {
+            to: member.to_owned(),
+            frame,
+        };
+        send.push(to(GroupFrame::Sync {
+            seen: self.counters(),
+        }));
+        let path = vec![self.me.clone()];
+        for (origin, (version, links)) in &self.links {
+            if origin != member {
+                send.push(to(GroupFrame::Links {
+                    from: origin.clone(),
+                    version: *version,
+                    links: links.iter().cloned().collect(),
+                    path: path.clone(),
+                }));
+            }
+        }
+        for (origin, acks) in &self.acks {
+            if origin != member {
+                send.push(to(GroupFrame::Ack {
+                    from: origin.clone(),
+                    acks: acks.iter().map(|(a, s)| (a.clone(), *s)).collect(),
+                    path: path.clone(),
+                }));
+            }
+        }
+        send.push(to(GroupFrame::Ack {
+            from: self.me.clone(),
+            acks: self.counters(),
+            path,
+        }));
+        Ok(send)
+    }
+
+    /// The direct channel with `member` closed. We tell the others our links, then ask them
+    /// for what we lack: what was on the way over the lost channel comes another way.
+    pub fn neighbor_down(&mut self, member: &str, now_ms: f64) -> Vec<Envelope> {
+        if !self.neighbors.remove(member) {
+            return Vec::new();
+        }
+        self.introductions.disconnected(member);
+        let mut send = self.announce_links(now_ms);
+        let seen = self.counters();
+        send.extend(self.neighbors.iter().map(|to| Envelope {
+            to: to.clone(),
+            frame: GroupFrame::Sync { seen: seen.clone() },
+        }));
+        send
+    }
+
+    fn announce_links(&mut self, now_ms: f64) -> Vec<Envelope> {
+        self.links_version = (self.links_version + 1).max(clock_version(now_ms));
+        let links: Vec<String> = self.neighbors.iter().cloned().collect();
+        self.neighbors
+            .iter()
+            .map(|to| Envelope {
+                to: to.clone(),
+                frame: GroupFrame::Links {
+                    from: self.me.clone(),
+                    version: self.links_version,
+                    links: links.clone(),
+                    path: vec![self.me.clone()],
+                },
+            })
+            .collect()
+    }
+
+    /// Whether `a` and `b` are directly connected, as both last said (we know our own).
+    fn knows_direct(&self, a: &str, b: &str) -> bool {
+        if a == self.me {
+            return self.neighbors.contains(b);
+        }
+        if b == self.me {
+            return self.neighbors.contains(a);
+        }
+        let claims = |x: &str, y: &str| self.links.get(x).is_some_and(|(_, l)| l.contains(y));
+        claims(a, b) && claims(b, a)
+    }
+
+    // ----- frames from neighbours -----
+
+    fn outcome(&self) -> Outcome {
+        Outcome {
+            delivered: self.log.len()..self.log.len(),
+            ..Outcome::default()
+        }
+    }
+
+    /// A frame from the neighbour `from` (over its direct channel, past the gate).
+    pub fn receive(
+        &mut self,
+        from: &str,
+        frame: GroupFrame,
+        now_ms: f64,
+    ) -> Result<Outcome, GroupError> {
+        if !self.neighbors.contains(from) {
+            return Err(GroupError::NotANeighbor);
+        }
+        let mut out = self.outcome();
+        match frame {
+            GroupFrame::Entry { entry, path } => {
+                self.check_path(from, &path)?;
+                if !entry_ok(&entry) {
+                    return Err(GroupError::OutOfBounds);
+                }
+                self.take(entry, path, &mut out);
+            }
+            GroupFrame::Ack {
+                from: origin,
+                acks,
+                path,
+            } => {
+                self.check_path(from, &path)?;
+                if self.merge_acks(&origin, &acks)? {
+                    self.forward(&origin, &path, &mut out, |path| GroupFrame::Ack {
+                        from: origin.clone(),
+                        acks: acks.clone(),
+                        path,
+                    });
+                }
+            }
+            GroupFrame::Links {
+                from: origin,
+                version,
+                links,
+                path,
+            } => {
+                self.check_path(from, &path)?;
+                if links.len() > MAX_MEMBERS || !id_ok(&origin) {
+                    return Err(GroupError::OutOfBounds);
+                }
+                let newer = self
+                    .links
+                    .get(&origin)
+                    .is_none_or(|(known, _)| version > *known);
+                if origin == self.me || !newer {
+                    return Ok(out);
+                }
+                if !self.links.contains_key(&origin) && self.links.len() >= MAX_AUTHORS {
+                    return Err(GroupError::OutOfBounds);
+                }
+                self.links
+                    .insert(origin.clone(), (version, links.iter().cloned().collect()));
+                self.forward(&origin, &path, &mut out, |path| GroupFrame::Links {
+                    from: origin.clone(),
+                    version,
+                    links: links.clone(),
+                    path,
+                });
+            }
+            GroupFrame::Sync { seen } => {
+                // Only members get the log (a newcomer has nothing of it to guard).
+                if self.roster.is_member(&self.me) && !self.roster.is_member(from) {
+                    return Err(GroupError::NotAMember);
+                }
+                // What it has is what it acknowledges.
+                self.merge_acks(from, &seen)?;
+                let seen: BTreeMap<&str, u64> =
+                    seen.iter().map(|(a, s)| (a.as_str(), *s)).collect();
+                out.send = self
+                    .log
+                    .iter()
+                    .filter(|e| e.seq > seen.get(e.author.as_str()).copied().unwrap_or(0))
+                    .map(|entry| Envelope {
+                        to: from.to_owned(),
+                        frame: GroupFrame::Entry {
+                            entry: entry.clone(),
+                            path: vec![self.me.clone()],
+                        },
+                    })
+                    .collect();
+            }
+            GroupFrame::Introduce { .. } | GroupFrame::Signal { .. } => {
+                let step = self
+                    .introductions
+                    .receive(from, &frame, &self.roster, &self.neighbors, now_ms)
+                    .map_err(GroupError::Introduction)?;
+                out.send = step.send;
+                out.connect = step.connect;
+            }
+            GroupFrame::Unknown => {}
+        }
+        Ok(out)
+    }
+
+    /// A forwarded frame's path ends with the neighbour that sent it and does not pass us.
+    fn check_path(&self, from: &str, path: &[String]) -> Result<(), GroupError> {
+        if path.last().map(String::as_str) != Some(from) || path.contains(&self.me) {
+            return Err(GroupError::BadPath);
+        }
+        Ok(())
+    }
+
+    /// Takes what `origin` says it has; whether that is news.
+    fn merge_acks(&mut self, origin: &str, acks: &Counters) -> Result<bool, GroupError> {
+        if origin == self.me {
+            return Ok(false);
+        }
+        if !self.acks.contains_key(origin) && self.acks.len() >= MAX_AUTHORS {
+            return Err(GroupError::OutOfBounds);
+        }
+        let known = self.acks.entry(origin.to_owned()).or_default();
+        let mut news = false;
+        for (author, seq) in acks {
+            if known.len() >= MAX_AUTHORS && !known.contains_key(author) {
+                continue;
+            }
+            let had = known.entry(author.clone()).or_default();
+            if *seq > *had {
+                *had = *seq;
+                news = true;
+            }
+        }
+        Ok(news)
+    }
+
+    /// Passes something new from `origin` on to each neighbour not on `path` and not directly
+    /// connected to `origin`.
+    fn forward(
+        &self,
+        origin: &str,
+        path: &[String],
+        out: &mut Outcome,
+        frame: impl Fn(Vec<String>) -> GroupFrame,
+    ) {
+        if path.len() >= MAX_MEMBERS {
+            return;
+        }
+        let mut onward = path.to_vec();
+        onward.push(self.me.clone());
+        for to in &self.neighbors {
+            if path.contains(to) || to == origin || self.knows_direct(to, origin) {
+                continue;
+            }
+            out.send.push(Envelope {
+                to: to.clone(),
+                frame: frame(onward.clone()),
+            });
+        }
+    }
+
+    /// One entry, from the wire (with its path) or from storage (no path).
+    fn take(&mut self, entry: Entry, path: Vec<String>, out: &mut Outcome) -> Taken {
+        let upto = self.upto_of(&entry.author);
+        let held = self
+            .held
+            .get(&entry.author)
+            .is_some_and(|held| held.contains_key(&entry.seq));
+        let waiting = self.strangers.iter().any(|(e, _)| e.key() == entry.key());
+        if entry.seq <= upto || held || waiting {
+            return Taken::Duplicate;
+        }
+        let adds_itself =
+            matches!(&entry.body, Body::Joined { member, .. } if *member == entry.author);
+        let known = entry.author == self.me
+            || self.roster.participant(&entry.author)
+            || (adds_itself && self.roster.participants().count() < MAX_AUTHORS);
+        if !known {
+            if self.strangers.len() < MAX_STRANGERS {
+                self.strangers.push((entry, path));
+            } else {
+                self.strangers_dropped = true;
+            }
+            return Taken::Stranger;
+        }
+        let author = entry.author.clone();
+        self.forward(&author, &path, out, |path| GroupFrame::Entry {
+            entry: entry.clone(),
+            path,
+        });
+        if entry.seq == upto + 1 {
+            self.deliver(entry, out);
+            loop {
+                let next_seq = self.upto_of(&author) + 1;
+                let Some(next) = self
+                    .held
+                    .get_mut(&author)
+                    .and_then(|held| held.remove(&next_seq))
+                else {
+                    break;
+                };
+                self.deliver(next, out);
+            }
+            if self.held.get(&author).is_some_and(BTreeMap::is_empty) {
+                self.held.remove(&author);
+            }
+            return Taken::Delivered;
+        }
+        let held = self.held.entry(author.clone()).or_default();
+        if held.len() < MAX_HELD_PER_AUTHOR {
+            held.insert(entry.seq, entry);
+        }
+        if self.gap_asked.get(&author) != Some(&upto) {
+            self.gap_asked.insert(author, upto);
+            if let Some(from) = path.last().filter(|from| self.neighbors.contains(*from)) {
+                out.send.push(Envelope {
+                    to: from.clone(),
+                    frame: GroupFrame::Sync {
+                        seen: self.counters(),
+                    },
+                });
+            }
+        }
+        Taken::Held
+    }
+
+    /// The next entry of its author: into the log, and into the roster if it adds or removes.
+    fn deliver(&mut self, entry: Entry, out: &mut Outcome) {
+        self.upto.insert(entry.author.clone(), entry.seq);
+        let adds = match &entry.body {
+            Body::Joined { member, name, gen } => {
+                self.roster
+                    .joined(&entry.author, member, name.clone(), *gen, entry.ts);
+                true
+            }
+            Body::Left { gen } => {
+                self.roster.left(&entry.author, *gen);
+                false
+            }
+            Body::Text(_) => false,
+        };
+        self.log.push(entry);
+        out.delivered.end = self.log.len();
+        if adds && (!self.strangers.is_empty() || self.strangers_dropped) {
+            self.release_strangers(out);
+        }
+    }
+
+    /// Someone was added: entries of theirs that waited are taken now.
+    fn release_strangers(&mut self, out: &mut Outcome) {
+        for (entry, path) in std::mem::take(&mut self.strangers) {
+            self.take(entry, path, out);
+        }
+        if std::mem::take(&mut self.strangers_dropped) {
+            let seen = self.counters();
+            out.send.extend(self.neighbors.iter().map(|to| Envelope {
+                to: to.clone(),
+                frame: GroupFrame::Sync { seen: seen.clone() },
+            }));
+        }
+    }
+
+    // ----- what the screen shows -----
+
+    /// How many of the other members have `author`'s entry `seq` ("delivered to 2 of 3").
+    pub fn receipt(&self, author: &str, seq: u64) -> Receipt {
+        let others: Vec<&str> = self
+            .roster
+            .members()
+            .into_iter()
+            .map(|r| r.id.as_str())
+            .filter(|id| *id != author)
+            .collect();
+        let delivered_to = others
+            .iter()
+            .filter(|id| {
+                let has = if **id == self.me {
+                    self.upto_of(author)
+                } else {
+                    self.acks
+                        .get(**id)
+                        .and_then(|acks| acks.get(author))
+                        .copied()
+                        .unwrap_or(0)
+                };
+                has >= seq
+            })
+            .count();
+        Receipt {
+            delivered_to,
+            of: others.len(),
+        }
+    }
+
+    /// How `member` is reached: directly, or through whom (the shortest way the links lists
+    /// show).
+    pub fn reach(&self, member: &str) -> Reach {
+        if member == self.me {
+            return Reach::Me;
+        }
+        if self.neighbors.contains(member) {
+            return Reach::Direct;
+        }
+        // Breadth first over what each member said it is connected to.
+        let mut first_hop: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut queue: VecDeque<&str> = VecDeque::new();
+        for neighbor in &self.neighbors {
+            first_hop.insert(neighbor, neighbor);
+            queue.push_back(neighbor);
+        }
+        while let Some(at) = queue.pop_front() {
+            let hop = first_hop.get(at).copied().unwrap_or(at);
+            let Some((_, links)) = self.links.get(at) else {
+                continue;
+            };
+            for next in links {
+                if next == &self.me || first_hop.contains_key(next.as_str()) {
+                    continue;
+                }
+                if next == member {
+                    return Reach::Via(hop.to_owned());
+                }
+                first_hop.insert(next, hop);
+                queue.push_back(next);
+            }
+        }
+        Reach::Unreachable
+    }
+
+    /// The member list, in the order members were added.
+    pub fn members(&self) -> Vec<MemberView> {
+        self.roster
+            .members()
+            .into_iter()
+            .map(|record| MemberView {
+                id: record.id.clone(),
+                name: record.name.clone(),
+                introduced_by: record.introduced_by.clone(),
+                reach: self.reach(&record.id),
+                fingerprint: self.fingerprints.get(&record.id).cloned(),
+                introduction: self.introductions.state(&record.id).cloned(),
+            })
+            .collect()
+    }
+
+    /// The safety code between this browser (`mine`: our certificate's fingerprint) and
+    /// `member`, from the fingerprint our direct connection with it saw.
+    pub fn safety_code_with(&self, member: &str, mine: &Fingerprint) -> Option<String> {
+        self.fingerprints
+            .get(member)
+            .map(|theirs| safety_code(mine, theirs))
+    }
+
+    // ----- introductions -----
+
+    /// Pairs of our neighbours that are members without a direct connection to each other,
+    /// which we should introduce: of all members connected to both, we have the lowest id (so
+    /// exactly one member introduces each pair). Filter with [`Introductions::due`] through
+    /// [`Group::introductions_due`].
+    pub fn introductions_wanted(&self) -> Vec<(String, String)> {
+        let members: Vec<&str> = self
+            .roster
+            .members()
+            .into_iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        if !members.contains(&self.me.as_str()) {
+            return Vec::new();
+        }
+        let mut wanted = Vec::new();
+        for a in self
+            .neighbors
+            .iter()
+            .filter(|a| members.contains(&a.as_str()))
+        {
+            for b in self
+                .neighbors
+                .iter()
+                .filter(|b| *b > a && members.contains(&b.as_str()))
+            {
+                if self.knows_direct(a, b) {
+                    continue;
+                }
+                let lowest = members
+                    .iter()
+                    .filter(|c| **c != a && **c != b)
+                    .filter(|c| self.knows_direct(c, a) && self.knows_direct(c, b))
+                    .min();
+                if lowest == Some(&self.me.as_str()) {
+                    wanted.push((a.clone(), b.clone()));
+                }
+            }
+        }
+        wanted
+    }
+
+    /// The pairs to introduce now (wanted, and not tried lately).
+    pub fn introductions_due(&self, now_ms: f64) -> Vec<(String, String)> {
+        self.introductions.due(self.introductions_wanted(), now_ms)
+    }
+
+    /// We introduce `a` and `b` to each other (both our neighbours).
+    pub fn introduce(
+        &mut self,
+        a: &str,
+        b: &str,
+        now_ms: f64,
+    ) -> Result<Vec<Envelope>, GroupError> {
+        self.introductions
+            .introduce(a, b, &self.roster, &self.neighbors, now_ms)
+            .map_err(GroupError::Introduction)
+    }
+
+    /// Our offer for `other` is made: the frame to send to the introducer.
+    pub fn offer_made(&mut self, other: &str, sdp: String) -> Result<Envelope, GroupError> {
+        self.introductions
+            .offer_made(other, sdp)
+            .map_err(GroupError::Introduction)
+    }
+
+    /// Our answer for `other` is made: the frame to send to the introducer.
+    pub fn answer_made(&mut self, other: &str, sdp: String) -> Result<Envelope, GroupError> {
+        self.introductions
+            .answer_made(other, sdp)
+            .map_err(GroupError::Introduction)
+    }
+
+    /// Introductions that ran out of time (call every few seconds).
+    pub fn tick(&mut self, now_ms: f64) -> Vec<Connect> {
+        self.introductions.tick(now_ms)
+    }
+}
+
+/// A links-list version from the clock, so that one announced after a reload is newer.
+fn clock_version(now_ms: f64) -> u64 {
+    if now_ms.is_finite() && now_ms > 0.0 {
+        (now_ms as u64).min(MAX_NUMBER)
+    } else {
+        0
+    }
+}
