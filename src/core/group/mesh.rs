@@ -898,3 +898,416 @@ fn clock_version(now_ms: f64) -> u64 {
         0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testnet::Net;
+    use super::*;
+
+    fn entry(author: &str, seq: u64, text: &str) -> Entry {
+        Entry {
+            author: author.into(),
+            seq,
+            ts: 5.0,
+            body: Body::Text(text.into()),
+        }
+    }
+
+    fn text_frame(author: &str, seq: u64, text: &str, path: &[&str]) -> GroupFrame {
+        GroupFrame::Entry {
+            entry: entry(author, seq, text),
+            path: path.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    /// Ann founds, adds Bob and Cid; all three connected to one another.
+    fn three() -> Net {
+        let mut net = Net::new("g1", "ann");
+        net.add("ann", "bob");
+        net.settle();
+        net.add("ann", "cid");
+        net.settle();
+        net.connect("bob", "cid");
+        net.settle();
+        net
+    }
+
+    fn names(group: &Group) -> Vec<String> {
+        group.members().into_iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn a_newcomer_gets_the_log_and_the_members_from_its_first_sync() {
+        let mut net = Net::new("g1", "ann");
+        net.write("ann", "before bob");
+        net.add("ann", "bob");
+        net.settle();
+        let bob = net.group("bob");
+        assert_eq!(names(bob), ["ann", "bob"]);
+        assert_eq!(bob.history(), net.group("ann").history());
+        let members = bob.members();
+        assert_eq!(members[1].introduced_by, "ann");
+        assert_eq!(members[0].name.as_deref(), Some("ann"));
+        assert_eq!(members[0].reach, Reach::Direct);
+        assert_eq!(members[1].reach, Reach::Me);
+        // Ann's first entry added herself.
+        assert_eq!(net.texts("bob"), [("ann".into(), 2, "before bob".into())]);
+    }
+
+    #[test]
+    fn messages_reach_everyone_once_with_receipts() {
+        let mut net = three();
+        let seq = net.write("bob", "hello all");
+        assert_eq!(
+            net.group("bob").receipt("bob", seq),
+            Receipt {
+                delivered_to: 0,
+                of: 2
+            }
+        );
+        net.settle();
+        for who in ["ann", "bob", "cid"] {
+            assert_eq!(net.texts(who), [("bob".into(), 1, "hello all".into())]);
+            assert_eq!(
+                net.group(who).receipt("bob", seq),
+                Receipt {
+                    delivered_to: 2,
+                    of: 2
+                },
+                "{who}"
+            );
+        }
+        // A second copy (say, forwarded after all) changes nothing.
+        let again = net
+            .group_mut("cid")
+            .receive(
+                "ann",
+                text_frame("bob", 1, "hello all", &["bob", "ann"]),
+                0.0,
+            )
+            .unwrap();
+        assert!(again.delivered.is_empty() && again.send.is_empty());
+    }
+
+    #[test]
+    fn a_gap_is_held_and_filled_in_order() {
+        let mut net = three();
+        let cid = net.group_mut("cid");
+        let out = cid
+            .receive("bob", text_frame("bob", 2, "second", &["bob"]), 0.0)
+            .unwrap();
+        assert!(out.delivered.is_empty(), "held, not shown");
+        // The gap asks Bob for what is missing, once.
+        assert!(matches!(
+            out.send.as_slice(),
+            [Envelope { to, frame: GroupFrame::Sync { .. } }] if to == "bob"
+        ));
+        let out = cid
+            .receive("bob", text_frame("bob", 3, "third", &["bob"]), 0.0)
+            .unwrap();
+        assert!(out.send.is_empty());
+        let out = cid
+            .receive("bob", text_frame("bob", 1, "first", &["bob"]), 0.0)
+            .unwrap();
+        assert_eq!(out.delivered.len(), 3);
+        let texts: Vec<String> = net.texts("cid").into_iter().map(|t| t.2).collect();
+        assert_eq!(texts, ["first", "second", "third"]);
+    }
+
+    #[test]
+    fn members_that_cannot_connect_are_served_by_forwarding() {
+        // Ann–Bob and Bob–Cid only: Ann and Cid never connect directly.
+        let mut net = Net::new("g1", "ann");
+        net.add("ann", "bob");
+        net.settle();
+        net.add("bob", "cid");
+        net.settle();
+        assert_eq!(names(net.group("ann")), ["ann", "bob", "cid"]);
+        assert_eq!(
+            net.group("ann").reach("cid"),
+            Reach::Via("bob".into()),
+            "the member list says so"
+        );
+        let seq = net.write("ann", "to cid through bob");
+        net.write("cid", "to ann through bob");
+        net.settle();
+        for who in ["ann", "bob", "cid"] {
+            assert_eq!(net.texts(who).len(), 2, "{who}");
+        }
+        assert_eq!(
+            net.group("ann").receipt("ann", seq),
+            Receipt {
+                delivered_to: 2,
+                of: 2
+            }
+        );
+        // Bob introduces them; once they are connected, nothing is forwarded any more.
+        assert_eq!(
+            net.group("bob").introductions_wanted(),
+            [("ann".to_owned(), "cid".to_owned())]
+        );
+        assert!(net.group("ann").introductions_wanted().is_empty());
+        net.connect("ann", "cid");
+        net.settle();
+        assert!(net.group("bob").introductions_wanted().is_empty());
+        net.write("ann", "direct now");
+        let forwarded_by_bob = net
+            .busy()
+            .into_iter()
+            .filter(|(from, _)| from == "bob")
+            .count();
+        assert_eq!(forwarded_by_bob, 0);
+        net.settle();
+        assert_eq!(net.texts("cid").len(), 3);
+    }
+
+    #[test]
+    fn paths_never_loop() {
+        let mut net = three();
+        let ann = net.group_mut("ann");
+        // A frame that passed us already, or whose path does not end with its sender.
+        assert_eq!(
+            ann.receive(
+                "bob",
+                text_frame("cid", 1, "x", &["cid", "ann", "bob"]),
+                0.0
+            ),
+            Err(GroupError::BadPath)
+        );
+        assert_eq!(
+            ann.receive("bob", text_frame("cid", 1, "x", &["cid"]), 0.0),
+            Err(GroupError::BadPath)
+        );
+        assert_eq!(
+            ann.receive("eve", text_frame("cid", 1, "x", &["eve"]), 0.0),
+            Err(GroupError::NotANeighbor)
+        );
+        assert!(ann.history().iter().all(|e| e.author != "cid"));
+    }
+
+    #[test]
+    fn a_member_who_drops_rejoins_through_another_and_gets_the_gap_once() {
+        let mut net = three();
+        net.write("cid", "c1");
+        net.settle();
+        // Cid reloads (its log comes back from storage) while the others write.
+        net.disconnect("cid", "ann");
+        net.disconnect("cid", "bob");
+        let stored = net.group("cid").history().to_vec();
+        net.write("ann", "a1");
+        net.write("bob", "b1");
+        net.write("ann", "a2");
+        net.settle();
+        let restored = Group::restore("g1", "cid", stored, net.now + 1.0).unwrap();
+        net.groups.insert("cid".into(), restored);
+        net.write("cid", "written offline");
+        // Back through Bob only (Ann wrote most of it).
+        net.connect("cid", "bob");
+        net.settle();
+        let texts: Vec<(String, u64)> = net.texts("cid").into_iter().map(|t| (t.0, t.1)).collect();
+        // In Bob's order (his own first); Ann's 1-3 added members, Cid's 1 is "c1".
+        assert_eq!(
+            texts,
+            [
+                ("cid".into(), 1),
+                ("cid".into(), 2),
+                ("bob".into(), 1),
+                ("ann".into(), 4),
+                ("ann".into(), 5)
+            ]
+        );
+        // Ann got Cid's offline message through Bob, and knows Cid has hers.
+        assert!(net
+            .texts("ann")
+            .contains(&("cid".into(), 2, "written offline".into())));
+        assert_eq!(
+            net.group("ann").receipt("ann", 2),
+            Receipt {
+                delivered_to: 2,
+                of: 2
+            }
+        );
+        assert_eq!(net.group("ann").reach("cid"), Reach::Via("bob".into()));
+    }
+
+    #[test]
+    fn a_stored_log_is_taken_only_as_it_was_written() {
+        let net = three();
+        let history = net.group("cid").history().to_vec();
+        let restored = Group::restore("g1", "cid", history.clone(), 9.0).unwrap();
+        assert_eq!(restored.history(), history.as_slice());
+        assert_eq!(names(&restored), ["ann", "bob", "cid"]);
+        let mut gap = history.clone();
+        gap.remove(1);
+        assert_eq!(
+            Group::restore("g1", "cid", gap, 9.0).err(),
+            Some(GroupError::Damaged)
+        );
+        let mut twice = history.clone();
+        twice.push(history[0].clone());
+        assert_eq!(
+            Group::restore("g1", "cid", twice, 9.0).err(),
+            Some(GroupError::Damaged)
+        );
+        let mut bad = history;
+        bad[0].seq = 0;
+        assert_eq!(
+            Group::restore("g1", "cid", bad, 9.0).err(),
+            Some(GroupError::Damaged)
+        );
+        assert_eq!(
+            Group::restore("<g>", "cid", vec![], 9.0).err(),
+            Some(GroupError::BadId)
+        );
+    }
+
+    #[test]
+    fn adding_is_for_members_and_stops_at_eight() {
+        let mut net = Net::new("g1", "m0");
+        for n in 1..MAX_MEMBERS {
+            net.add(&format!("m{}", n - 1), &format!("m{n}"));
+            net.settle();
+        }
+        assert_eq!(net.group("m7").members().len(), MAX_MEMBERS);
+        assert_eq!(
+            net.group_mut("m3").add_member("m8", None, 0.0),
+            Err(GroupError::Full)
+        );
+        assert_eq!(
+            net.group_mut("m3").add_member("m2", None, 0.0),
+            Err(GroupError::AlreadyMember)
+        );
+        assert_eq!(
+            net.group_mut("m3").add_member("m3", None, 0.0),
+            Err(GroupError::BadId)
+        );
+        let mut outsider = Group::join("g1", "eve").unwrap();
+        assert_eq!(
+            outsider.add_member("zed", None, 0.0),
+            Err(GroupError::NotAMember)
+        );
+        // Someone leaves: everyone sees it, and the place is free again.
+        let sends = net.group_mut("m5").leave(2.0).unwrap();
+        net.post("m5", sends);
+        net.settle();
+        assert!(net.group("m5").has_left());
+        assert_eq!(
+            net.group_mut("m5").write("after leaving".into(), 3.0),
+            Err(GroupError::Left)
+        );
+        assert!(!names(net.group("m0")).contains(&"m5".to_owned()));
+        assert!(net.group_mut("m3").add_member("m8", None, 0.0).is_ok());
+    }
+
+    #[test]
+    fn only_members_get_the_log() {
+        let mut net = three();
+        let ann = net.group_mut("ann");
+        ann.neighbor_up("eve", None, 0.0).unwrap();
+        assert_eq!(
+            ann.receive("eve", GroupFrame::Sync { seen: vec![] }, 0.0),
+            Err(GroupError::NotAMember)
+        );
+        // What a stranger writes waits for someone to add it, and is never shown before.
+        let out = ann
+            .receive("eve", text_frame("eve", 1, "let me in", &["eve"]), 0.0)
+            .unwrap();
+        assert!(out.delivered.is_empty());
+        let sends = ann.add_member("eve", Some("Eve"), 0.0).unwrap();
+        assert!(!sends.is_empty());
+        assert!(net
+            .texts("ann")
+            .contains(&("eve".into(), 1, "let me in".into())));
+    }
+
+    #[test]
+    fn introductions_run_through_the_group() {
+        // Ann added Bob and Cid, who are not connected to each other yet.
+        let mut net = Net::new("g1", "ann");
+        net.add("ann", "bob");
+        net.settle();
+        net.add("ann", "cid");
+        net.settle();
+        let due = net.group("ann").introductions_due(net.now);
+        assert_eq!(due, [("bob".to_owned(), "cid".to_owned())]);
+        let now = net.now;
+        let sends = net.group_mut("ann").introduce("bob", "cid", now).unwrap();
+        assert!(net.group("ann").introductions_due(net.now).is_empty());
+        let (mut to_bob, mut to_cid) = (None, None);
+        for send in sends {
+            match send.to.as_str() {
+                "bob" => to_bob = Some(send.frame),
+                _ => to_cid = Some(send.frame),
+            }
+        }
+        let out = net
+            .group_mut("bob")
+            .receive("ann", to_bob.unwrap(), 0.0)
+            .unwrap();
+        assert_eq!(
+            out.connect,
+            [Connect::MakeOffer {
+                other: "cid".into()
+            }]
+        );
+        let out = net
+            .group_mut("cid")
+            .receive("ann", to_cid.unwrap(), 0.0)
+            .unwrap();
+        assert!(out.connect.is_empty());
+        let offer = net
+            .group_mut("bob")
+            .offer_made("cid", "OFFER".into())
+            .unwrap();
+        let out = net
+            .group_mut("ann")
+            .receive("bob", offer.frame, 0.0)
+            .unwrap();
+        let out = net
+            .group_mut("cid")
+            .receive("ann", out.send[0].frame.clone(), 0.0)
+            .unwrap();
+        assert!(matches!(&out.connect[0], Connect::TakeOffer { sdp, .. } if sdp == "OFFER"));
+        assert_eq!(
+            net.group("cid").members()[1].introduction,
+            Some(PairState::OfferReceived { by: "ann".into() })
+        );
+        // A member that did not introduce them cannot answer for them.
+        assert!(matches!(
+            net.group_mut("bob").receive(
+                "ann",
+                GroupFrame::Signal {
+                    pair: ("bob".into(), "cid".into()),
+                    offer: true,
+                    sdp: "FORGED".into()
+                },
+                0.0
+            ),
+            Err(GroupError::Introduction(_))
+        ));
+    }
+
+    #[test]
+    fn each_pair_has_its_own_safety_code() {
+        let fp = |byte: &str| Fingerprint::new("sha-256", &vec![byte; 32].join(":")).unwrap();
+        let (ann_fp, bob_fp, mallory_fp) = (fp("AA"), fp("BB"), fp("EE"));
+        let mut ann = Group::found("g1", "ann", None, 0.0).unwrap();
+        ann.neighbor_up("bob", Some(bob_fp.clone()), 0.0).unwrap();
+        let mut bob = Group::join("g1", "bob").unwrap();
+        bob.neighbor_up("ann", Some(ann_fp.clone()), 0.0).unwrap();
+        assert_eq!(
+            ann.safety_code_with("bob", &ann_fp),
+            bob.safety_code_with("ann", &bob_fp)
+        );
+        // An introducer that swapped fingerprints: each end sees the attacker's.
+        let mut bob_fooled = Group::join("g1", "bob").unwrap();
+        bob_fooled
+            .neighbor_up("ann", Some(mallory_fp), 0.0)
+            .unwrap();
+        assert_ne!(
+            ann.safety_code_with("bob", &ann_fp),
+            bob_fooled.safety_code_with("ann", &bob_fp)
+        );
+        assert_eq!(ann.safety_code_with("cid", &ann_fp), None);
+    }
+}

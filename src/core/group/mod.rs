@@ -113,6 +113,8 @@ pub mod wire;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod simulation;
+#[cfg(test)]
+mod testnet;
 
 pub use introduction::{Connect, IntroRefusal, Introductions, PairState, RelayState};
 pub use mesh::{Group, GroupError, MemberView, Outcome, Reach, Receipt};

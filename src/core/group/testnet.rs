@@ -1,0 +1,180 @@
+//! A simulated network of members for tests: one ordered queue per direction of each direct
+//! connection (as a data channel is), frames dropped when a connection closes.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use super::{Body, Envelope, Group, GroupFrame};
+
+pub(super) struct Net {
+    pub groups: BTreeMap<String, Group>,
+    /// Frames on the way from the first member to the second.
+    pub queues: BTreeMap<(String, String), VecDeque<GroupFrame>>,
+    /// Open direct connections, each as a sorted pair.
+    pub links: BTreeSet<(String, String)>,
+    pub now: f64,
+}
+
+fn link(a: &str, b: &str) -> (String, String) {
+    if a < b {
+        (a.to_owned(), b.to_owned())
+    } else {
+        (b.to_owned(), a.to_owned())
+    }
+}
+
+impl Net {
+    /// `founder` starts the group; nobody else yet.
+    pub fn new(group_id: &str, founder: &str) -> Self {
+        let mut groups = BTreeMap::new();
+        let group = Group::found(group_id, founder, Some(founder), 1.0);
+        groups.insert(founder.to_owned(), group.unwrap_or_else(|e| panic!("{e}")));
+        Self {
+            groups,
+            queues: BTreeMap::new(),
+            links: BTreeSet::new(),
+            now: 1_000.0,
+        }
+    }
+
+    pub fn group(&self, id: &str) -> &Group {
+        &self.groups[id]
+    }
+
+    pub fn group_mut(&mut self, id: &str) -> &mut Group {
+        self.groups
+            .get_mut(id)
+            .unwrap_or_else(|| panic!("no member {id}"))
+    }
+
+    /// `by` adds `newcomer`, which connected to it with a link.
+    pub fn add(&mut self, by: &str, newcomer: &str) {
+        let now = self.now;
+        let id = self.group(by).id().to_owned();
+        let sends = self
+            .group_mut(by)
+            .add_member(newcomer, Some(newcomer), now)
+            .unwrap_or_else(|e| panic!("{by} adds {newcomer}: {e}"));
+        self.post(by, sends);
+        let joined = Group::join(&id, newcomer).unwrap_or_else(|e| panic!("{e}"));
+        self.groups.insert(newcomer.to_owned(), joined);
+        self.connect(by, newcomer);
+    }
+
+    pub fn linked(&self, a: &str, b: &str) -> bool {
+        self.links.contains(&link(a, b))
+    }
+
+    /// A direct connection between `a` and `b` opens (hellos accepted on both sides).
+    pub fn connect(&mut self, a: &str, b: &str) {
+        if !self.links.insert(link(a, b)) {
+            return;
+        }
+        let now = self.now;
+        for (me, other) in [(a, b), (b, a)] {
+            let sends = self
+                .group_mut(me)
+                .neighbor_up(other, None, now)
+                .unwrap_or_else(|e| panic!("{me} meets {other}: {e}"));
+            self.post(me, sends);
+        }
+    }
+
+    /// The direct connection between `a` and `b` closes: what was on it is lost.
+    pub fn disconnect(&mut self, a: &str, b: &str) {
+        if !self.links.remove(&link(a, b)) {
+            return;
+        }
+        self.queues.remove(&(a.to_owned(), b.to_owned()));
+        self.queues.remove(&(b.to_owned(), a.to_owned()));
+        let now = self.now;
+        for (me, other) in [(a, b), (b, a)] {
+            let sends = self.group_mut(me).neighbor_down(other, now);
+            self.post(me, sends);
+        }
+    }
+
+    /// Puts frames on the wire; those for a closed connection are lost.
+    pub fn post(&mut self, from: &str, sends: Vec<Envelope>) {
+        for send in sends {
+            if self.linked(from, &send.to) {
+                self.queues
+                    .entry((from.to_owned(), send.to))
+                    .or_default()
+                    .push_back(send.frame);
+            }
+        }
+    }
+
+    pub fn write(&mut self, who: &str, text: &str) -> u64 {
+        let now = self.now;
+        let (seq, sends) = self
+            .group_mut(who)
+            .write(text.to_owned(), now)
+            .unwrap_or_else(|e| panic!("{who} writes: {e}"));
+        self.post(who, sends);
+        seq
+    }
+
+    /// Delivers the first frame on the way from `from` to `to` (a copy of it, with
+    /// `duplicate`). Every refusal is a bug here: everyone is honest.
+    pub fn deliver(&mut self, from: &str, to: &str, duplicate: bool) {
+        let key = (from.to_owned(), to.to_owned());
+        let Some(queue) = self.queues.get_mut(&key) else {
+            return;
+        };
+        let frame = if duplicate {
+            queue.front().cloned()
+        } else {
+            queue.pop_front()
+        };
+        let Some(frame) = frame else {
+            return;
+        };
+        let now = self.now;
+        let shown = format!("{frame:?}");
+        let outcome = self
+            .group_mut(to)
+            .receive(from, frame, now)
+            .unwrap_or_else(|e| panic!("{to} refused {shown} from {from}: {e}"));
+        self.post(to, outcome.send);
+        if !outcome.delivered.is_empty() {
+            let acks = self.group(to).acknowledge();
+            self.post(to, acks);
+        }
+    }
+
+    /// Channels with something on the way, in a fixed order.
+    pub fn busy(&self) -> Vec<(String, String)> {
+        self.queues
+            .iter()
+            .filter(|(_, queue)| !queue.is_empty())
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
+    /// Delivers everything, one frame per busy channel in turn, until nothing is on the way.
+    pub fn settle(&mut self) {
+        for _ in 0..100_000 {
+            let busy = self.busy();
+            if busy.is_empty() {
+                return;
+            }
+            for (from, to) in busy {
+                self.deliver(&from, &to, false);
+            }
+        }
+        panic!("the network never settled");
+    }
+
+    /// A member's messages as (author, seq, text), in its log's order.
+    pub fn texts(&self, who: &str) -> Vec<(String, u64, String)> {
+        self.group(who)
+            .history()
+            .iter()
+            .filter_map(|entry| match &entry.body {
+                Body::Text(text) => Some((entry.author.clone(), entry.seq, text.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}
