@@ -108,6 +108,8 @@ pub enum GroupError {
     BadPath,
     #[error("a frame out of bounds")]
     OutOfBounds,
+    #[error("that member has not synced with us on this connection yet")]
+    NotSynced,
     #[error("introduction refused: {0}")]
     Introduction(IntroRefusal),
 }
@@ -144,6 +146,9 @@ pub struct Group {
     links: BTreeMap<String, (u64, BTreeSet<String>)>,
     /// Members with an open, greeted direct channel to us.
     neighbors: BTreeSet<String>,
+    /// Neighbours whose sync we answered on their current channel: they have our log, so an
+    /// introduction sent to them now comes after the entries that add the other member.
+    synced: BTreeSet<String>,
     links_version: u64,
     /// Each member's DTLS fingerprint as our direct connection with it saw it.
     fingerprints: BTreeMap<String, Fingerprint>,
@@ -168,6 +173,7 @@ impl Group {
             acks: BTreeMap::new(),
             links: BTreeMap::new(),
             neighbors: BTreeSet::new(),
+            synced: BTreeSet::new(),
             links_version: 0,
             fingerprints: BTreeMap::new(),
             introductions: Introductions::new(me),
@@ -417,6 +423,7 @@ impl Group {
         if !self.neighbors.remove(member) {
             return Vec::new();
         }
+        self.synced.remove(member);
         self.introductions.disconnected(member);
         let mut send = self.announce_links(now_ms);
         let seen = self.counters();
@@ -532,22 +539,31 @@ impl Group {
                 if self.roster.is_member(&self.me) && !self.roster.is_member(from) {
                     return Err(GroupError::NotAMember);
                 }
-                // What it has is what it acknowledges.
-                self.merge_acks(from, &seen)?;
+                // What it has is what it acknowledges: news passes on as its receipt would
+                // (which, coming after this, will be no news here).
+                if self.merge_acks(from, &seen)? {
+                    let own = [from.to_owned()];
+                    self.forward(from, &own, &mut out, |path| GroupFrame::Ack {
+                        from: from.to_owned(),
+                        acks: seen.clone(),
+                        path,
+                    });
+                }
+                self.synced.insert(from.to_owned());
                 let seen: BTreeMap<&str, u64> =
                     seen.iter().map(|(a, s)| (a.as_str(), *s)).collect();
-                out.send = self
-                    .log
-                    .iter()
-                    .filter(|e| e.seq > seen.get(e.author.as_str()).copied().unwrap_or(0))
-                    .map(|entry| Envelope {
-                        to: from.to_owned(),
-                        frame: GroupFrame::Entry {
-                            entry: entry.clone(),
-                            path: vec![self.me.clone()],
-                        },
-                    })
-                    .collect();
+                out.send.extend(
+                    self.log
+                        .iter()
+                        .filter(|e| e.seq > seen.get(e.author.as_str()).copied().unwrap_or(0))
+                        .map(|entry| Envelope {
+                            to: from.to_owned(),
+                            frame: GroupFrame::Entry {
+                                entry: entry.clone(),
+                                path: vec![self.me.clone()],
+                            },
+                        }),
+                );
             }
             GroupFrame::Introduce { .. } | GroupFrame::Signal { .. } => {
                 let step = self
@@ -814,7 +830,9 @@ impl Group {
 
     /// Pairs of our neighbours that are members without a direct connection to each other,
     /// which we should introduce: of all members connected to both, we have the lowest id (so
-    /// exactly one member introduces each pair). Filter with [`Introductions::due`] through
+    /// exactly one member introduces each pair). Only neighbours whose sync we answered: a
+    /// newcomer must hold the entries that add the other before the introduction comes (the
+    /// channel keeps that order). Filtered by [`Introductions::due`] in
     /// [`Group::introductions_due`].
     pub fn introductions_wanted(&self) -> Vec<(String, String)> {
         let members: Vec<&str> = self
@@ -827,16 +845,9 @@ impl Group {
             return Vec::new();
         }
         let mut wanted = Vec::new();
-        for a in self
-            .neighbors
-            .iter()
-            .filter(|a| members.contains(&a.as_str()))
-        {
-            for b in self
-                .neighbors
-                .iter()
-                .filter(|b| *b > a && members.contains(&b.as_str()))
-            {
+        let ready = |id: &&String| members.contains(&id.as_str()) && self.synced.contains(*id);
+        for a in self.neighbors.iter().filter(ready) {
+            for b in self.neighbors.iter().filter(|b| *b > a).filter(ready) {
                 if self.knows_direct(a, b) {
                     continue;
                 }
@@ -858,13 +869,17 @@ impl Group {
         self.introductions.due(self.introductions_wanted(), now_ms)
     }
 
-    /// We introduce `a` and `b` to each other (both our neighbours).
+    /// We introduce `a` and `b` to each other (both our neighbours, both synced with us: take
+    /// the pairs from [`Group::introductions_due`]).
     pub fn introduce(
         &mut self,
         a: &str,
         b: &str,
         now_ms: f64,
     ) -> Result<Vec<Envelope>, GroupError> {
+        if !self.synced.contains(a) || !self.synced.contains(b) {
+            return Err(GroupError::NotSynced);
+        }
         self.introductions
             .introduce(a, b, &self.roster, &self.neighbors, now_ms)
             .map_err(GroupError::Introduction)
