@@ -149,6 +149,8 @@ pub struct Group {
     /// Neighbours whose sync we answered on their current channel: they have our log, so an
     /// introduction sent to them now comes after the entries that add the other member.
     synced: BTreeSet<String>,
+    /// Syncs from neighbours the log has not added yet, answered once it has.
+    waiting_sync: BTreeMap<String, Counters>,
     links_version: u64,
     /// Each member's DTLS fingerprint as our direct connection with it saw it.
     fingerprints: BTreeMap<String, Fingerprint>,
@@ -174,6 +176,7 @@ impl Group {
             links: BTreeMap::new(),
             neighbors: BTreeSet::new(),
             synced: BTreeSet::new(),
+            waiting_sync: BTreeMap::new(),
             links_version: 0,
             fingerprints: BTreeMap::new(),
             introductions: Introductions::new(me),
@@ -424,6 +427,7 @@ impl Group {
             return Vec::new();
         }
         self.synced.remove(member);
+        self.waiting_sync.remove(member);
         self.introductions.disconnected(member);
         let mut send = self.announce_links(now_ms);
         let seen = self.counters();
@@ -535,35 +539,13 @@ impl Group {
                 });
             }
             GroupFrame::Sync { seen } => {
-                // Only members get the log (a newcomer has nothing of it to guard).
+                // Only members get the log (a newcomer has nothing of it to guard). A neighbour
+                // the log has not added yet (its addition is on the way) waits for it.
                 if self.roster.is_member(&self.me) && !self.roster.is_member(from) {
-                    return Err(GroupError::NotAMember);
+                    self.waiting_sync.insert(from.to_owned(), seen);
+                } else {
+                    self.answer_sync(from, seen, &mut out)?;
                 }
-                // What it has is what it acknowledges: news passes on as its receipt would
-                // (which, coming after this, will be no news here).
-                if self.merge_acks(from, &seen)? {
-                    let own = [from.to_owned()];
-                    self.forward(from, &own, &mut out, |path| GroupFrame::Ack {
-                        from: from.to_owned(),
-                        acks: seen.clone(),
-                        path,
-                    });
-                }
-                self.synced.insert(from.to_owned());
-                let seen: BTreeMap<&str, u64> =
-                    seen.iter().map(|(a, s)| (a.as_str(), *s)).collect();
-                out.send.extend(
-                    self.log
-                        .iter()
-                        .filter(|e| e.seq > seen.get(e.author.as_str()).copied().unwrap_or(0))
-                        .map(|entry| Envelope {
-                            to: from.to_owned(),
-                            frame: GroupFrame::Entry {
-                                entry: entry.clone(),
-                                path: vec![self.me.clone()],
-                            },
-                        }),
-                );
             }
             GroupFrame::Introduce { .. } | GroupFrame::Signal { .. } => {
                 let step = self
@@ -576,6 +558,40 @@ impl Group {
             GroupFrame::Unknown => {}
         }
         Ok(out)
+    }
+
+    /// A neighbour's sync: we send it what it lacks, in our log's order.
+    fn answer_sync(
+        &mut self,
+        from: &str,
+        seen: Counters,
+        out: &mut Outcome,
+    ) -> Result<(), GroupError> {
+        // What it has is what it acknowledges: news passes on as its receipt would (which,
+        // coming after this, will be no news here).
+        if self.merge_acks(from, &seen)? {
+            let own = [from.to_owned()];
+            self.forward(from, &own, out, |path| GroupFrame::Ack {
+                from: from.to_owned(),
+                acks: seen.clone(),
+                path,
+            });
+        }
+        self.synced.insert(from.to_owned());
+        let seen: BTreeMap<&str, u64> = seen.iter().map(|(a, s)| (a.as_str(), *s)).collect();
+        out.send.extend(
+            self.log
+                .iter()
+                .filter(|e| e.seq > seen.get(e.author.as_str()).copied().unwrap_or(0))
+                .map(|entry| Envelope {
+                    to: from.to_owned(),
+                    frame: GroupFrame::Entry {
+                        entry: entry.clone(),
+                        path: vec![self.me.clone()],
+                    },
+                }),
+        );
+        Ok(())
     }
 
     /// A forwarded frame's path ends with the neighbour that sent it and does not pass us.
@@ -702,22 +718,29 @@ impl Group {
     /// The next entry of its author: into the log, and into the roster if it adds or removes.
     fn deliver(&mut self, entry: Entry, out: &mut Outcome) {
         self.upto.insert(entry.author.clone(), entry.seq);
-        let adds = match &entry.body {
+        let mut added = None;
+        match &entry.body {
             Body::Joined { member, name, gen } => {
                 self.roster
                     .joined(&entry.author, member, name.clone(), *gen, entry.ts);
-                true
+                added = Some(member.clone());
             }
-            Body::Left { gen } => {
-                self.roster.left(&entry.author, *gen);
-                false
-            }
-            Body::Text(_) => false,
-        };
+            Body::Left { gen } => self.roster.left(&entry.author, *gen),
+            Body::Text(_) => {}
+        }
         self.log.push(entry);
         out.delivered.end = self.log.len();
-        if adds && (!self.strangers.is_empty() || self.strangers_dropped) {
+        let Some(added) = added else {
+            return;
+        };
+        if !self.strangers.is_empty() || self.strangers_dropped {
             self.release_strangers(out);
+        }
+        if self.roster.is_member(&added) {
+            if let Some(seen) = self.waiting_sync.remove(&added) {
+                // Within bounds: it was checked when it came.
+                let _ = self.answer_sync(&added, seen, out);
+            }
         }
     }
 
@@ -1219,17 +1242,31 @@ mod tests {
         let mut net = three();
         let ann = net.group_mut("ann");
         ann.neighbor_up("eve", None, 0.0).unwrap();
-        assert_eq!(
-            ann.receive("eve", GroupFrame::Sync { seen: vec![] }, 0.0),
-            Err(GroupError::NotAMember)
-        );
+        let out = ann
+            .receive("eve", GroupFrame::Sync { seen: vec![] }, 0.0)
+            .unwrap();
+        assert!(out.send.is_empty(), "no entry goes to a stranger");
         // What a stranger writes waits for someone to add it, and is never shown before.
         let out = ann
             .receive("eve", text_frame("eve", 1, "let me in", &["eve"]), 0.0)
             .unwrap();
         assert!(out.delivered.is_empty());
+        // Once added, Eve gets the log her sync asked for.
         let sends = ann.add_member("eve", Some("Eve"), 0.0).unwrap();
-        assert!(!sends.is_empty());
+        let to_eve: BTreeSet<(String, u64)> = sends
+            .iter()
+            .filter(|send| send.to == "eve")
+            .filter_map(|send| match &send.frame {
+                GroupFrame::Entry { entry, .. } => Some((entry.author.clone(), entry.seq)),
+                _ => None,
+            })
+            .collect();
+        let log: BTreeSet<(String, u64)> = ann
+            .history()
+            .iter()
+            .map(|e| (e.author.clone(), e.seq))
+            .collect();
+        assert_eq!(to_eve, log);
         assert!(net
             .texts("ann")
             .contains(&("eve".into(), 1, "let me in".into())));

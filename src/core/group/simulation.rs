@@ -27,6 +27,8 @@ enum Op {
     Reload(usize),
     /// An away member connects again, to one member (a link, or its stored connection).
     Rejoin(usize, usize),
+    /// The next person not yet in the group is added by a member, over a link to it.
+    Add(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -38,7 +40,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (member.clone(), member.clone()).prop_map(|(a, b)| Op::Down(a, b)),
         1 => (member.clone(), member.clone()).prop_map(|(a, b)| Op::Up(a, b)),
         1 => member.clone().prop_map(Op::Reload),
-        1 => (member.clone(), member).prop_map(|(a, b)| Op::Rejoin(a, b)),
+        1 => (member.clone(), member.clone()).prop_map(|(a, b)| Op::Rejoin(a, b)),
+        1 => member.prop_map(Op::Add),
     ]
 }
 
@@ -48,7 +51,9 @@ fn id(n: usize) -> String {
 
 struct Sim {
     net: Net,
+    /// People in the scenario; the first `joined` of them were added to the group.
     n: usize,
+    joined: usize,
     /// Pairs that can never connect directly (symmetric NATs, no relay).
     blocked: BTreeSet<(usize, usize)>,
     away: BTreeSet<usize>,
@@ -56,8 +61,9 @@ struct Sim {
 }
 
 impl Sim {
-    /// `m0` founds; each next member is added by the one before it (over a link); then every
-    /// pair that can connect does (as introductions would make it).
+    /// `m0` founds; each next of the first three is added by the one before it (over a link);
+    /// then every pair that can connect does (as introductions would make it). The others are
+    /// added as the scenario goes.
     fn new(n: usize, blocked_mask: &[bool]) -> Self {
         let mut blocked = BTreeSet::new();
         let mut bit = 0;
@@ -70,35 +76,51 @@ impl Sim {
                 bit += 1;
             }
         }
-        let mut net = Net::new("g", &id(0));
-        for newcomer in 1..n {
-            net.add(&id(newcomer - 1), &id(newcomer));
-            net.settle();
-        }
         let mut sim = Self {
-            net,
+            net: Net::new("g", &id(0)),
             n,
+            joined: 1,
             blocked,
             away: BTreeSet::new(),
             written: Vec::new(),
         };
+        while sim.joined < 3 {
+            sim.add_next(sim.joined - 1);
+            sim.net.settle();
+        }
         sim.connect_all();
         sim.net.settle();
         sim
     }
 
+    /// `by` adds the next person, if it can: it is here, a member in its own eyes (its own
+    /// addition has reached it) and may connect to the newcomer.
+    fn add_next(&mut self, by: usize) {
+        let newcomer = self.joined;
+        let roster = self.net.group(&id(by)).roster();
+        if newcomer < self.n
+            && roster.is_member(&id(by))
+            && !roster.is_full()
+            && !self.blocked.contains(&(by.min(newcomer), by.max(newcomer)))
+            && !self.away.contains(&by)
+        {
+            self.joined += 1;
+            self.net.add(&id(by), &id(newcomer));
+        }
+    }
+
     fn can_connect(&self, a: usize, b: usize) -> bool {
         a != b
-            && a < self.n
-            && b < self.n
+            && a < self.joined
+            && b < self.joined
             && !self.blocked.contains(&(a.min(b), a.max(b)))
             && !self.away.contains(&a)
             && !self.away.contains(&b)
     }
 
     fn connect_all(&mut self) {
-        for a in 0..self.n {
-            for b in a + 1..self.n {
+        for a in 0..self.joined {
+            for b in a + 1..self.joined {
                 if self.can_connect(a, b) {
                     self.net.connect(&id(a), &id(b));
                 }
@@ -108,7 +130,7 @@ impl Sim {
 
     fn apply(&mut self, op: Op) {
         self.net.now += 1_000.0;
-        let n = self.n;
+        let n = self.joined;
         match op {
             Op::Write(who) => {
                 let who = who % n;
@@ -155,6 +177,7 @@ impl Sim {
                     }
                 }
             }
+            Op::Add(by) => self.add_next(by % n),
         }
     }
 
@@ -210,9 +233,16 @@ fn run(n: usize, blocked_mask: Vec<bool>, ops: Vec<Op>) -> Result<(), TestCaseEr
         sim.check_exactly_once_in_order()?;
         sim.check_receipts_are_never_ahead()?;
     }
-    // Everyone comes back; every pair that can connect does; everything arrives.
+    // Everyone comes back, everyone not added yet is; every pair that can connect does;
+    // everything arrives.
     sim.away.clear();
     sim.net.now += 1_000.0;
+    sim.connect_all();
+    sim.net.settle();
+    while sim.joined < n {
+        sim.add_next(sim.joined - 1);
+        sim.net.settle();
+    }
     sim.connect_all();
     sim.net.settle();
     sim.check_exactly_once_in_order()?;
