@@ -13,11 +13,12 @@
 //!   entries ([`GroupFrame::Ack`], cumulative): "delivered to 2 of 3" is counted from those.
 //! - **Links and forwarding.** Every member tells every other which members it has a direct
 //!   connection to ([`GroupFrame::Links`], versioned). An author sends its entry to its
-//!   neighbours; a member that takes something new (an entry, a receipt, a links list) passes
-//!   it on to each of its neighbours that is not on the frame's path and not directly connected
-//!   to its origin (as both of them last said). So in a full mesh nothing is forwarded, and a
-//!   pair that cannot connect is served by every member both reach. Only something new is
-//!   passed on and never to a member on the path: no loops, at most [`MAX_MEMBERS`] hops.
+//!   neighbours; a member that takes something new (an entry as it enters the log, a receipt,
+//!   a links list) passes it on to each of its neighbours that is not on the frame's path and
+//!   not directly connected to its origin (as both of them last said). So in a full mesh
+//!   nothing is forwarded, and a pair that cannot connect is served by every member both
+//!   reach. Only something new is passed on and never to a member on the path: no loops, at
+//!   most [`MAX_MEMBERS`] hops.
 //! - **Sync.** When a direct connection opens, each side sends the last number it has of each
 //!   author, and the other sends everything beyond, in its log's order. When one closes, each
 //!   side asks its remaining neighbours the same, and tells them its links first: an entry that
@@ -108,7 +109,7 @@ pub enum GroupError {
     BadPath,
     #[error("a frame out of bounds")]
     OutOfBounds,
-    #[error("that member has not synced with us on this connection yet")]
+    #[error("not synced yet: the group's messages have not arrived")]
     NotSynced,
     #[error("introduction refused: {0}")]
     Introduction(IntroRefusal),
@@ -132,7 +133,7 @@ pub struct Group {
     /// Highest number taken in order, per author.
     upto: BTreeMap<String, u64>,
     /// Entries past a gap, per author.
-    held: BTreeMap<String, BTreeMap<u64, Entry>>,
+    held: BTreeMap<String, BTreeMap<u64, (Entry, Vec<String>)>>,
     /// The number we had of an author when its gap made us ask for a sync (once per gap).
     gap_asked: BTreeMap<String, u64>,
     /// Entries whose author the log has not added yet, with their paths.
@@ -289,13 +290,20 @@ impl Group {
         (seq, out)
     }
 
-    /// A message: its number, and the frames that carry it.
+    /// A message: its number, and the frames that carry it. Refused before the log has come
+    /// ([`GroupError::NotSynced`]) and after leaving.
     pub fn write(&mut self, text: String, now_ms: f64) -> Result<(u64, Vec<Envelope>), GroupError> {
         if text.chars().count() > MAX_TEXT_CHARS {
             return Err(GroupError::TooLong);
         }
         if self.has_left() {
             return Err(GroupError::Left);
+        }
+        // Until the entry that adds us arrives (with the first sync) we might be a member
+        // whose stored log was lost: our own old entries come with it, and a number of ours
+        // written before would repeat one of theirs.
+        if !self.roster.participant(&self.me) {
+            return Err(GroupError::NotSynced);
         }
         let (seq, out) = self.append(Body::Text(text), now_ms);
         Ok((seq, out.send))
@@ -675,21 +683,19 @@ impl Group {
             return Taken::Stranger;
         }
         let author = entry.author.clone();
-        self.forward(&author, &path, out, |path| GroupFrame::Entry {
-            entry: entry.clone(),
-            path,
-        });
         if entry.seq == upto + 1 {
+            self.pass_on(&entry, &path, out);
             self.deliver(entry, out);
             loop {
                 let next_seq = self.upto_of(&author) + 1;
-                let Some(next) = self
+                let Some((next, path)) = self
                     .held
                     .get_mut(&author)
                     .and_then(|held| held.remove(&next_seq))
                 else {
                     break;
                 };
+                self.pass_on(&next, &path, out);
                 self.deliver(next, out);
             }
             if self.held.get(&author).is_some_and(BTreeMap::is_empty) {
@@ -697,15 +703,16 @@ impl Group {
             }
             return Taken::Delivered;
         }
+        let from = path.last().cloned();
         let held = self.held.entry(author.clone()).or_default();
         if held.len() < MAX_HELD_PER_AUTHOR {
-            held.insert(entry.seq, entry);
+            held.insert(entry.seq, (entry, path));
         }
         if self.gap_asked.get(&author) != Some(&upto) {
             self.gap_asked.insert(author, upto);
-            if let Some(from) = path.last().filter(|from| self.neighbors.contains(*from)) {
+            if let Some(from) = from.filter(|from| self.neighbors.contains(from)) {
                 out.send.push(Envelope {
-                    to: from.clone(),
+                    to: from,
                     frame: GroupFrame::Sync {
                         seen: self.counters(),
                     },
@@ -713,6 +720,16 @@ impl Group {
             }
         }
         Taken::Held
+    }
+
+    /// Forwards an entry as it enters the log, not as it arrives: one held past a gap goes on
+    /// when the gap is filled, to the neighbours we have then. (Held entries are in no sync
+    /// answer; a neighbour that synced meanwhile would otherwise never get it from us.)
+    fn pass_on(&self, entry: &Entry, path: &[String], out: &mut Outcome) {
+        self.forward(&entry.author, path, out, |path| GroupFrame::Entry {
+            entry: entry.clone(),
+            path,
+        });
     }
 
     /// The next entry of its author: into the log, and into the roster if it adds or removes.
@@ -979,6 +996,11 @@ mod tests {
         let mut net = Net::new("g1", "ann");
         net.write("ann", "before bob");
         net.add("ann", "bob");
+        // Not before the log has come: Bob might be a member whose stored log was lost.
+        assert_eq!(
+            net.group_mut("bob").write("too early".into(), 0.0),
+            Err(GroupError::NotSynced)
+        );
         net.settle();
         let bob = net.group("bob");
         assert_eq!(names(bob), ["ann", "bob"]);

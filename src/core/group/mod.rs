@@ -82,17 +82,19 @@
 //!   ever sent on it, its links do not change.
 //! - **Add person.** Make the usual invite link. When the newcomer's hello arrives (the group's
 //!   id, its browser id): [`Group::add_member`], then [`Group::neighbor_up`] with the
-//!   fingerprint of that connection's remote description, send what both return, then
-//!   [`Group::introduce`] the newcomer to each neighbour. The newcomer makes its [`Group`] with
-//!   [`Group::join`] when its hello is accepted, then `neighbor_up` for the inviter.
+//!   fingerprint of that connection's remote description, and send what both return. The
+//!   newcomer makes its [`Group`] with [`Group::join`] when its hello is accepted, then
+//!   `neighbor_up` for the inviter; the first sync brings it the log, so the members.
 //! - **Introductions.** On [`Connect::MakeOffer`] make a connection to that member and its
 //!   offer (full gathering, as for a link) and give the SDP to [`Group::offer_made`]; on
 //!   [`Connect::TakeOffer`] make the answer and give it to [`Group::answer_made`]; on
 //!   [`Connect::TakeAnswer`] apply it; on [`Connect::GiveUp`] close that attempt. When the
 //!   introduced connection's hello arrives and names the expected member, call
 //!   [`Group::neighbor_up`] (judging the fingerprint against the known peers as for two people:
-//!   a changed identity holds that pair). Every few seconds: [`Group::tick`], then
-//!   [`Group::introductions_due`] and introduce those.
+//!   a changed identity holds that pair). After each frame received, and every few seconds
+//!   after [`Group::tick`], [`Group::introduce`] each pair of [`Group::introductions_due`]:
+//!   that is how a newcomer meets everyone (once its sync is answered, so that it knows them)
+//!   and how a pair that broke is introduced again by a member both still reach.
 //! - **Messages.** [`Group::write`] returns the frames to send; [`Group::receive`] returns
 //!   frames to send, connections to make, and the range of [`Group::history`] that is new.
 //!   Send [`Group::acknowledge`] shortly after entries arrive (one per burst). On a channel's

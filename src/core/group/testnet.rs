@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use super::{Body, Envelope, Group, GroupFrame};
+use super::{Body, Envelope, Group, GroupError, GroupFrame};
 
 pub(super) struct Net {
     pub groups: BTreeMap<String, Group>,
@@ -106,13 +106,15 @@ impl Net {
     }
 
     pub fn write(&mut self, who: &str, text: &str) -> u64 {
+        self.try_write(who, text)
+            .unwrap_or_else(|e| panic!("{who} writes: {e}"))
+    }
+
+    pub fn try_write(&mut self, who: &str, text: &str) -> Result<u64, GroupError> {
         let now = self.now;
-        let (seq, sends) = self
-            .group_mut(who)
-            .write(text.to_owned(), now)
-            .unwrap_or_else(|e| panic!("{who} writes: {e}"));
+        let (seq, sends) = self.group_mut(who).write(text.to_owned(), now)?;
         self.post(who, sends);
-        seq
+        Ok(seq)
     }
 
     /// Delivers the first frame on the way from `from` to `to` (a copy of it, with
