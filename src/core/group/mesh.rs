@@ -124,6 +124,7 @@ enum Taken {
     Duplicate,
 }
 
+/// One member's copy of a group (see the module doc).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
     id: String,
@@ -152,6 +153,7 @@ pub struct Group {
     synced: BTreeSet<String>,
     /// Syncs from neighbours the log has not added yet, answered once it has.
     waiting_sync: BTreeMap<String, Counters>,
+    /// Version of our latest links list.
     links_version: u64,
     /// Each member's DTLS fingerprint as our direct connection with it saw it.
     fingerprints: BTreeMap<String, Fingerprint>,

@@ -100,9 +100,19 @@
 //!   Send [`Group::acknowledge`] shortly after entries arrive (one per burst). On a channel's
 //!   close, [`Group::neighbor_down`]. Store [`Group::history`]; after a reload,
 //!   [`Group::restore`] and connect again to any member (a link, or its stored connection).
+//! - **Coming back.** A member that reloads restores its group and connects to any member
+//!   online, with a link or its stored connection. The member it reaches sees a hello for the
+//!   group from a member ([`Group::add_member`] would say `AlreadyMember`) and only calls
+//!   [`Group::neighbor_up`]: the syncs both ways bring each side what the other wrote
+//!   meanwhile, once, and the introductions that follow rebuild the mesh. `now_ms` is the wall
+//!   clock (`Date.now()`): links lists announced after a reload must be newer than before it.
+//! - **Typing and files.** Typing notices stay the two-person `Typing` frame on each direct
+//!   channel (the channel names the sender); files go over each pair's file channel. Neither
+//!   is forwarded by this module: a member reached only through others sees no typing from
+//!   that member, and the file wiring decides how to serve it.
 //! - **Sending order.** Send each `Envelope` on the channel to its `to`, in the order given; a
 //!   channel that is gone drops it (the sync on the next connection makes up for it).
-//! - **The member list** shows each of [`Group::members`]: name; "Direct", "Through <name>"
+//! - **The member list** shows each of [`Group::members`]: name; "Direct", "Through Bob"
 //!   ([`Reach::Via`]) or "Not reachable"; an introduction running or failed; the safety code of
 //!   our pair ([`Group::safety_code_with`]); who added whom. Under each own message: "Delivered
 //!   to k of n" from [`Group::receipt`]. **Leave**: [`Group::leave`], send, then close every
