@@ -958,7 +958,8 @@ fn clock_version(now_ms: f64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testnet::Net;
+    use super::super::introduction::INTRODUCTION_TIMEOUT_MS;
+    use super::super::testnet::{certificate, Net};
     use super::*;
 
     fn entry(author: &str, seq: u64, text: &str) -> Entry {
@@ -1361,6 +1362,108 @@ mod tests {
             ),
             Err(GroupError::Introduction(_))
         ));
+    }
+
+    /// Ann founds; each next member is added by the one before, over a link: ann–bob,
+    /// bob–cid, cid–dee. Everyone's certificate is known to the net.
+    fn chain_of_four() -> Net {
+        let mut net = Net::new("g1", "ann");
+        for name in ["ann", "bob", "cid", "dee"] {
+            net.certificates.insert(name.into(), certificate(name));
+        }
+        for (by, newcomer) in [("ann", "bob"), ("bob", "cid"), ("cid", "dee")] {
+            net.add(by, newcomer);
+            net.settle();
+        }
+        net
+    }
+
+    const FOUR: [&str; 4] = ["ann", "bob", "cid", "dee"];
+
+    /// Whether both ends of each pair compute the same safety code.
+    fn codes_match(net: &Net, a: &str, b: &str) -> bool {
+        let at_a = net.group(a).safety_code_with(b, &certificate(a));
+        let at_b = net.group(b).safety_code_with(a, &certificate(b));
+        at_a.is_some() && at_a == at_b
+    }
+
+    #[test]
+    fn a_full_mesh_forms_from_one_link_each() {
+        let mut net = chain_of_four();
+        net.form_mesh();
+        for a in FOUR {
+            for b in FOUR.iter().filter(|b| **b > a) {
+                assert!(net.linked(a, b), "{a}–{b}");
+                assert!(codes_match(&net, a, b), "{a}–{b}");
+                assert_eq!(net.group(a).reach(b), Reach::Direct);
+            }
+        }
+        // Nothing is forwarded in a full mesh: a message is one frame per neighbour.
+        net.write("dee", "all direct");
+        assert_eq!(net.busy().len(), 3);
+        net.settle();
+        for who in FOUR {
+            assert_eq!(net.texts(who).len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_tampered_introduction_shows_in_that_pairs_safety_code() {
+        let mut net = chain_of_four();
+        // Bob swaps the fingerprints in what he relays: he introduces Ann and Cid (he is
+        // connected to both), then Ann and Dee (the lowest id connected to both).
+        net.tamperer = Some("bob".into());
+        net.form_mesh();
+        let mut differ = Vec::new();
+        for a in FOUR {
+            for b in FOUR.iter().filter(|b| **b > a) {
+                assert!(net.linked(a, b), "{a}–{b}");
+                if !codes_match(&net, a, b) {
+                    differ.push(format!("{a}–{b}"));
+                }
+            }
+        }
+        assert_eq!(differ, ["ann–cid", "ann–dee"]);
+    }
+
+    #[test]
+    fn a_pair_that_cannot_connect_fails_and_is_served_by_forwarding() {
+        let mut net = chain_of_four();
+        net.blocked.insert(("ann".into(), "cid".into()));
+        net.form_mesh();
+        assert!(!net.linked("ann", "cid"));
+        assert_eq!(
+            net.group("ann").members()[2].introduction,
+            Some(PairState::AnswerReceived { by: "bob".into() })
+        );
+        // Time runs out: the attempt is given up, the member list says how Cid is reached.
+        net.now += INTRODUCTION_TIMEOUT_MS;
+        let now = net.now;
+        assert_eq!(
+            net.group_mut("ann").tick(now),
+            [Connect::GiveUp {
+                other: "cid".into()
+            }]
+        );
+        let cid = &net.group("ann").members()[2];
+        assert_eq!(cid.introduction, Some(PairState::Failed));
+        assert!(matches!(cid.reach, Reach::Via(_)));
+        // Not introduced again at once (by Bob, or Dee: whoever is lowest connected to both).
+        assert!(FOUR
+            .iter()
+            .all(|who| net.group(who).introductions_due(now).is_empty()));
+        let seq = net.write("ann", "to cid, forwarded");
+        net.write("cid", "to ann, forwarded");
+        net.settle();
+        assert_eq!(net.texts("cid").len(), 2);
+        assert_eq!(net.texts("ann").len(), 2);
+        assert_eq!(
+            net.group("ann").receipt("ann", seq),
+            Receipt {
+                delivered_to: 3,
+                of: 3
+            }
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use super::{Body, Envelope, Group, GroupError, GroupFrame};
+use super::{Body, Connect, Envelope, Group, GroupError, GroupFrame};
+use crate::core::safety::Fingerprint;
 
 pub(super) struct Net {
     pub groups: BTreeMap<String, Group>,
@@ -12,6 +13,26 @@ pub(super) struct Net {
     /// Open direct connections, each as a sorted pair.
     pub links: BTreeSet<(String, String)>,
     pub now: f64,
+    /// What members asked of their browsers (introductions), in order.
+    pub connects: VecDeque<(String, Connect)>,
+    /// Each member's certificate, as its offers and answers carry it.
+    pub certificates: BTreeMap<String, Fingerprint>,
+    /// The fingerprint each member learnt for another from a relayed offer or answer.
+    learnt: BTreeMap<(String, String), Fingerprint>,
+    /// Pairs whose connection never opens (symmetric NATs, no relay).
+    pub blocked: BTreeSet<(String, String)>,
+    /// A member that swaps the fingerprint in every offer and answer it relays for its own.
+    pub tamperer: Option<String>,
+}
+
+/// A member's made-up certificate fingerprint: its id's first byte, 32 times.
+pub fn certificate(member: &str) -> Fingerprint {
+    let byte = format!("{:02X}", member.as_bytes().first().copied().unwrap_or(0));
+    Fingerprint::new("sha-256", &vec![byte; 32].join(":")).unwrap_or_else(|| panic!("fp"))
+}
+
+fn sdp_with(fingerprint: &Fingerprint) -> String {
+    format!("v=0\r\na=fingerprint:{}\r\n", fingerprint.to_sdp_value())
 }
 
 fn link(a: &str, b: &str) -> (String, String) {
@@ -33,6 +54,11 @@ impl Net {
             queues: BTreeMap::new(),
             links: BTreeSet::new(),
             now: 1_000.0,
+            connects: VecDeque::new(),
+            certificates: BTreeMap::new(),
+            learnt: BTreeMap::new(),
+            blocked: BTreeSet::new(),
+            tamperer: None,
         }
     }
 
@@ -71,9 +97,15 @@ impl Net {
         }
         let now = self.now;
         for (me, other) in [(a, b), (b, a)] {
+            // Over a link each side reads the other's certificate from the link itself; over an
+            // introduction, from the relayed offer or answer.
+            let seen = self
+                .learnt
+                .remove(&(me.to_owned(), other.to_owned()))
+                .or_else(|| self.certificates.get(other).cloned());
             let sends = self
                 .group_mut(me)
-                .neighbor_up(other, None, now)
+                .neighbor_up(other, seen, now)
                 .unwrap_or_else(|e| panic!("{me} meets {other}: {e}"));
             self.post(me, sends);
         }
@@ -95,7 +127,15 @@ impl Net {
 
     /// Puts frames on the wire; those for a closed connection are lost.
     pub fn post(&mut self, from: &str, sends: Vec<Envelope>) {
-        for send in sends {
+        for mut send in sends {
+            if self.tamperer.as_deref() == Some(from) {
+                // Only what it relays for others; its own offers and answers are its own.
+                if let GroupFrame::Signal { pair, sdp, .. } = &mut send.frame {
+                    if pair.0 != from && pair.1 != from {
+                        *sdp = sdp_with(&certificate("mallory"));
+                    }
+                }
+            }
             if self.linked(from, &send.to) {
                 self.queues
                     .entry((from.to_owned(), send.to))
@@ -139,6 +179,9 @@ impl Net {
             .receive(from, frame, now)
             .unwrap_or_else(|e| panic!("{to} refused {shown} from {from}: {e}"));
         self.post(to, outcome.send);
+        for connect in outcome.connect {
+            self.connects.push_back((to.to_owned(), connect));
+        }
         if !outcome.delivered.is_empty() {
             let acks = self.group(to).acknowledge();
             self.post(to, acks);
@@ -166,6 +209,71 @@ impl Net {
             }
         }
         panic!("the network never settled");
+    }
+
+    /// Does what members asked of their browsers: offers and answers carry the member's
+    /// certificate; an applied answer opens the connection, unless the pair is blocked.
+    fn run_connects(&mut self) {
+        while let Some((me, connect)) = self.connects.pop_front() {
+            let made = match connect {
+                Connect::MakeOffer { other } => {
+                    let sdp = sdp_with(&certificate(&me));
+                    Some(self.group_mut(&me).offer_made(&other, sdp))
+                }
+                Connect::TakeOffer { other, sdp } => {
+                    if let Some(theirs) = Fingerprint::from_sdp(&sdp) {
+                        self.learnt.insert((me.clone(), other.clone()), theirs);
+                    }
+                    let sdp = sdp_with(&certificate(&me));
+                    Some(self.group_mut(&me).answer_made(&other, sdp))
+                }
+                Connect::TakeAnswer { other, sdp } => {
+                    if let Some(theirs) = Fingerprint::from_sdp(&sdp) {
+                        self.learnt.insert((me.clone(), other.clone()), theirs);
+                    }
+                    if !self.blocked.contains(&link(&me, &other)) {
+                        self.connect(&me, &other);
+                    }
+                    None
+                }
+                Connect::GiveUp { .. } => None,
+            };
+            if let Some(made) = made {
+                let send = made.unwrap_or_else(|e| panic!("{me}: {e}"));
+                self.post(&me, vec![send]);
+            }
+        }
+    }
+
+    /// Every member introduces the pairs it should, and everything runs until nothing is on
+    /// the way; again, until no introduction is due.
+    pub fn form_mesh(&mut self) {
+        for _ in 0..20 {
+            let mut introduced = false;
+            let members: Vec<String> = self.groups.keys().cloned().collect();
+            for member in members {
+                let now = self.now;
+                for (a, b) in self.group(&member).introductions_due(now) {
+                    let sends = self
+                        .group_mut(&member)
+                        .introduce(&a, &b, now)
+                        .unwrap_or_else(|e| panic!("{member} introduces {a} and {b}: {e}"));
+                    self.post(&member, sends);
+                    introduced = true;
+                }
+            }
+            loop {
+                self.settle();
+                if self.connects.is_empty() {
+                    break;
+                }
+                self.run_connects();
+            }
+            if !introduced {
+                return;
+            }
+        }
+        panic!("introductions never ended");
     }
 
     /// A member's messages as (author, seq, text), in its log's order.
