@@ -98,8 +98,9 @@
 //! - **Messages.** [`Group::write`] returns the frames to send; [`Group::receive`] returns
 //!   frames to send, connections to make, and the range of [`Group::history`] that is new.
 //!   Send [`Group::acknowledge`] shortly after entries arrive (one per burst). On a channel's
-//!   close, [`Group::neighbor_down`]. Store [`Group::history`]; after a reload,
-//!   [`Group::restore`] and connect again to any member (a link, or its stored connection).
+//!   close, [`Group::neighbor_down`]. Store [`Group::history`] ([`entries_to_json`]); after
+//!   a reload, [`entries_from_json`], [`Group::restore`] and connect again to any member (a
+//!   link, or its stored connection).
 //! - **Coming back.** A member that reloads restores its group and connects to any member
 //!   online, with a link or its stored connection. The member it reaches sees a hello for the
 //!   group from a member ([`Group::add_member`] would say `AlreadyMember`) and only calls
@@ -131,7 +132,10 @@ mod testnet;
 pub use introduction::{Connect, IntroRefusal, Introductions, PairState, RelayState};
 pub use mesh::{Group, GroupError, MemberView, Outcome, Reach, Receipt};
 pub use roster::{MemberRecord, Roster};
-pub use wire::{admit_group_frame, Body, Counters, Entry, GroupFrame, GroupFrameError};
+pub use wire::{
+    admit_group_frame, entries_from_json, entries_to_json, Body, Counters, Entry, GroupFrame,
+    GroupFrameError,
+};
 
 /// What a hello lists when its app can be in a group.
 pub const GROUP_CAPABILITY: &str = "group";

@@ -153,26 +153,10 @@ impl GroupFrame {
         let mut wire = WireGroupFrame::default();
         let kind = match self {
             GroupFrame::Entry { entry, path } => {
-                wire.author = Some(entry.author.clone());
-                wire.seq = Some(entry.seq);
-                wire.ts = Some(entry.ts);
+                // Kind and fields as stored, plus the path.
+                wire = entry_to_wire(entry);
                 wire.path = Some(path.clone());
-                match &entry.body {
-                    Body::Text(text) => {
-                        wire.text = Some(text.clone());
-                        TEXT
-                    }
-                    Body::Joined { member, name, gen } => {
-                        wire.member = Some(member.clone());
-                        wire.name = name.clone();
-                        wire.gen = Some(*gen);
-                        JOINED
-                    }
-                    Body::Left { gen } => {
-                        wire.gen = Some(*gen);
-                        LEFT
-                    }
-                }
+                return serde_json::to_string(&wire).unwrap_or_default();
             }
             GroupFrame::Ack { from, acks, path } => {
                 wire.from = Some(from.clone());
@@ -232,25 +216,11 @@ impl GroupFrame {
 
     /// The frame a wire struct holds; `None` when a field its kind needs is missing.
     fn from_wire(wire: WireGroupFrame) -> Option<Self> {
-        let entry = |body: Body| -> Option<GroupFrame> {
-            Some(GroupFrame::Entry {
-                entry: Entry {
-                    author: wire.author.clone()?,
-                    seq: wire.seq?,
-                    ts: wire.ts?,
-                    body,
-                },
-                path: wire.path.clone()?,
-            })
-        };
         match wire.k.as_str() {
-            TEXT => entry(Body::Text(wire.text.clone()?)),
-            JOINED => entry(Body::Joined {
-                member: wire.member.clone()?,
-                name: wire.name.clone(),
-                gen: wire.gen?,
+            TEXT | JOINED | LEFT => Some(GroupFrame::Entry {
+                path: wire.path.clone()?,
+                entry: entry_from_wire(wire)?,
             }),
-            LEFT => entry(Body::Left { gen: wire.gen? }),
             ACK => Some(GroupFrame::Ack {
                 from: wire.from?,
                 acks: wire.acks?,
@@ -300,6 +270,81 @@ impl GroupFrame {
             GroupFrame::Unknown => true,
         }
     }
+}
+
+/// An entry in its wire form (without a path: also its stored form).
+fn entry_to_wire(entry: &Entry) -> WireGroupFrame {
+    let mut wire = WireGroupFrame {
+        author: Some(entry.author.clone()),
+        seq: Some(entry.seq),
+        ts: Some(entry.ts),
+        ..WireGroupFrame::default()
+    };
+    let kind = match &entry.body {
+        Body::Text(text) => {
+            wire.text = Some(text.clone());
+            TEXT
+        }
+        Body::Joined { member, name, gen } => {
+            wire.member = Some(member.clone());
+            wire.name = name.clone();
+            wire.gen = Some(*gen);
+            JOINED
+        }
+        Body::Left { gen } => {
+            wire.gen = Some(*gen);
+            LEFT
+        }
+    };
+    wire.k = kind.to_owned();
+    wire
+}
+
+/// The entry a wire struct of an entry kind holds; `None` when a field it needs is missing.
+fn entry_from_wire(wire: WireGroupFrame) -> Option<Entry> {
+    let body = match wire.k.as_str() {
+        TEXT => Body::Text(wire.text?),
+        JOINED => Body::Joined {
+            member: wire.member?,
+            name: wire.name,
+            gen: wire.gen?,
+        },
+        LEFT => Body::Left { gen: wire.gen? },
+        _ => return None,
+    };
+    Some(Entry {
+        author: wire.author?,
+        seq: wire.seq?,
+        ts: wire.ts?,
+        body,
+    })
+}
+
+/// The log as stored: a JSON array of entries in their wire form, without paths.
+pub fn entries_to_json(entries: &[Entry]) -> String {
+    let wire: Vec<WireGroupFrame> = entries.iter().map(entry_to_wire).collect();
+    // Serialising these plain structs cannot fail.
+    serde_json::to_string(&wire).unwrap_or_default()
+}
+
+/// A stored log read back strictly: every element an entry kind with its fields, no path,
+/// within bounds. [`Group::restore`](super::Group::restore) then checks the order.
+pub fn entries_from_json(raw: &str) -> Result<Vec<Entry>, GroupFrameError> {
+    let wire: Vec<WireGroupFrame> =
+        serde_json::from_str(raw).map_err(|_| GroupFrameError::Malformed)?;
+    wire.into_iter()
+        .map(|wire| {
+            if wire.path.is_some() {
+                return Err(GroupFrameError::Malformed);
+            }
+            let entry = entry_from_wire(wire).ok_or(GroupFrameError::Malformed)?;
+            if entry_ok(&entry) {
+                Ok(entry)
+            } else {
+                Err(GroupFrameError::OutOfBounds)
+            }
+        })
+        .collect()
 }
 
 /// An entry as the group takes it, from the wire or from storage.
@@ -567,6 +612,54 @@ mod tests {
                 Err(GroupFrameError::Malformed),
                 "{raw}"
             );
+        }
+    }
+
+    #[test]
+    fn a_stored_log_reads_back_strictly() {
+        let entries = vec![
+            Entry {
+                author: "ann".into(),
+                seq: 1,
+                ts: 1.0,
+                body: Body::Joined {
+                    member: "ann".into(),
+                    name: Some("Ann".into()),
+                    gen: 1,
+                },
+            },
+            text("ann", 2, "hi"),
+            Entry {
+                author: "ann".into(),
+                seq: 3,
+                ts: 3.0,
+                body: Body::Left { gen: 1 },
+            },
+        ];
+        let stored = entries_to_json(&entries);
+        assert!(!stored.contains("path"));
+        assert_eq!(entries_from_json(&stored), Ok(entries));
+        assert_eq!(entries_from_json("[]"), Ok(vec![]));
+        for (raw, error) in [
+            ("{}", GroupFrameError::Malformed),
+            (
+                r#"[{"k":"group_ack","from":"a","acks":[],"path":["a"]}]"#,
+                GroupFrameError::Malformed,
+            ),
+            (
+                r#"[{"k":"group_text","author":"a","seq":1,"ts":0,"text":"x","path":["a"]}]"#,
+                GroupFrameError::Malformed,
+            ),
+            (
+                r#"[{"k":"group_text","author":"a","seq":1,"ts":0}]"#,
+                GroupFrameError::Malformed,
+            ),
+            (
+                r#"[{"k":"group_text","author":"a","seq":0,"ts":0,"text":"x"}]"#,
+                GroupFrameError::OutOfBounds,
+            ),
+        ] {
+            assert_eq!(entries_from_json(raw), Err(error), "{raw}");
         }
     }
 
