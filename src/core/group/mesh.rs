@@ -122,6 +122,7 @@ enum Taken {
     Held,
     Stranger,
     Duplicate,
+    Forged,
 }
 
 /// One member's copy of a group (see the module doc).
@@ -155,6 +156,10 @@ pub struct Group {
     waiting_sync: BTreeMap<String, Counters>,
     /// Version of our latest links list.
     links_version: u64,
+    /// Our log holds every entry we ever wrote: we founded the group, wrote since, or our
+    /// stored log came back. Until then (a newcomer, or a member whose storage was lost) our
+    /// own earlier entries may come with a sync.
+    own_complete: bool,
     /// Each member's DTLS fingerprint as our direct connection with it saw it.
     fingerprints: BTreeMap<String, Fingerprint>,
     introductions: Introductions,
@@ -181,6 +186,7 @@ impl Group {
             synced: BTreeSet::new(),
             waiting_sync: BTreeMap::new(),
             links_version: 0,
+            own_complete: false,
             fingerprints: BTreeMap::new(),
             introductions: Introductions::new(me),
         })
@@ -227,6 +233,7 @@ impl Group {
         }
         // Links lists announced from here on are newer than any announced before the reload.
         group.links_version = clock_version(now_ms);
+        group.own_complete = group.roster.participant(me);
         Ok(group)
     }
 
@@ -269,6 +276,7 @@ impl Group {
 
     /// Appends an entry of ours to the log and sends it to every neighbour.
     fn append(&mut self, body: Body, now_ms: f64) -> (u64, Outcome) {
+        self.own_complete = true;
         let seq = self.upto_of(&self.me) + 1;
         let entry = Entry {
             author: self.me.clone(),
@@ -670,6 +678,10 @@ impl Group {
         let waiting = self.strangers.iter().any(|(e, _)| e.key() == entry.key());
         if entry.seq <= upto || held || waiting {
             return Taken::Duplicate;
+        }
+        if entry.author == self.me && self.own_complete {
+            // Only we write our entries, and we have all of them: this one is forged.
+            return Taken::Forged;
         }
         let adds_itself =
             matches!(&entry.body, Body::Joined { member, .. } if *member == entry.author);
@@ -1191,6 +1203,41 @@ mod tests {
             }
         );
         assert_eq!(net.group("ann").reach("cid"), Reach::Via("bob".into()));
+    }
+
+    #[test]
+    fn nobody_writes_in_our_name() {
+        let mut net = three();
+        net.write("cid", "mine");
+        net.settle();
+        // Bob forwards an entry "by Cid" that Cid never wrote: Cid ignores it…
+        let forged = text_frame("cid", 2, "not mine", &["bob"]);
+        let out = net.group_mut("cid").receive("bob", forged, 0.0).unwrap();
+        assert!(out.delivered.is_empty() && out.send.is_empty());
+        // …also after a reload from storage.
+        let stored = net.group("cid").history().to_vec();
+        let mut cid = Group::restore("g1", "cid", stored.clone(), 9.0).unwrap();
+        cid.neighbor_up("bob", None, 9.0).unwrap();
+        let forged = text_frame("cid", 2, "not mine", &["bob"]);
+        assert!(cid
+            .receive("bob", forged, 9.0)
+            .unwrap()
+            .delivered
+            .is_empty());
+        // A member whose stored log was lost takes its own entries back from the others.
+        let mut fresh = Group::join("g1", "cid").unwrap();
+        fresh.neighbor_up("bob", None, 9.0).unwrap();
+        for entry in stored {
+            let frame = GroupFrame::Entry {
+                entry,
+                path: vec!["bob".into()],
+            };
+            fresh.receive("bob", frame, 9.0).unwrap();
+        }
+        assert!(fresh
+            .history()
+            .iter()
+            .any(|e| e.author == "cid" && e.body == Body::Text("mine".into())));
     }
 
     #[test]
