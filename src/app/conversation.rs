@@ -222,10 +222,11 @@ impl TinCan {
         }) else {
             return;
         };
-        self.update_conversation(|c| c.meet(peer_id, name));
+        // The invitee's hello first (it carries nothing `meet` changes): the inviter waits for it.
         if self.role() == Some(Role::Invitee) {
             self.send_hello();
         }
+        self.update_conversation(|c| c.meet(peer_id, name));
         self.resend(resend);
         self.announce_next_identity();
     }

@@ -626,11 +626,18 @@ impl TinCan {
             .flatten();
         self.connection.safety_code.set(code);
         self.with_attempt_mut(|attempt| attempt.outbox.channel_open());
+        // The inviter's hello goes first: the peer answers it while this side opens the files
+        // channel and builds the chat screen. Unless a changed identity holds it back.
+        let inviter = self.role() == Some(Role::Inviter);
+        let changed = inviter.then(|| self.changed_before_hello()).flatten();
+        if inviter && changed.is_none() {
+            self.send_hello();
+        }
         self.files.attach();
         self.clear_messages();
         self.connection.phase.set(Phase::Connected);
-        if self.role() == Some(Role::Inviter) && !self.hold_before_hello() {
-            self.send_hello();
+        if let Some(peer) = changed {
+            self.hold(peer);
         }
         self.watch_path(attempt);
     }
