@@ -368,7 +368,9 @@ impl TinCan {
         self.open_code(&code);
     }
 
-    fn open_code(&self, code: &str) {
+    /// Opens an invite or answer (a link or its code), as opening the link would: also what a
+    /// scanned QR code does.
+    pub fn open_code(&self, code: &str) {
         let signal = match signal::decode(code) {
             Ok(signal) => signal,
             Err(error) => {
