@@ -29,6 +29,11 @@ async function launchWithCamera(file: string, options: { grant?: boolean } = {})
 async function cameraContext(browser: Browser): Promise<BrowserContext> {
   const context = await TinCanPage.newContext(browser, { contextOptions: { baseURL: APP_URL } });
   await context.addInitScript(() => {
+    // The worker and its wasm must run under the page's Content-Security-Policy as it is.
+    const violations: string[] = [];
+    (window as unknown as { violations: string[] }).violations = violations;
+    document.addEventListener('securitypolicyviolation', (event) =>
+      violations.push(`${event.violatedDirective} ${event.blockedURI}`));
     const devices = navigator.mediaDevices;
     if (!devices) return;
     const open = devices.getUserMedia.bind(devices);
@@ -109,6 +114,7 @@ test.describe('Scan QR code (issue #19)', () => {
       expect(await inviter.safetyCode()).toBe(await invitee.safetyCode());
       await expectCameraReleased(inviter);
       expect(decoderFetches).toEqual(expect.arrayContaining(['/tincan/qrscan_loader.js', '/tincan/qrscan_bg.wasm']));
+      expect(await inviter.page.evaluate(() => (window as unknown as { violations: string[] }).violations)).toEqual([]);
       expect(answer).toMatch(LINK);
 
       await inviter.send('read from a QR code');
