@@ -368,9 +368,7 @@ impl TinCan {
         self.open_code(&code);
     }
 
-    /// Opens an invite or answer (a link or its code), as opening the link would: also what a
-    /// scanned QR code does.
-    pub fn open_code(&self, code: &str) {
+    fn open_code(&self, code: &str) {
         let signal = match signal::decode(code) {
             Ok(signal) => signal,
             Err(error) => {
