@@ -3,7 +3,9 @@ use leptos::task::spawn_local;
 
 use crate::app::TinCan;
 use crate::components::qr::QrCodeImage;
+use crate::components::scan::ScanQrCode;
 use crate::components::start_over::StartOver;
+use crate::core::scan::Expecting;
 use crate::web::clipboard;
 
 /// One link to hand over: read-only box, copy, share (where the browser can), QR code.
@@ -96,6 +98,7 @@ pub fn InviteView(link: String) -> impl IntoView {
                     <button type="submit" class="primary">"Connect"</button>
                 </div>
             </form>
+            <ScanQrCode expecting=Expecting::Answer on_link=move |link: String| { pasted.set(link.clone()); tin_can.connect_with(&link) }/>
         </section>
         <StartOver/>
     }

@@ -6,6 +6,7 @@ mod history;
 mod identity;
 mod link_share;
 mod qr;
+mod scan;
 mod settings;
 mod start;
 mod start_over;

@@ -25,6 +25,12 @@ pub fn app_base(href: &str) -> &str {
     &href[..end]
 }
 
+/// The code a link carries: what follows its `#`, or the whole text when it is a bare code.
+pub fn code_of(link: &str) -> &str {
+    let link = link.trim();
+    link.split_once('#').map_or(link, |(_, code)| code.trim())
+}
+
 /// A shareable link carrying `code` in its fragment (never sent to any server).
 pub fn link_with_code(app_base: &str, code: &str) -> String {
     format!("{app_base}#{code}")
@@ -53,6 +59,13 @@ mod tests {
             "https://x.github.io/tincan/"
         );
         assert_eq!(app_base("http://127.0.0.1:8080/"), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn the_code_of_a_link_or_a_bare_code() {
+        assert_eq!(code_of(" https://x.github.io/tincan/#Dabc\n"), "Dabc");
+        assert_eq!(code_of("https://other.example/#Lxyz"), "Lxyz");
+        assert_eq!(code_of("Dabc"), "Dabc");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod links;
 pub mod outbox;
 pub mod protocol;
 pub mod safety;
+pub mod scan;
 pub mod session;
 pub mod settings;
 pub mod signal;

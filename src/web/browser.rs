@@ -43,6 +43,17 @@ pub fn location_hash() -> String {
 
 /// Removes the fragment from the address bar without a reload or a history entry, so the link's
 /// code is not left in history or reused by an accidental reload.
+/// Puts `code` in the address bar's fragment, as opening its link would, without a history
+/// entry or a `hashchange`: the caller then calls `TinCan::open_location`, which acts on it now
+/// or, while storage and the identity are not ready, when they are.
+pub fn put_code_in_location(code: &str) {
+    let Some(window) = window() else { return };
+    if let Ok(history) = window.history() {
+        let link = crate::core::links::link_with_code(&app_base_url(), code);
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&link));
+    }
+}
+
 pub fn clear_location_hash() {
     let Some(window) = window() else { return };
     if let Ok(history) = window.history() {

@@ -8,6 +8,7 @@ pub mod identity;
 pub mod media;
 pub mod notes;
 pub mod peer;
+pub mod scanner;
 pub mod server_check;
 pub mod site_storage;
 pub mod timers;
