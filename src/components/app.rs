@@ -4,8 +4,10 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use crate::app::{StorageState, TinCan};
-use crate::components::chat::ChatView;
+use crate::components::chat::{ChatActions, ChatView, ConnectionPath, PeerTitle, SafetyPanel};
+use crate::components::icons::{Icon, IconSvg};
 use crate::components::link_share::{AnswerView, InviteView};
+use crate::components::notices::Notices;
 use crate::components::settings::SettingsDialog;
 use crate::components::start::StartView;
 use crate::components::start_over::StartOver;
@@ -66,32 +68,52 @@ pub fn App() -> impl IntoView {
         tin_can.connection.phase.with(|phase| phase.screen(known))
     });
 
+    // The chat screen takes the whole window: the header names the peer, the log fills the
+    // rest and the composer stays at the bottom (issue #19).
+    let on_chat = Memo::new(move |_| gate.get() == Gate::Open && screen.get() == Screen::Chat);
+    provide_context(SafetyPanel::new());
+
     view! {
-        <header class="top">
-            <div class="brand">
-                <span class="logo" aria-hidden="true">"◎—◎"</span>
-                <h1>"Tin Can"</h1>
-            </div>
-            <StatusBadge/>
-            <button type="button" class="ghost" on:click=move |_| settings_open.set(true)>"Settings"</button>
-        </header>
-        <main>
-            <Notices/>
-            {move || match gate.get() {
-                Gate::Opening => view! {
-                    <section class="card center" aria-busy="true">
-                        <div class="spinner" aria-hidden="true"></div>
-                        <p>"Opening your conversations…"</p>
-                    </section>
-                }.into_any(),
-                Gate::Locked => view! { <UnlockView/> }.into_any(),
-                Gate::Open => view! { <Screens screen/> }.into_any(),
-            }}
-        </main>
+        <div class="shell" data-screen=move || if on_chat.get() { "chat" } else { "page" }>
+            <header class="top">
+                <div class="title">
+                    <div class="brand" class:visually-hidden=move || on_chat.get()>
+                        <span class="logo" aria-hidden="true">"◎—◎"</span>
+                        <h1>"Tin Can"</h1>
+                    </div>
+                    {move || on_chat.get().then(|| view! { <PeerTitle/> })}
+                    <p class="status-line">
+                        <StatusBadge/>
+                        {move || on_chat.get().then(|| view! { <ConnectionPath/> })}
+                    </p>
+                </div>
+                {move || on_chat.get().then(|| view! { <ChatActions/> })}
+                <button type="button" class="ghost icon-button" on:click=move |_| settings_open.set(true)>
+                    <IconSvg icon=Icon::Settings/>
+                    <span class="label">"Settings"</span>
+                </button>
+            </header>
+            <main>
+                // In the chat they show inside the chat, above the log.
+                <Show when=move || !on_chat.get()>
+                    <Notices/>
+                </Show>
+                {move || match gate.get() {
+                    Gate::Opening => view! {
+                        <section class="card center" aria-busy="true">
+                            <div class="spinner" aria-hidden="true"></div>
+                            <p>"Opening your conversations…"</p>
+                        </section>
+                    }.into_any(),
+                    Gate::Locked => view! { <UnlockView/> }.into_any(),
+                    Gate::Open => view! { <Screens screen/> }.into_any(),
+                }}
+            </main>
+            <footer>
+                "No server, no account, no tracking: messages go straight from browser to browser over an encrypted WebRTC channel."
+            </footer>
+        </div>
         <SettingsDialog open=settings_open/>
-        <footer>
-            "No server, no account, no tracking: messages go straight from browser to browser over an encrypted WebRTC channel."
-        </footer>
     }
 }
 
@@ -124,26 +146,15 @@ fn Screens(screen: Memo<Screen>) -> impl IntoView {
     }
 }
 
+/// The connection's state, in the header on every screen. One element for the app's whole life,
+/// so that screen readers announce each change (a live region made anew is not announced).
 #[component]
 fn StatusBadge() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     view! {
-        <p class="status" data-testid="connection-status" data-tone=move || tin_can.connection.phase.with(|p| p.tone())>
+        <span class="status" role="status" data-testid="connection-status" data-tone=move || tin_can.connection.phase.with(|p| p.tone())>
             <span class="dot" aria-hidden="true"></span>
             {move || tin_can.connection.phase.with(|p| p.status_text())}
-        </p>
-    }
-}
-
-#[component]
-fn Notices() -> impl IntoView {
-    let tin_can = expect_context::<TinCan>();
-    view! {
-        {move || tin_can.notices.alert.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
-        {move || tin_can.notices.notice.get().map(|text| view! { <p class="notice" role="status">{text}</p> })}
-        {move || tin_can.storage.state.with(|s| match s {
-            StorageState::Unavailable(why) => Some(why.clone()),
-            _ => None,
-        }).map(|text| view! { <p class="notice" role="status" data-testid="storage-unavailable">{text}</p> })}
+        </span>
     }
 }

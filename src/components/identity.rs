@@ -16,7 +16,8 @@ pub fn VerifiedBadge() -> impl IntoView {
         {move || tin_can.peer_verified().then(|| view! {
             <p class="verified-badge" data-testid="verified-badge"
                 title="You compared the safety code with this person and marked them verified.">
-                "✓ Verified"
+                <span aria-hidden="true">"✓"</span>
+                <span class="badge-word">" Verified"</span>
             </p>
         })}
     }

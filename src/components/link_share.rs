@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use crate::app::TinCan;
 use crate::components::qr::QrCodeImage;
@@ -42,7 +43,10 @@ fn LinkShare(
         });
     };
     let select_all = |ev: leptos::ev::FocusEvent| {
-        if let Some(input) = event_target::<web_sys::HtmlInputElement>(&ev).into() {
+        if let Some(input) = ev
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+        {
             input.select();
         }
     };
@@ -50,7 +54,8 @@ fn LinkShare(
         <div class="link-share">
           <div class="link-main">
             <label for=input_id>{label}</label>
-            <input id=input_id type="text" readonly value=link.clone() on:focus=select_all spellcheck="false" autocomplete="off"/>
+            // A read-only text area, not an input: the whole link shows, wrapped, on a phone too.
+            <textarea id=input_id class="link-text" rows="4" readonly prop:value=link.clone() on:focus=select_all spellcheck="false" autocomplete="off"></textarea>
             <div class="actions">
                 <button type="button" class="primary" on:click=copy>{copy_label}</button>
                 {clipboard::can_share().then(|| view! { <button type="button" class="secondary" on:click=share>{share_label}</button> })}
