@@ -42,6 +42,8 @@ test('from Create invite to a sent message by keyboard alone, with visible focus
   await tabTo(inviter, inviter.createInviteButton);
   await inviter.page.keyboard.press('Enter');
   await expect(inviter.inviteLinkBox).toBeVisible();
+  // The pressed button went with its screen: the new screen's heading has the focus, not the page.
+  await expect(inviter.page.getByRole('heading', { name: '1. Send this invite link' })).toBeFocused();
   await tabTo(inviter, inviter.copyInviteButton);
   await inviter.page.keyboard.press('Enter');
   await expect(inviter.page.getByText('Copied.')).toBeVisible();
@@ -63,6 +65,7 @@ test('from Create invite to a sent message by keyboard alone, with visible focus
   await inviter.page.keyboard.press('Enter');
   await inviter.expectConnected();
   await invitee.expectConnected();
+  await expect(inviter.messageLog, 'the log takes the focus Connect had').toBeFocused();
 
   // A message, typed and sent with Enter; the reply the same way.
   await tabTo(inviter, inviter.messageBox);

@@ -13,7 +13,7 @@ use crate::components::storage::StorageProblem;
 use crate::components::transfers::{AttachFile, TransferList};
 use crate::core::chat::{Author, ChatMessage};
 use crate::core::session::Phase;
-use crate::web::browser::{clock_text, iso_time};
+use crate::web::browser::{clock_text, focus_was_lost, iso_time};
 use wasm_bindgen::JsCast;
 
 /// Whether the safety code panel is open, shared by the header's "Safety code" button and the
@@ -255,6 +255,15 @@ fn MessageList() -> impl IntoView {
                 .map_or(0, |c| c.messages().len().saturating_sub(shown()))
         })
     };
+    // Connecting from the keyboard removed the focused Connect button: the log takes focus,
+    // and Tab goes on to the message box.
+    Effect::new(move |_| {
+        if let Some(list) = list.get() {
+            if focus_was_lost() {
+                let _ = list.focus();
+            }
+        }
+    });
     // Follow new messages, at most once per frame: reading the list's height forces a layout,
     // and a burst of messages would otherwise force one per message.
     let scroll_scheduled = StoredValue::new(false);
