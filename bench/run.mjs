@@ -25,6 +25,7 @@ import * as plain from './plain.mjs';
 import * as storage from './storage.mjs';
 import { markdown, table } from './table.mjs';
 import { chart } from './chart.mjs';
+import { measureCall } from './call.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..');
@@ -43,7 +44,7 @@ function parseArgs(argv) {
     else if (arg === '-h' || arg === '--help') {
       console.log(
         'usage: node bench/run.mjs [--dist dist-bench] [--out bench/results.json] [--svg bench/results.svg] [--quick]\n' +
-          '                          [--only shipped,linkShapes,interactive,phone,connect,deadStun,pings,burst,file,storage]',
+          '                          [--only shipped,linkShapes,interactive,phone,connect,deadStun,pings,burst,file,call,storage]',
       );
       process.exit(0);
     } else {
@@ -87,6 +88,7 @@ const C = {
   storedCounts: opts.quick ? [100, 10_000] : [100, 10_000, 100_000], // messages stored
   storageReloads: opts.quick ? 2 : 3,
   storageSends: opts.quick ? 10 : 20,
+  callRuns: opts.quick ? 3 : 7, // calls, each side, taking turns
 };
 
 const LAUNCH = {
@@ -358,6 +360,12 @@ async function main() {
         rmSync(dir, { recursive: true, force: true });
       }
       return out;
+    });
+
+    // Its own Chromium: the fake camera and microphone are launch switches.
+    await measure('call', () => {
+      log(`call: Video call → first remote frame, ${C.callRuns} runs each`);
+      return measureCall(chromium, { origin: new URL(appUrl).origin, distBase: '/tincan/', runs: C.callRuns });
     });
 
     await measure('storage', async () => {

@@ -400,6 +400,26 @@ export function table(raw, C, only, constants) {
     failed('Storage', 'storage');
   }
 
+  // 5b. Calls (issue #20): media negotiated in-band over the chat channel, on both pages.
+  const call = raw.call;
+  if (call) {
+    summary.callMs = { tincan: call.tincanMs, plain: call.plainMs };
+    row(
+      `Video call → first remote video frame at the caller (median of ${call.runs})`,
+      lib.ms(call.tincanMs),
+      `${lib.ms(call.plainMs)} (plain JS, same in-band renegotiation)`,
+      call.tincanMs / call.plainMs,
+    );
+    notes.push(
+      `A call: from the click on Video call until the caller's remote <video> shows its first frame ` +
+        `(requestVideoFrameCallback); the callee accepts the moment it rings, inside its page. Both pages open the ` +
+        `fake camera and microphone, ring and accept over their existing data channel, renegotiate over it and ` +
+        `wait for the first frame; the difference is the app's own work (the call's state machine, its panel's render).`,
+    );
+  } else {
+    failed('Video call', 'call');
+  }
+
   // 6. Shipped bytes, time to an interactive page, a phone's first load
   const sh = raw.shipped;
   if (sh) {

@@ -119,13 +119,16 @@ export class Lab {
     return natlab('status');
   }
 
-  /** A headless Chromium whose network is the host's namespace (control stays on a pipe). */
-  async launchChromium(host: Host): Promise<Browser> {
+  /**
+   * A headless Chromium whose network is the host's namespace (control stays on a pipe);
+   * `extraArgs` adds switches, e.g. the fake camera and microphone of a call.
+   */
+  async launchChromium(host: Host, extraArgs: string[] = []): Promise<Browser> {
     const browser = await chromium.launch({
       executablePath: CHROMIUM_WRAPPER,
       env: { ...process.env, TINCAN_NETNS: NAMESPACE[host] },
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, ...extraArgs],
     });
     this.chromiums.push(browser);
     return browser;
@@ -225,12 +228,20 @@ export async function saveIceSettings(app: TinCanPage, ice: IceSettings): Promis
 
 /**
  * A Tin Can tab in a Chromium inside the host's namespace, every RTCPeerConnection recorded
- * (see peerFacts), on the start screen with `ice` saved in Settings.
+ * (see peerFacts), on the start screen with `ice` saved in Settings. `options.chromiumArgs`
+ * adds Chromium switches; `options.beforeLoad` prepares the context before the app loads (an
+ * init script of its own, for example).
  */
-export async function openTinCan(lab: Lab, host: Host, ice: IceSettings): Promise<TinCanPage> {
-  const browser = await lab.launchChromium(host);
+export async function openTinCan(
+  lab: Lab,
+  host: Host,
+  ice: IceSettings,
+  options: { chromiumArgs?: string[]; beforeLoad?: (context: BrowserContext) => Promise<void> } = {},
+): Promise<TinCanPage> {
+  const browser = await lab.launchChromium(host, options.chromiumArgs);
   const context: BrowserContext = await TinCanPage.newContext(browser, { contextOptions: { baseURL: APP_URL } });
   await context.addInitScript({ path: CAPTURE_PEERS_PATH });
+  await options.beforeLoad?.(context);
   const app = await TinCanPage.openIn(context);
   await saveIceSettings(app, ice);
   return app;

@@ -46,13 +46,17 @@ pub struct Chat {
     store_scheduled: StoredValue<bool>,
     /// When the latest scheduled write started.
     stored_at_ms: StoredValue<f64>,
+    /// This browser had no id yet: nothing was ever stored for it, so its first screen is the
+    /// start screen whatever storage holds, and it is shown without waiting for storage.
+    pub first_visit: bool,
 }
 
 impl Chat {
     /// Restores this browser's id (made once, kept in localStorage).
     pub(super) fn new() -> Self {
-        let my_id = site_storage::storage_get(PEER_ID_KEY)
-            .filter(|id| !id.is_empty())
+        let known_id = site_storage::storage_get(PEER_ID_KEY).filter(|id| !id.is_empty());
+        let first_visit = known_id.is_none();
+        let my_id = known_id
             .or_else(|| {
                 let id = random_hex_id()?;
                 site_storage::storage_set(PEER_ID_KEY, &id);
@@ -67,6 +71,7 @@ impl Chat {
             typing_seen: StoredValue::new(0),
             store_scheduled: StoredValue::new(false),
             stored_at_ms: StoredValue::new(f64::NEG_INFINITY),
+            first_visit,
         }
     }
 }
@@ -217,10 +222,11 @@ impl TinCan {
         }) else {
             return;
         };
-        self.update_conversation(|c| c.meet(peer_id, name));
+        // The invitee's hello first (it carries nothing `meet` changes): the inviter waits for it.
         if self.role() == Some(Role::Invitee) {
             self.send_hello();
         }
+        self.update_conversation(|c| c.meet(peer_id, name));
         self.resend(resend);
         self.announce_next_identity();
     }

@@ -254,29 +254,25 @@ impl TinCan {
     }
 
     /// Inviter, as the channel opens, before its own hello (which names the conversation): a
-    /// reconnect whose peer proves another certificate than the one it is known by holds the
-    /// hello back, so nothing at all reaches that browser before the user decides. True when
-    /// held.
-    pub(super) fn hold_before_hello(&self) -> bool {
+    /// reconnect whose peer proves another certificate than the one it is known by must hold
+    /// the hello back, so nothing at all reaches that browser before the user decides. The
+    /// identity to `hold` for, if so.
+    pub(super) fn changed_before_hello(&self) -> Option<PeerIdentity> {
         let (Some(expected), Some(fingerprint)) =
             (self.conversation_peer(), self.remote_fingerprint())
         else {
-            return false;
+            return None;
         };
         let judgement = self
             .identity
             .known
             .with_untracked(|known| known.judge(&expected, &fingerprint));
-        if !judgement.holds_outgoing() {
-            return false;
-        }
-        self.hold(PeerIdentity {
+        judgement.holds_outgoing().then_some(PeerIdentity {
             peer_id: expected,
             fingerprint,
             judgement,
             held_hello: None,
-        });
-        true
+        })
     }
 
     /// At the peer's hello: judges its fingerprint. True when the greeting may go on now; false
@@ -324,7 +320,7 @@ impl TinCan {
 
     /// A changed identity: nothing goes (messages stay pending, files wait) and the warning
     /// shows, until the user accepts it or declines.
-    fn hold(&self, peer: PeerIdentity) {
+    pub(super) fn hold(&self, peer: PeerIdentity) {
         self.with_attempt_mut(|attempt| attempt.outbox.hold());
         self.files.hold();
         self.identity.peer.set(Some(peer));

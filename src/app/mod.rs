@@ -108,6 +108,9 @@ pub struct Connection {
     ledger: StoredValue<InviteLedger>,
     /// While this tab holds an invite: where other tabs hand it the answer.
     handoff: StoredValue<Option<HandoffChannel>, LocalStorage>,
+    /// "Create invite" was pressed before storage and the identity were settled (a first
+    /// visit's start screen shows before they are): the invite is made once they are.
+    invite_when_ready: StoredValue<bool>,
 }
 
 /// The alert (role="alert") and the notice (role="status"); each action clears them.
@@ -154,6 +157,7 @@ impl TinCan {
                 last_attempt: StoredValue::new(0),
                 ledger: StoredValue::new(InviteLedger::default()),
                 handoff: StoredValue::new_local(None),
+                invite_when_ready: StoredValue::new(false),
             },
             chat: Chat::new(),
             notices: Notices {
@@ -278,6 +282,13 @@ impl TinCan {
 
     /// "Create invite": a new conversation with whoever opens the link.
     pub fn create_invite(&self) {
+        if !self.storage_ready() || !self.identity_ready() {
+            // The busy screen until storage and the identity are settled (`continue_start`):
+            // a connection must not start with a certificate that may still change.
+            self.connection.invite_when_ready.set_value(true);
+            self.connection.phase.set(Phase::Preparing);
+            return;
+        }
         match random_hex_id() {
             Some(id) => self.invite_into(Conversation::new(id, browser::now_ms())),
             None => self.fail(NO_RANDOM),
@@ -615,11 +626,18 @@ impl TinCan {
             .flatten();
         self.connection.safety_code.set(code);
         self.with_attempt_mut(|attempt| attempt.outbox.channel_open());
+        // The inviter's hello goes first: the peer answers it while this side opens the files
+        // channel and builds the chat screen. Unless a changed identity holds it back.
+        let inviter = self.role() == Some(Role::Inviter);
+        let changed = inviter.then(|| self.changed_before_hello()).flatten();
+        if inviter && changed.is_none() {
+            self.send_hello();
+        }
         self.files.attach();
         self.clear_messages();
         self.connection.phase.set(Phase::Connected);
-        if self.role() == Some(Role::Inviter) && !self.hold_before_hello() {
-            self.send_hello();
+        if let Some(peer) = changed {
+            self.hold(peer);
         }
         self.watch_path(attempt);
     }

@@ -539,7 +539,18 @@ impl TinCan {
     /// with, or show the most recent conversation.
     /// Called when storage is ready and when the identity is: the start waits for both.
     pub(super) fn continue_start(&self) {
-        if !self.storage.starting.get_value() || !self.storage_ready() || !self.identity_ready() {
+        if !self.storage_ready() || !self.identity_ready() {
+            return;
+        }
+        // "Create invite" pressed on a first visit's early start screen, and not taken back
+        // with Start over since.
+        if self.connection.invite_when_ready.get_value() {
+            self.connection.invite_when_ready.set_value(false);
+            if self.connection.phase.get_untracked() == Phase::Preparing {
+                self.create_invite();
+            }
+        }
+        if !self.storage.starting.get_value() {
             return;
         }
         self.storage.starting.set_value(false);

@@ -12,7 +12,9 @@ use crate::components::settings::SettingsDialog;
 use crate::components::start::StartView;
 use crate::components::start_over::StartOver;
 use crate::components::storage::UnlockView;
-use crate::core::session::Screen;
+use crate::core::links::{route, Route};
+use crate::core::session::{Screen, ScreenChange};
+use crate::web::browser::location_hash;
 use crate::web::peer::warm_up;
 
 #[component]
@@ -43,6 +45,14 @@ pub fn App() -> impl IntoView {
             StorageState::Open | StorageState::Unavailable(_) => Gate::Open,
         })
     });
+    // A first visit (no link in the address bar) has nothing stored to show or unlock: its
+    // start screen comes at once, without the storage and identity reads, which matter on a
+    // slow phone. "Create invite" pressed meanwhile waits for them on the busy screen.
+    let early_start = tin_can.chat.first_visit && route(&location_hash()) == Route::Home;
+    let shown = Memo::new(move |_| match gate.get() {
+        Gate::Opening if early_start => Gate::Open,
+        gate => gate,
+    });
     // WebRTC is warmed up once the first screen is usable, unless a link already started a
     // connection. Not sooner: on a slow phone the warm-up would hold back the storage and
     // identity reads the first screen waits for.
@@ -68,9 +78,34 @@ pub fn App() -> impl IntoView {
         tin_can.connection.phase.with(|phase| phase.screen(known))
     });
 
+    // The screen on display follows `screen` with the timing `Screen::change_to` decides: the
+    // busy "Connecting" screen only when connecting takes a while, the chat after what the
+    // browser has queued (the peer's hello is answered before the chat is built).
+    let on_display = RwSignal::new(screen.get_untracked());
+    Effect::new(move |_| {
+        let next = screen.get();
+        let later = match on_display.with_untracked(|on_display| on_display.change_to(&next)) {
+            ScreenChange::Now => {
+                on_display.set(next);
+                return;
+            }
+            ScreenChange::AfterQueued => Duration::ZERO,
+            ScreenChange::After(ms) => Duration::from_millis(u64::from(ms)),
+        };
+        // Unless another screen is due by then.
+        set_timeout(
+            move || {
+                if screen.with_untracked(|current| *current == next) {
+                    on_display.set(next);
+                }
+            },
+            later,
+        );
+    });
+    let displayed = Memo::new(move |_| on_display.get());
     // The chat screen takes the whole window: the header names the peer, the log fills the
     // rest and the composer stays at the bottom (issue #19).
-    let on_chat = Memo::new(move |_| gate.get() == Gate::Open && screen.get() == Screen::Chat);
+    let on_chat = Memo::new(move |_| shown.get() == Gate::Open && displayed.get() == Screen::Chat);
     provide_context(SafetyPanel::new());
 
     view! {
@@ -98,7 +133,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || !on_chat.get()>
                     <Notices/>
                 </Show>
-                {move || match gate.get() {
+                {move || match shown.get() {
                     Gate::Opening => view! {
                         <section class="card center" aria-busy="true">
                             <div class="spinner" aria-hidden="true"></div>
@@ -106,7 +141,7 @@ pub fn App() -> impl IntoView {
                         </section>
                     }.into_any(),
                     Gate::Locked => view! { <UnlockView/> }.into_any(),
-                    Gate::Open => view! { <Screens screen/> }.into_any(),
+                    Gate::Open => view! { <Screens screen=displayed/> }.into_any(),
                 }}
             </main>
             <footer>

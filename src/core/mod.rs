@@ -3,6 +3,7 @@ pub mod call;
 pub mod chat;
 pub mod connection_path;
 pub mod gathering;
+pub mod group;
 pub mod handoff;
 pub mod hex;
 pub mod history;

@@ -79,6 +79,44 @@ pub enum Screen {
     Failed,
 }
 
+/// How long the invite or answer screen stays up once connecting has started, before the busy
+/// "Connecting" screen replaces it: on a working network the connection is up sooner, so the
+/// chat follows the invite directly and no screen is built that nobody would see (the status
+/// badge says "Connecting…" at once).
+pub const CONNECTING_SCREEN_AFTER_MS: u32 = 400;
+
+/// When the screen on display gives way to `next`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScreenChange {
+    /// In the same turn.
+    Now,
+    /// After what the browser has already queued (a frame from the peer that arrived with the
+    /// channel's opening is answered before the chat screen is built).
+    AfterQueued,
+    /// After this many milliseconds, if it is still the screen to show.
+    After(u32),
+}
+
+impl Screen {
+    /// When `self` (on display) gives way to `next`.
+    pub fn change_to(&self, next: &Screen) -> ScreenChange {
+        match (self, next) {
+            (Screen::Invite(_) | Screen::Answer(_), Screen::Busy(doing))
+                if *doing == CONNECTING =>
+            {
+                ScreenChange::After(CONNECTING_SCREEN_AFTER_MS)
+            }
+            (Screen::Invite(_) | Screen::Answer(_) | Screen::Busy(_), Screen::Chat) => {
+                ScreenChange::AfterQueued
+            }
+            _ => ScreenChange::Now,
+        }
+    }
+}
+
+/// What the busy screen says while ICE and DTLS work.
+const CONNECTING: &str = "Connecting directly to the other browser…";
+
 impl Phase {
     /// `known_conversation`: a conversation with a known peer is on screen (so a failure is a
     /// failed reconnect, shown in its chat).
@@ -88,7 +126,7 @@ impl Phase {
             Phase::Preparing => Screen::Busy("Preparing your link…"),
             Phase::WaitingForAnswer { invite_link } => Screen::Invite(invite_link.clone()),
             Phase::WaitingForInviter { answer_link } => Screen::Answer(answer_link.clone()),
-            Phase::Connecting => Screen::Busy("Connecting directly to the other browser…"),
+            Phase::Connecting => Screen::Busy(CONNECTING),
             Phase::Connected | Phase::Disconnected => Screen::Chat,
             Phase::Failed if known_conversation => Screen::Chat,
             Phase::Failed => Screen::Failed,
@@ -162,6 +200,41 @@ impl InviteLedger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connecting_screen_comes_only_when_connecting_takes_a_while() {
+        let invite = Phase::WaitingForAnswer {
+            invite_link: "l".into(),
+        }
+        .screen(false);
+        let answer = Phase::WaitingForInviter {
+            answer_link: "l".into(),
+        }
+        .screen(false);
+        let connecting = Phase::Connecting.screen(false);
+        let chat = Phase::Connected.screen(false);
+        for waiting in [&invite, &answer] {
+            assert_eq!(
+                waiting.change_to(&connecting),
+                ScreenChange::After(CONNECTING_SCREEN_AFTER_MS)
+            );
+            assert_eq!(waiting.change_to(&chat), ScreenChange::AfterQueued);
+        }
+        assert_eq!(connecting.change_to(&chat), ScreenChange::AfterQueued);
+        // Anything else at once: a failure, Start over, the link being ready.
+        assert_eq!(connecting.change_to(&Screen::Failed), ScreenChange::Now);
+        assert_eq!(invite.change_to(&Screen::Start), ScreenChange::Now);
+        assert_eq!(
+            Phase::Preparing.screen(false).change_to(&invite),
+            ScreenChange::Now
+        );
+        assert_eq!(chat.change_to(&Screen::Start), ScreenChange::Now);
+        // Preparing a link is busy too, but not connecting.
+        assert_eq!(
+            invite.change_to(&Phase::Preparing.screen(false)),
+            ScreenChange::Now
+        );
+    }
 
     fn answer(id: u8) -> Signal {
         Signal {

@@ -1,0 +1,792 @@
+//! Introductions: a member who is connected to two others that are not connected to each other
+//! relays their offer and answer over its own channels, so they get a direct connection of
+//! their own without a link or a server.
+//!
+//! One machine per browser holds both roles: for each other member, where *our* direct
+//! connection with it stands (we are an endpoint), and for each pair we introduce, how far the
+//! relay got (we are the introducer). The offerer of a pair is the member with the lower browser
+//! id: both ends and the introducer know it without asking, so two offers never cross (no
+//! glare). There is no clock inside: the caller passes `now_ms` and calls [`Introductions::tick`]
+//! now and then; a pair that has not connected within [`INTRODUCTION_TIMEOUT_MS`] has failed and
+//! its messages go forwarded through a member both reach (see `mesh`).
+//!
+//! Everything out of place is refused and changes nothing: an introduction from someone who is
+//! not a member, of a pair with a non-member or one over the limit, of a pair already being
+//! introduced or connected; an offer from the answerer, an answer without an offer, a second
+//! offer, a signal from anyone but the pair's introducer or for a pair nobody introduced.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::roster::Roster;
+use super::wire::GroupFrame;
+use super::{Envelope, MAX_SDP_BYTES};
+
+/// How long an introduced pair has to connect: the offer and answer each gather candidates
+/// (a few seconds, up to the gathering deadline) and travel two hops, then ICE checks run.
+pub const INTRODUCTION_TIMEOUT_MS: f64 = 30_000.0;
+
+/// An introducer does not introduce the same pair again sooner than this: a pair that cannot
+/// connect directly (symmetric NATs, no relay) stays forwarded instead of being retried in a loop.
+pub const RETRY_AFTER_MS: f64 = 120_000.0;
+
+/// The pair `a`, `b` in canonical order: the first one makes the offer.
+pub fn pair_of(a: &str, b: &str) -> (String, String) {
+    if a < b {
+        (a.to_owned(), b.to_owned())
+    } else {
+        (b.to_owned(), a.to_owned())
+    }
+}
+
+/// Whether `me` makes the offer to `other` (the lower browser id does).
+pub fn offers(me: &str, other: &str) -> bool {
+    me < other
+}
+
+/// Where our direct connection with one other member stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PairState {
+    /// `by` introduced us; the offerer is making its offer.
+    Introduced { by: String },
+    /// Our offer went to `by` for relaying; waiting for the answer.
+    OfferSent { by: String },
+    /// `by` relayed the other's offer; we are making the answer.
+    OfferReceived { by: String },
+    /// Our answer went to `by`; the connection is being made.
+    AnswerSent { by: String },
+    /// `by` relayed the answer to our offer; the connection is being made.
+    AnswerReceived { by: String },
+    /// The direct connection is open (introduced, or made with a link).
+    Connected,
+    /// It did not connect in time: messages go forwarded through a member both reach.
+    Failed,
+}
+
+impl PairState {
+    /// The member relaying for this pair, while the introduction runs.
+    pub fn introducer(&self) -> Option<&str> {
+        match self {
+            PairState::Introduced { by }
+            | PairState::OfferSent { by }
+            | PairState::OfferReceived { by }
+            | PairState::AnswerSent { by }
+            | PairState::AnswerReceived { by } => Some(by),
+            PairState::Connected | PairState::Failed => None,
+        }
+    }
+}
+
+/// How far a pair we introduce got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelayState {
+    /// Both were told; waiting for the offerer's offer.
+    Introduced,
+    /// The offer went to the answerer; waiting for the answer.
+    OfferRelayed,
+    /// The answer went to the offerer: our part is done.
+    AnswerRelayed,
+}
+
+/// What the app must do with the browser, besides sending frames.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Connect {
+    /// Make a connection to `other` and its offer (with every candidate), then call
+    /// [`Introductions::offer_made`].
+    MakeOffer { other: String },
+    /// Make a connection to `other` from its offer and an answer, then call
+    /// [`Introductions::answer_made`].
+    TakeOffer { other: String, sdp: String },
+    /// Apply `other`'s answer to the connection our offer made.
+    TakeAnswer { other: String, sdp: String },
+    /// The introduction with `other` failed: close that connection attempt.
+    GiveUp { other: String },
+}
+
+/// What an introduction step asks of the app.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IntroStep {
+    pub send: Vec<Envelope>,
+    pub connect: Vec<Connect>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IntroRefusal {
+    #[error("only members introduce, and only members are introduced")]
+    NotAMember,
+    #[error("an introduction must name the receiver and someone else")]
+    NotOurPair,
+    #[error("the pair is already being introduced or connected")]
+    Duplicate,
+    #[error("nobody is introducing that pair through this member")]
+    UnknownPair,
+    #[error("that signal is not the one the introduction waits for")]
+    OutOfTurn,
+    #[error("only the pair's introducer relays its signals")]
+    NotTheIntroducer,
+    #[error("the introducer is connected to both members directly")]
+    NotConnected,
+    #[error("the session description is empty or too large")]
+    BadSdp,
+    #[error("not an introduction frame")]
+    NotAnIntroduction,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Relay {
+    state: RelayState,
+    since_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Pair {
+    state: PairState,
+    since_ms: f64,
+}
+
+/// The introductions of one browser in one group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Introductions {
+    me: String,
+    pairs: BTreeMap<String, Pair>,
+    relays: BTreeMap<(String, String), Relay>,
+}
+
+impl Introductions {
+    pub fn new(me: &str) -> Self {
+        Self {
+            me: me.to_owned(),
+            pairs: BTreeMap::new(),
+            relays: BTreeMap::new(),
+        }
+    }
+
+    /// Where our connection with `other` stands (`None`: never introduced, or gone since).
+    pub fn state(&self, other: &str) -> Option<&PairState> {
+        self.pairs.get(other).map(|pair| &pair.state)
+    }
+
+    /// How far the pair `a`, `b` we introduce got.
+    pub fn relay(&self, a: &str, b: &str) -> Option<RelayState> {
+        self.relays.get(&pair_of(a, b)).map(|relay| relay.state)
+    }
+
+    /// We introduce `a` and `b` to each other: both must be members, directly connected to us
+    /// (`neighbors`), and not being introduced by us already.
+    pub fn introduce(
+        &mut self,
+        a: &str,
+        b: &str,
+        roster: &Roster,
+        neighbors: &BTreeSet<String>,
+        now_ms: f64,
+    ) -> Result<Vec<Envelope>, IntroRefusal> {
+        if a == b || a == self.me || b == self.me {
+            return Err(IntroRefusal::NotOurPair);
+        }
+        if ![&self.me, a, b].iter().all(|id| roster.is_member(id)) {
+            return Err(IntroRefusal::NotAMember);
+        }
+        if !neighbors.contains(a) || !neighbors.contains(b) {
+            return Err(IntroRefusal::NotConnected);
+        }
+        let pair = pair_of(a, b);
+        // Running, or tried lately (see `RETRY_AFTER_MS`).
+        if self
+            .relays
+            .get(&pair)
+            .is_some_and(|relay| now_ms < relay.since_ms + RETRY_AFTER_MS)
+        {
+            return Err(IntroRefusal::Duplicate);
+        }
+        self.relays.insert(
+            pair.clone(),
+            Relay {
+                state: RelayState::Introduced,
+                since_ms: now_ms,
+            },
+        );
+        Ok([&pair.0, &pair.1]
+            .into_iter()
+            .map(|to| Envelope {
+                to: to.clone(),
+                frame: GroupFrame::Introduce { pair: pair.clone() },
+            })
+            .collect())
+    }
+
+    /// Of `candidates` (pairs the mesh wants introduced), those we may introduce now: not
+    /// running, not tried within [`RETRY_AFTER_MS`].
+    pub fn due(&self, candidates: Vec<(String, String)>, now_ms: f64) -> Vec<(String, String)> {
+        candidates
+            .into_iter()
+            .filter(|(a, b)| {
+                self.relays
+                    .get(&pair_of(a, b))
+                    .is_none_or(|relay| now_ms >= relay.since_ms + RETRY_AFTER_MS)
+            })
+            .collect()
+    }
+
+    /// An introduction frame from the neighbour `from`.
+    pub fn receive(
+        &mut self,
+        from: &str,
+        frame: &GroupFrame,
+        roster: &Roster,
+        neighbors: &BTreeSet<String>,
+        now_ms: f64,
+    ) -> Result<IntroStep, IntroRefusal> {
+        if !neighbors.contains(from) {
+            return Err(IntroRefusal::NotConnected);
+        }
+        if !roster.is_member(from) || !roster.is_member(&self.me) {
+            return Err(IntroRefusal::NotAMember);
+        }
+        match frame {
+            GroupFrame::Introduce { pair } => self.introduced(from, pair, roster, now_ms),
+            GroupFrame::Signal { pair, offer, sdp } => {
+                if sdp.is_empty() || sdp.len() > MAX_SDP_BYTES {
+                    return Err(IntroRefusal::BadSdp);
+                }
+                if pair.0 == self.me || pair.1 == self.me {
+                    self.signal_for_us(from, pair, *offer, sdp)
+                } else {
+                    self.relay_signal(from, pair, *offer, sdp, roster, neighbors, now_ms)
+                }
+            }
+            _ => Err(IntroRefusal::NotAnIntroduction),
+        }
+    }
+
+    /// `by` introduces us to the other member of `pair`.
+    fn introduced(
+        &mut self,
+        by: &str,
+        pair: &(String, String),
+        roster: &Roster,
+        now_ms: f64,
+    ) -> Result<IntroStep, IntroRefusal> {
+        let other = match (pair.0 == self.me, pair.1 == self.me) {
+            (true, false) => pair.1.clone(),
+            (false, true) => pair.0.clone(),
+            _ => return Err(IntroRefusal::NotOurPair),
+        };
+        if other == by || pair.0 >= pair.1 {
+            return Err(IntroRefusal::NotOurPair);
+        }
+        if !roster.is_member(&other) {
+            return Err(IntroRefusal::NotAMember);
+        }
+        if self
+            .pairs
+            .get(&other)
+            .is_some_and(|p| p.state != PairState::Failed)
+        {
+            return Err(IntroRefusal::Duplicate);
+        }
+        self.pairs.insert(
+            other.clone(),
+            Pair {
+                state: PairState::Introduced { by: by.to_owned() },
+                since_ms: now_ms,
+            },
+        );
+        let mut step = IntroStep::default();
+        if offers(&self.me, &other) {
+            step.connect.push(Connect::MakeOffer { other });
+        }
+        Ok(step)
+    }
+
+    /// A relayed offer or answer for our connection with the other member of `pair`.
+    fn signal_for_us(
+        &mut self,
+        from: &str,
+        pair: &(String, String),
+        offer: bool,
+        sdp: &str,
+    ) -> Result<IntroStep, IntroRefusal> {
+        let other = if pair.0 == self.me { &pair.1 } else { &pair.0 };
+        let Some(current) = self.pairs.get_mut(other) else {
+            return Err(IntroRefusal::UnknownPair);
+        };
+        if current.state.introducer() != Some(from) {
+            return Err(IntroRefusal::NotTheIntroducer);
+        }
+        let by = from.to_owned();
+        let we_offer = offers(&self.me, other);
+        let (state, connect) = match (&current.state, offer, we_offer) {
+            (PairState::Introduced { .. }, true, false) => (
+                PairState::OfferReceived { by },
+                Connect::TakeOffer {
+                    other: other.clone(),
+                    sdp: sdp.to_owned(),
+                },
+            ),
+            (PairState::OfferSent { .. }, false, true) => (
+                PairState::AnswerReceived { by },
+                Connect::TakeAnswer {
+                    other: other.clone(),
+                    sdp: sdp.to_owned(),
+                },
+            ),
+            _ => return Err(IntroRefusal::OutOfTurn),
+        };
+        current.state = state;
+        Ok(IntroStep {
+            send: Vec::new(),
+            connect: vec![connect],
+        })
+    }
+
+    /// A signal from one member of a pair we introduce, for the other one.
+    #[allow(clippy::too_many_arguments)]
+    fn relay_signal(
+        &mut self,
+        from: &str,
+        pair: &(String, String),
+        offer: bool,
+        sdp: &str,
+        roster: &Roster,
+        neighbors: &BTreeSet<String>,
+        now_ms: f64,
+    ) -> Result<IntroStep, IntroRefusal> {
+        let Some(relay) = self.relays.get_mut(pair) else {
+            return Err(IntroRefusal::UnknownPair);
+        };
+        if now_ms >= relay.since_ms + INTRODUCTION_TIMEOUT_MS {
+            return Err(IntroRefusal::UnknownPair);
+        }
+        let (to, next) = match (relay.state, offer) {
+            (RelayState::Introduced, true) if from == pair.0 => (&pair.1, RelayState::OfferRelayed),
+            (RelayState::OfferRelayed, false) if from == pair.1 => {
+                (&pair.0, RelayState::AnswerRelayed)
+            }
+            _ => return Err(IntroRefusal::OutOfTurn),
+        };
+        if !roster.is_member(to) {
+            return Err(IntroRefusal::NotAMember);
+        }
+        if !neighbors.contains(to) {
+            return Err(IntroRefusal::NotConnected);
+        }
+        relay.state = next;
+        Ok(IntroStep {
+            send: vec![Envelope {
+                to: to.clone(),
+                frame: GroupFrame::Signal {
+                    pair: pair.clone(),
+                    offer,
+                    sdp: sdp.to_owned(),
+                },
+            }],
+            connect: Vec::new(),
+        })
+    }
+
+    /// Our offer for `other` is ready: it goes to the introducer.
+    pub fn offer_made(&mut self, other: &str, sdp: String) -> Result<Envelope, IntroRefusal> {
+        self.made(other, sdp, true)
+    }
+
+    /// Our answer for `other` is ready: it goes to the introducer.
+    pub fn answer_made(&mut self, other: &str, sdp: String) -> Result<Envelope, IntroRefusal> {
+        self.made(other, sdp, false)
+    }
+
+    fn made(&mut self, other: &str, sdp: String, offer: bool) -> Result<Envelope, IntroRefusal> {
+        if sdp.is_empty() || sdp.len() > MAX_SDP_BYTES {
+            return Err(IntroRefusal::BadSdp);
+        }
+        let me = self.me.clone();
+        let Some(current) = self.pairs.get_mut(other) else {
+            return Err(IntroRefusal::UnknownPair);
+        };
+        let next = match (&current.state, offer) {
+            (PairState::Introduced { by }, true) if offers(&me, other) => {
+                PairState::OfferSent { by: by.clone() }
+            }
+            (PairState::OfferReceived { by }, false) => PairState::AnswerSent { by: by.clone() },
+            _ => return Err(IntroRefusal::OutOfTurn),
+        };
+        let to = next.introducer().unwrap_or_default().to_owned();
+        current.state = next;
+        Ok(Envelope {
+            to,
+            frame: GroupFrame::Signal {
+                pair: pair_of(&me, other),
+                offer,
+                sdp,
+            },
+        })
+    }
+
+    /// The direct connection with `other` is open and its hello accepted (introduced, or made
+    /// with a link: a newcomer and whoever invited it).
+    pub fn connected(&mut self, other: &str, now_ms: f64) {
+        if other != self.me {
+            self.pairs.insert(
+                other.to_owned(),
+                Pair {
+                    state: PairState::Connected,
+                    since_ms: now_ms,
+                },
+            );
+        }
+    }
+
+    /// The direct connection with `other` is gone: it may be introduced again.
+    pub fn disconnected(&mut self, other: &str) {
+        self.pairs.remove(other);
+    }
+
+    /// Introductions that ran out of time: ours have failed (the app closes those connection
+    /// attempts), the ones we relay are forgotten (a late signal for them is refused).
+    pub fn tick(&mut self, now_ms: f64) -> Vec<Connect> {
+        let mut give_up = Vec::new();
+        for (other, pair) in &mut self.pairs {
+            if pair.state.introducer().is_some()
+                && now_ms >= pair.since_ms + INTRODUCTION_TIMEOUT_MS
+            {
+                pair.state = PairState::Failed;
+                pair.since_ms = now_ms;
+                give_up.push(Connect::GiveUp {
+                    other: other.clone(),
+                });
+            }
+        }
+        self.relays
+            .retain(|_, relay| now_ms < relay.since_ms + RETRY_AFTER_MS);
+        give_up
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ann` added `bob` and `cid`: all three are members.
+    fn roster() -> Roster {
+        let mut roster = Roster::default();
+        roster.joined("ann", "ann", None, 1, 0.0);
+        roster.joined("ann", "bob", None, 1, 1.0);
+        roster.joined("ann", "cid", None, 1, 2.0);
+        roster
+    }
+
+    fn neighbors(ids: &[&str]) -> BTreeSet<String> {
+        ids.iter().map(|id| id.to_string()).collect()
+    }
+
+    fn frame_to(sends: &[Envelope], to: &str) -> GroupFrame {
+        sends
+            .iter()
+            .find(|send| send.to == to)
+            .map(|send| send.frame.clone())
+            .unwrap_or(GroupFrame::Unknown)
+    }
+
+    /// Ann introduces Bob and Cid; Bob (the lower id) offers.
+    #[test]
+    fn an_introduction_relays_one_offer_and_one_answer() {
+        let roster = roster();
+        let (mut ann, mut bob, mut cid) = (
+            Introductions::new("ann"),
+            Introductions::new("bob"),
+            Introductions::new("cid"),
+        );
+        let sends = ann
+            .introduce("cid", "bob", &roster, &neighbors(&["bob", "cid"]), 0.0)
+            .unwrap();
+        let to_bob = frame_to(&sends, "bob");
+        assert_eq!(to_bob, frame_to(&sends, "cid"));
+        assert_eq!(ann.relay("bob", "cid"), Some(RelayState::Introduced));
+
+        let via_ann = neighbors(&["ann"]);
+        let step = bob.receive("ann", &to_bob, &roster, &via_ann, 1.0).unwrap();
+        assert_eq!(
+            step.connect,
+            [Connect::MakeOffer {
+                other: "cid".into()
+            }]
+        );
+        let step = cid.receive("ann", &to_bob, &roster, &via_ann, 1.0).unwrap();
+        assert!(step.connect.is_empty(), "the higher id waits for the offer");
+
+        let offer = bob.offer_made("cid", "OFFER".into()).unwrap();
+        assert_eq!(offer.to, "ann");
+        let both = neighbors(&["bob", "cid"]);
+        let relayed = ann
+            .receive("bob", &offer.frame, &roster, &both, 2.0)
+            .unwrap();
+        assert_eq!(relayed.send[0].to, "cid");
+        let step = cid
+            .receive("ann", &relayed.send[0].frame, &roster, &via_ann, 3.0)
+            .unwrap();
+        assert_eq!(
+            step.connect,
+            [Connect::TakeOffer {
+                other: "bob".into(),
+                sdp: "OFFER".into()
+            }]
+        );
+        let answer = cid.answer_made("bob", "ANSWER".into()).unwrap();
+        let relayed = ann
+            .receive("cid", &answer.frame, &roster, &both, 4.0)
+            .unwrap();
+        assert_eq!(relayed.send[0].to, "bob");
+        assert_eq!(ann.relay("bob", "cid"), Some(RelayState::AnswerRelayed));
+        let step = bob
+            .receive("ann", &relayed.send[0].frame, &roster, &via_ann, 5.0)
+            .unwrap();
+        assert_eq!(
+            step.connect,
+            [Connect::TakeAnswer {
+                other: "cid".into(),
+                sdp: "ANSWER".into()
+            }]
+        );
+        bob.connected("cid", 6.0);
+        cid.connected("bob", 6.0);
+        assert_eq!(bob.state("cid"), Some(&PairState::Connected));
+        // Connected pairs do not time out.
+        assert!(bob.tick(1e9).is_empty());
+        // A late copy of the answer changes nothing.
+        assert_eq!(
+            bob.receive("ann", &relayed.send[0].frame, &roster, &via_ann, 7.0),
+            Err(IntroRefusal::NotTheIntroducer)
+        );
+        assert_eq!(
+            ann.receive("cid", &answer.frame, &roster, &both, 8.0),
+            Err(IntroRefusal::OutOfTurn)
+        );
+    }
+
+    #[test]
+    fn forged_introductions_are_refused_and_change_nothing() {
+        let roster = roster();
+        let mut bob = Introductions::new("bob");
+        let pair = |a: &str, b: &str| GroupFrame::Introduce {
+            pair: pair_of(a, b),
+        };
+        let all = neighbors(&["ann", "cid", "eve"]);
+        // From someone who is not a member.
+        assert_eq!(
+            bob.receive("eve", &pair("bob", "cid"), &roster, &all, 0.0),
+            Err(IntroRefusal::NotAMember)
+        );
+        // Of a non-member.
+        assert_eq!(
+            bob.receive("ann", &pair("bob", "eve"), &roster, &all, 0.0),
+            Err(IntroRefusal::NotAMember)
+        );
+        // Of a pair we are not in, or with the introducer itself.
+        assert_eq!(
+            bob.receive("ann", &pair("ann", "cid"), &roster, &all, 0.0),
+            Err(IntroRefusal::NotOurPair)
+        );
+        assert_eq!(
+            bob.receive("ann", &pair("ann", "bob"), &roster, &all, 0.0),
+            Err(IntroRefusal::NotOurPair)
+        );
+        // From a member we have no channel with.
+        assert_eq!(
+            bob.receive(
+                "ann",
+                &pair("bob", "cid"),
+                &roster,
+                &neighbors(&["cid"]),
+                0.0
+            ),
+            Err(IntroRefusal::NotConnected)
+        );
+        // Signals for a pair nobody introduced, and answers without an offer.
+        let answer = GroupFrame::Signal {
+            pair: pair_of("bob", "cid"),
+            offer: false,
+            sdp: "ANSWER".into(),
+        };
+        assert_eq!(
+            bob.receive("ann", &answer, &roster, &all, 0.0),
+            Err(IntroRefusal::UnknownPair)
+        );
+        assert_eq!(bob, Introductions::new("bob"), "nothing changed");
+
+        bob.receive("ann", &pair("bob", "cid"), &roster, &all, 0.0)
+            .unwrap();
+        let before = bob.clone();
+        // A duplicate introduction, by the same member or another.
+        for by in ["ann", "cid"] {
+            let refused = bob.receive(by, &pair("bob", "cid"), &roster, &all, 1.0);
+            assert!(refused.is_err(), "{by}");
+        }
+        // An answer before our offer went; the offer comes from us (the lower id), never to us.
+        assert_eq!(
+            bob.receive("ann", &answer, &roster, &all, 1.0),
+            Err(IntroRefusal::OutOfTurn)
+        );
+        let offer = GroupFrame::Signal {
+            pair: pair_of("bob", "cid"),
+            offer: true,
+            sdp: "OFFER".into(),
+        };
+        assert_eq!(
+            bob.receive("ann", &offer, &roster, &all, 1.0),
+            Err(IntroRefusal::OutOfTurn)
+        );
+        // Only the introducer relays.
+        assert_eq!(
+            bob.receive("cid", &answer, &roster, &all, 1.0),
+            Err(IntroRefusal::NotTheIntroducer)
+        );
+        assert_eq!(
+            bob.answer_made("cid", "x".into()),
+            Err(IntroRefusal::OutOfTurn)
+        );
+        assert_eq!(bob, before, "nothing changed");
+        // Oversized descriptions never go out.
+        assert_eq!(
+            bob.offer_made("cid", "a".repeat(MAX_SDP_BYTES + 1)),
+            Err(IntroRefusal::BadSdp)
+        );
+    }
+
+    #[test]
+    fn the_introducer_relays_only_in_turn_and_only_its_pairs() {
+        let roster = roster();
+        let mut ann = Introductions::new("ann");
+        let both = neighbors(&["bob", "cid"]);
+        let signal = |offer: bool| GroupFrame::Signal {
+            pair: pair_of("bob", "cid"),
+            offer,
+            sdp: "SDP".into(),
+        };
+        assert_eq!(
+            ann.receive("bob", &signal(true), &roster, &both, 0.0),
+            Err(IntroRefusal::UnknownPair)
+        );
+        ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
+        assert_eq!(
+            ann.introduce("bob", "cid", &roster, &both, 1.0),
+            Err(IntroRefusal::Duplicate)
+        );
+        // The answerer may not offer; nobody may answer before the offer.
+        assert_eq!(
+            ann.receive("cid", &signal(true), &roster, &both, 1.0),
+            Err(IntroRefusal::OutOfTurn)
+        );
+        assert_eq!(
+            ann.receive("cid", &signal(false), &roster, &both, 1.0),
+            Err(IntroRefusal::OutOfTurn)
+        );
+        ann.receive("bob", &signal(true), &roster, &both, 1.0)
+            .unwrap();
+        // A second offer is refused; so is an answer from the offerer.
+        assert_eq!(
+            ann.receive("bob", &signal(true), &roster, &both, 2.0),
+            Err(IntroRefusal::OutOfTurn)
+        );
+        assert_eq!(
+            ann.receive("bob", &signal(false), &roster, &both, 2.0),
+            Err(IntroRefusal::OutOfTurn)
+        );
+        // Too late: the relay is over.
+        assert_eq!(
+            ann.receive(
+                "cid",
+                &signal(false),
+                &roster,
+                &both,
+                INTRODUCTION_TIMEOUT_MS + 1.0
+            ),
+            Err(IntroRefusal::UnknownPair)
+        );
+        // Introducing needs both members on our own channels, and members only.
+        assert_eq!(
+            ann.introduce("bob", "eve", &roster, &neighbors(&["bob", "eve"]), 0.0),
+            Err(IntroRefusal::NotAMember)
+        );
+        assert_eq!(
+            Introductions::new("ann").introduce("bob", "cid", &roster, &neighbors(&["bob"]), 0.0),
+            Err(IntroRefusal::NotConnected)
+        );
+        assert_eq!(
+            Introductions::new("eve").introduce("bob", "cid", &roster, &both, 0.0),
+            Err(IntroRefusal::NotAMember)
+        );
+    }
+
+    #[test]
+    fn a_newcomer_over_the_limit_is_not_introduced() {
+        let mut roster = roster();
+        for n in 0..5 {
+            roster.joined("ann", &format!("m{n}"), None, 1, 3.0 + f64::from(n));
+        }
+        roster.joined("bob", "zed", None, 1, 100.0); // the ninth: waits outside
+        assert!(!roster.is_member("zed"));
+        let mut cid = Introductions::new("cid");
+        assert_eq!(
+            cid.receive(
+                "bob",
+                &GroupFrame::Introduce {
+                    pair: pair_of("cid", "zed")
+                },
+                &roster,
+                &neighbors(&["bob"]),
+                0.0
+            ),
+            Err(IntroRefusal::NotAMember)
+        );
+        assert_eq!(
+            Introductions::new("bob").introduce(
+                "cid",
+                "zed",
+                &roster,
+                &neighbors(&["cid", "zed"]),
+                0.0
+            ),
+            Err(IntroRefusal::NotAMember)
+        );
+    }
+
+    #[test]
+    fn a_pair_that_does_not_connect_in_time_fails_and_may_be_introduced_again() {
+        let roster = roster();
+        let mut cid = Introductions::new("cid");
+        let intro = GroupFrame::Introduce {
+            pair: pair_of("bob", "cid"),
+        };
+        let all = neighbors(&["ann", "bob"]);
+        cid.receive("ann", &intro, &roster, &all, 0.0).unwrap();
+        assert!(cid.tick(INTRODUCTION_TIMEOUT_MS - 1.0).is_empty());
+        assert_eq!(
+            cid.tick(INTRODUCTION_TIMEOUT_MS),
+            [Connect::GiveUp {
+                other: "bob".into()
+            }]
+        );
+        assert_eq!(cid.state("bob"), Some(&PairState::Failed));
+        // Later, through another member: a fresh attempt.
+        let mut by_bob_roster = roster.clone();
+        by_bob_roster.joined("ann", "dee", None, 1, 3.0);
+        let step = cid
+            .receive("dee", &intro, &by_bob_roster, &neighbors(&["dee"]), 1e6)
+            .unwrap();
+        assert!(step.connect.is_empty());
+        assert_eq!(
+            cid.state("bob"),
+            Some(&PairState::Introduced { by: "dee".into() })
+        );
+        // The introducer waits before trying the same pair again.
+        let mut ann = Introductions::new("ann");
+        let both = neighbors(&["bob", "cid"]);
+        let wanted = vec![pair_of("bob", "cid")];
+        ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
+        assert!(ann.due(wanted.clone(), RETRY_AFTER_MS - 1.0).is_empty());
+        assert_eq!(ann.due(wanted.clone(), RETRY_AFTER_MS), wanted);
+        ann.tick(RETRY_AFTER_MS);
+        assert!(ann
+            .introduce("bob", "cid", &roster, &both, RETRY_AFTER_MS)
+            .is_ok());
+    }
+}
