@@ -68,7 +68,7 @@ function probe(newest) {
   window.__storage = { writes: [] };
   window.__storage.shown = new Promise((resolve) => {
     const check = () => {
-      const items = document.querySelectorAll('ol[role="log"] > li .text');
+      const items = document.querySelectorAll('[role="log"] li .text');
       const last = items[items.length - 1];
       if (last && last.textContent.startsWith(newest)) {
         observer.disconnect();

@@ -145,7 +145,7 @@ function probe() {
     return l ? l.control ?? document.getElementById(l.htmlFor) : null;
   };
   const status = () => text(document.querySelector('[data-testid="connection-status"]'));
-  const log = () => document.querySelector('ol[role="log"][aria-label="Messages"]');
+  const log = () => document.querySelector('[role="log"][aria-label="Messages"]');
 
   // Values set as properties (the link boxes) change no attribute, so no MutationObserver sees
   // them: the setters are hooked to run the pending checks right after (a 20 ms poll here

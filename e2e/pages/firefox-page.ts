@@ -246,6 +246,16 @@ export class FirefoxTinCanPage {
 
   /** The safety code once shown, trimmed. */
   async safetyCode(): Promise<string> {
+    // The code sits in a panel the header's "Safety code" button opens (issue #19).
+    await this.page.waitForFunction(
+      () => {
+        if (document.querySelector('[data-testid=safety-code]')) return true;
+        const open = [...document.querySelectorAll('button[aria-controls=safety-panel]')][0] as HTMLButtonElement | undefined;
+        open?.click();
+        return false;
+      },
+      { timeout: this.timeout, polling: 200 },
+    );
     const code = await this.page.waitForFunction(
       () => {
         const text = document.querySelector('[data-testid=safety-code]')?.textContent?.trim() ?? '';
@@ -261,7 +271,7 @@ export class FirefoxTinCanPage {
   /** The texts (p.text) of the messages by this author, in order. */
   async messageTexts(author: 'me' | 'peer'): Promise<string[]> {
     return this.page.$$eval(
-      `ol[role=log][aria-label=Messages] li[data-author="${author}"] p.text`,
+      `[role=log][aria-label=Messages] li[data-author="${author}"] p.text`,
       (ps) => ps.map((p) => (p.textContent ?? '').trim()),
     );
   }
@@ -272,7 +282,7 @@ export class FirefoxTinCanPage {
       await this.page.waitForFunction(
         (selector: string, count: number) => document.querySelectorAll(selector).length >= count,
         { timeout: this.timeout },
-        `ol[role=log][aria-label=Messages] li[data-author="${author}"]`,
+        `[role=log][aria-label=Messages] li[data-author="${author}"]`,
         count,
       );
     } catch (err) {

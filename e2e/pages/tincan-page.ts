@@ -94,6 +94,10 @@ export class TinCanPage {
   readonly startOverButton: Locator;
 
   // Chat
+  /** The header's "Safety code" button: opens and closes the safety code panel. */
+  readonly safetyCodeButton: Locator;
+  /** The panel it opens, holding the code and Mark as verified / Unmark verified. */
+  readonly safetyPanel: Locator;
   readonly safetyCodeText: Locator;
   readonly messageLog: Locator;
   readonly messageBox: Locator;
@@ -160,6 +164,8 @@ export class TinCanPage {
 
     this.startOverButton = button('Start over');
 
+    this.safetyCodeButton = button('Safety code');
+    this.safetyPanel = page.getByRole('region', { name: 'Safety code', exact: true });
     this.safetyCodeText = page.getByTestId('safety-code');
     this.messageLog = page.getByRole('log', { name: 'Messages', exact: true });
     this.messageBox = textbox('Message');
@@ -305,8 +311,16 @@ export class TinCanPage {
     await expect(this.messageBox).toBeVisible();
   }
 
-  /** The safety code shown once connected, trimmed. */
+  /** Opens the safety code panel from the chat's header, unless it is open already. */
+  async openSafetyCode(): Promise<void> {
+    await expect(this.safetyCodeButton.or(this.safetyPanel).first(), 'the safety code can be opened').toBeVisible();
+    if (!(await this.safetyPanel.isVisible())) await this.safetyCodeButton.click();
+    await expect(this.safetyPanel).toBeVisible();
+  }
+
+  /** The safety code shown once connected, trimmed (opens its panel when needed). */
   async safetyCode(): Promise<string> {
+    await this.openSafetyCode();
     await expect(this.safetyCodeText, 'the safety code is shown').toHaveText(/\d/);
     return ((await this.safetyCodeText.textContent()) ?? '').trim();
   }
@@ -374,8 +388,12 @@ export class TinCanPage {
 
   // ---- Identity ------------------------------------------------------------
 
-  /** Presses "Mark as verified" (after comparing the code) and waits for the badge. */
+  /**
+   * Presses "Mark as verified" (after comparing the code; opens the safety code panel when
+   * needed) and waits for the badge. The panel stays open, showing "Unmark verified".
+   */
   async markVerified(): Promise<void> {
+    await this.openSafetyCode();
     await this.markVerifiedButton.click();
     await expect(this.verifiedBadge).toBeVisible();
     await expect(this.unmarkVerifiedButton).toBeVisible();

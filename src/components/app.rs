@@ -4,8 +4,10 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use crate::app::{StorageState, TinCan};
-use crate::components::chat::ChatView;
+use crate::components::chat::{ChatActions, ChatView, ConnectionPath, PeerTitle, SafetyPanel};
+use crate::components::icons::{Icon, IconSvg};
 use crate::components::link_share::{AnswerView, InviteView};
+use crate::components::notices::Notices;
 use crate::components::settings::SettingsDialog;
 use crate::components::start::StartView;
 use crate::components::start_over::StartOver;
@@ -76,32 +78,77 @@ pub fn App() -> impl IntoView {
         tin_can.connection.phase.with(|phase| phase.screen(known))
     });
 
+    // The screen on display follows `screen` with the timing `Screen::change_to` decides: the
+    // busy "Connecting" screen only when connecting takes a while, the chat after what the
+    // browser has queued (the peer's hello is answered before the chat is built).
+    let on_display = RwSignal::new(screen.get_untracked());
+    Effect::new(move |_| {
+        let next = screen.get();
+        let later = match on_display.with_untracked(|on_display| on_display.change_to(&next)) {
+            ScreenChange::Now => {
+                on_display.set(next);
+                return;
+            }
+            ScreenChange::AfterQueued => Duration::ZERO,
+            ScreenChange::After(ms) => Duration::from_millis(u64::from(ms)),
+        };
+        // Unless another screen is due by then.
+        set_timeout(
+            move || {
+                if screen.with_untracked(|current| *current == next) {
+                    on_display.set(next);
+                }
+            },
+            later,
+        );
+    });
+    let displayed = Memo::new(move |_| on_display.get());
+    // The chat screen takes the whole window: the header names the peer, the log fills the
+    // rest and the composer stays at the bottom (issue #19).
+    let on_chat = Memo::new(move |_| shown.get() == Gate::Open && displayed.get() == Screen::Chat);
+    provide_context(SafetyPanel::new());
+
     view! {
-        <header class="top">
-            <div class="brand">
-                <span class="logo" aria-hidden="true">"◎—◎"</span>
-                <h1>"Tin Can"</h1>
-            </div>
-            <StatusBadge/>
-            <button type="button" class="ghost" on:click=move |_| settings_open.set(true)>"Settings"</button>
-        </header>
-        <main>
-            <Notices/>
-            {move || match shown.get() {
-                Gate::Opening => view! {
-                    <section class="card center" aria-busy="true">
-                        <div class="spinner" aria-hidden="true"></div>
-                        <p>"Opening your conversations…"</p>
-                    </section>
-                }.into_any(),
-                Gate::Locked => view! { <UnlockView/> }.into_any(),
-                Gate::Open => view! { <Screens screen/> }.into_any(),
-            }}
-        </main>
+        <div class="shell" data-screen=move || if on_chat.get() { "chat" } else { "page" }>
+            <header class="top">
+                <div class="title">
+                    <div class="brand" class:visually-hidden=move || on_chat.get()>
+                        <span class="logo" aria-hidden="true">"◎—◎"</span>
+                        <h1>"Tin Can"</h1>
+                    </div>
+                    {move || on_chat.get().then(|| view! { <PeerTitle/> })}
+                    <p class="status-line">
+                        <StatusBadge/>
+                        {move || on_chat.get().then(|| view! { <ConnectionPath/> })}
+                    </p>
+                </div>
+                {move || on_chat.get().then(|| view! { <ChatActions/> })}
+                <button type="button" class="ghost icon-button" on:click=move |_| settings_open.set(true)>
+                    <IconSvg icon=Icon::Settings/>
+                    <span class="label">"Settings"</span>
+                </button>
+            </header>
+            <main>
+                // In the chat they show inside the chat, above the log.
+                <Show when=move || !on_chat.get()>
+                    <Notices/>
+                </Show>
+                {move || match shown.get() {
+                    Gate::Opening => view! {
+                        <section class="card center" aria-busy="true">
+                            <div class="spinner" aria-hidden="true"></div>
+                            <p>"Opening your conversations…"</p>
+                        </section>
+                    }.into_any(),
+                    Gate::Locked => view! { <UnlockView/> }.into_any(),
+                    Gate::Open => view! { <Screens screen=displayed/> }.into_any(),
+                }}
+            </main>
+            <footer>
+                "No server, no account, no tracking: messages go straight from browser to browser over an encrypted WebRTC channel."
+            </footer>
+        </div>
         <SettingsDialog open=settings_open/>
-        <footer>
-            "No server, no account, no tracking: messages go straight from browser to browser over an encrypted WebRTC channel."
-        </footer>
     }
 }
 
@@ -114,33 +161,8 @@ enum Gate {
 
 #[component]
 fn Screens(screen: Memo<Screen>) -> impl IntoView {
-    // The screen on display follows `screen` with the timing `Screen::change_to` decides: the
-    // busy "Connecting" screen only when connecting takes a while, the chat after what the
-    // browser has queued (the peer's hello is answered before the chat is built).
-    let shown = RwSignal::new(screen.get_untracked());
-    Effect::new(move |_| {
-        let next = screen.get();
-        let later = match shown.with_untracked(|on_display| on_display.change_to(&next)) {
-            ScreenChange::Now => {
-                shown.set(next);
-                return;
-            }
-            ScreenChange::AfterQueued => Duration::ZERO,
-            ScreenChange::After(ms) => Duration::from_millis(u64::from(ms)),
-        };
-        // Unless another screen is due by then.
-        set_timeout(
-            move || {
-                if screen.with_untracked(|current| *current == next) {
-                    shown.set(next);
-                }
-            },
-            later,
-        );
-    });
-    let shown = Memo::new(move |_| shown.get());
     view! {
-            {move || match shown.get() {
+            {move || match screen.get() {
                 Screen::Start => view! { <StartView/> }.into_any(),
                 Screen::Busy(doing) => view! {
                     <section class="card center" aria-busy="true">
@@ -159,26 +181,15 @@ fn Screens(screen: Memo<Screen>) -> impl IntoView {
     }
 }
 
+/// The connection's state, in the header on every screen. One element for the app's whole life,
+/// so that screen readers announce each change (a live region made anew is not announced).
 #[component]
 fn StatusBadge() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     view! {
-        <p class="status" data-testid="connection-status" data-tone=move || tin_can.connection.phase.with(|p| p.tone())>
+        <span class="status" role="status" data-testid="connection-status" data-tone=move || tin_can.connection.phase.with(|p| p.tone())>
             <span class="dot" aria-hidden="true"></span>
             {move || tin_can.connection.phase.with(|p| p.status_text())}
-        </p>
-    }
-}
-
-#[component]
-fn Notices() -> impl IntoView {
-    let tin_can = expect_context::<TinCan>();
-    view! {
-        {move || tin_can.notices.alert.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })}
-        {move || tin_can.notices.notice.get().map(|text| view! { <p class="notice" role="status">{text}</p> })}
-        {move || tin_can.storage.state.with(|s| match s {
-            StorageState::Unavailable(why) => Some(why.clone()),
-            _ => None,
-        }).map(|text| view! { <p class="notice" role="status" data-testid="storage-unavailable">{text}</p> })}
+        </span>
     }
 }

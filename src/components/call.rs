@@ -1,10 +1,11 @@
-//! The call controls in a connected chat's header: Call / Video call, an incoming call's
-//! Accept / Decline, and the call itself (videos, duration, Mute, Camera off, Share screen,
-//! Hang up).
+//! The call controls in a connected chat's header: Call / Video call in the header's row, and
+//! below it an incoming call's Accept / Decline and the call itself (videos, duration, Mute,
+//! Camera off, Share screen, Hang up).
 use leptos::html;
 use leptos::prelude::*;
 
 use crate::app::TinCan;
+use crate::components::icons::{Icon, IconSvg};
 use crate::core::call::{CallKind, CallState, RemoteMedia};
 use crate::web::media;
 
@@ -45,14 +46,21 @@ pub fn CallControls() -> impl IntoView {
                 <p class="error" role="alert" data-testid="call-problem">{problem}</p>
             })}
             {move || match phase.get() {
+                // In the header's row: icons on a phone, icons and words with more room.
                 "idle" => view! {
-                    <div class="actions">
-                        <button type="button" class="secondary" on:click=move |_| tin_can.place_call(CallKind::Voice)>"Call"</button>
-                        <button type="button" class="secondary" on:click=move |_| tin_can.place_call(CallKind::Video)>"Video call"</button>
-                        <Show when=cannot_call>
-                            <p class="hint">"The other side's app cannot take calls."</p>
-                        </Show>
+                    <div class="actions call-start">
+                        <button type="button" class="ghost icon-button" on:click=move |_| tin_can.place_call(CallKind::Voice)>
+                            <IconSvg icon=Icon::Call/>
+                            <span class="label">"Call"</span>
+                        </button>
+                        <button type="button" class="ghost icon-button" on:click=move |_| tin_can.place_call(CallKind::Video)>
+                            <IconSvg icon=Icon::Video/>
+                            <span class="label">"Video call"</span>
+                        </button>
                     </div>
+                    <Show when=cannot_call>
+                        <p class="hint call-hint">"The other side's app cannot take calls."</p>
+                    </Show>
                 }.into_any(),
                 "outgoing" => view! {
                     <div class="actions">

@@ -1,32 +1,83 @@
+use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
 
 use crate::app::TinCan;
+use crate::components::call::CallControls;
 use crate::components::history::ConversationList;
+use crate::components::icons::{Icon, IconSvg};
 use crate::components::identity::{IdentityWarning, VerifiedBadge, VerifyControls};
+use crate::components::notices::Notices;
 use crate::components::start_over::StartOver;
 use crate::components::storage::StorageProblem;
 use crate::components::transfers::{AttachFile, TransferList};
 use crate::core::chat::{Author, ChatMessage};
 use crate::core::session::Phase;
-use crate::web::browser::{clock_text, iso_time};
+use crate::web::browser::{clock_text, focus_was_lost, iso_time};
+use wasm_bindgen::JsCast;
 
+/// Whether the safety code panel is open, shared by the header's "Safety code" button and the
+/// panel above the log; the button is where focus goes back when the panel closes.
+#[derive(Clone, Copy)]
+pub struct SafetyPanel {
+    open: RwSignal<bool>,
+    button: NodeRef<html::Button>,
+}
+
+impl SafetyPanel {
+    pub fn new() -> Self {
+        Self {
+            open: RwSignal::new(false),
+            button: NodeRef::new(),
+        }
+    }
+
+    fn close(self) {
+        self.open.set(false);
+        if let Some(button) = self.button.get_untracked() {
+            let _ = button.focus();
+        }
+    }
+}
+
+fn is_connected(tin_can: TinCan) -> bool {
+    tin_can.connection.phase.with(|p| *p == Phase::Connected)
+}
+
+/// The safety code is shown once connected and the code is known.
+fn has_safety_code(tin_can: TinCan) -> bool {
+    tin_can.connection.safety_code.with(Option::is_some) && is_connected(tin_can)
+}
+
+/// The chat screen below the header: notes (identity warning, safety code, not connected,
+/// storage) above the log, which takes the rest of the height, and the composer at the bottom.
 #[component]
 pub fn ChatView() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let connected = move || tin_can.connection.phase.with(|p| *p == Phase::Connected);
+    let panel = expect_context::<SafetyPanel>();
+    let connected = move || is_connected(tin_can);
+    // A panel left open does not come back by itself on the next connection.
+    Effect::new(move |_| {
+        if !connected() {
+            panel.open.set(false);
+        }
+    });
     view! {
-        <ChatHeader/>
-        <IdentityWarning/>
-        <Show when=move || tin_can.connection.safety_code.with(Option::is_some) && connected()>
-            <SafetyCode/>
-        </Show>
-        <section class="card chat">
-            <StorageProblem/>
+        <section class="chat" aria-label="Chat">
+            <div class="chat-notes">
+                <Notices/>
+                <IdentityWarning/>
+                <Show when=move || panel.open.get() && has_safety_code(tin_can)>
+                    <SafetyCodePanel/>
+                </Show>
+                <Show when=move || !connected()>
+                    <NotConnected/>
+                </Show>
+                <StorageProblem/>
+            </div>
             <MessageList/>
             <TypingIndicator/>
             <TransferList/>
-            <Show when=connected><AttachFile/></Show>
             <Composer/>
         </section>
         <Show when=move || !connected()>
@@ -35,70 +86,135 @@ pub fn ChatView() -> impl IntoView {
     }
 }
 
-/// Who the chat is with and, when it is not live, how to bring it back.
+/// The header's first line in the chat: who it is with. The heading reads "Chat with <name>"
+/// (what screen readers and the tests find); the screen shows the name alone.
 #[component]
-fn ChatHeader() -> impl IntoView {
+pub fn PeerTitle() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let title = move || {
+    let name = move || {
         tin_can
             .chat
             .conversation
-            .with(|c| match c.as_ref().and_then(|c| c.peer_name.clone()) {
-                Some(name) => format!("Chat with {name}"),
-                None => "Chat".to_owned(),
-            })
+            .with(|c| c.as_ref().and_then(|c| c.peer_name.clone()))
     };
+    view! {
+        <div class="peer">
+            <h2 class="peer-name">
+                {move || match name() {
+                    Some(name) => view! { <span class="visually-hidden">"Chat with "</span>{name} }.into_any(),
+                    None => "Chat".into_any(),
+                }}
+            </h2>
+            <VerifiedBadge/>
+        </div>
+    }
+}
+
+/// Beside the status in the chat's header: "Direct" or "Through a relay: …", with the round
+/// trip, once the browser has chosen a path.
+#[component]
+pub fn ConnectionPath() -> impl IntoView {
+    let tin_can = expect_context::<TinCan>();
+    let path = move || {
+        tin_can
+            .connection
+            .path
+            .with(|path| path.as_ref().map(|path| (path.label(), path.is_relayed())))
+            .filter(|_| is_connected(tin_can))
+    };
+    view! {
+        {move || path().map(|(label, relayed)| view! {
+            <span class="path" data-testid="connection-path" data-relayed=relayed.to_string()>{label}</span>
+        })}
+    }
+}
+
+/// The chat header's buttons while connected: the calls, the safety code, and the way out of
+/// a live chat (the other side is told, the conversation stays stored).
+#[component]
+pub fn ChatActions() -> impl IntoView {
+    let tin_can = expect_context::<TinCan>();
+    let panel = expect_context::<SafetyPanel>();
+    view! {
+        <Show when=move || is_connected(tin_can)>
+            <CallControls/>
+            <Show when=move || has_safety_code(tin_can)>
+                <button type="button" class="ghost icon-button" node_ref=panel.button
+                    aria-controls="safety-panel" aria-expanded=move || panel.open.get().to_string()
+                    on:click=move |_| panel.open.update(|open| *open = !*open)>
+                    <IconSvg icon=Icon::Shield/>
+                    <span class="label">"Safety code"</span>
+                </button>
+            </Show>
+            <button type="button" class="ghost icon-button" on:click=move |_| tin_can.start_over()>
+                <IconSvg icon=Icon::Leave/>
+                <span class="label">"Start over"</span>
+            </button>
+        </Show>
+    }
+}
+
+/// Above the log while the chat is not live: what that means and how to bring it back.
+#[component]
+fn NotConnected() -> impl IntoView {
+    let tin_can = expect_context::<TinCan>();
     let pending = move || {
         tin_can
             .chat
             .conversation
             .with(|c| c.as_ref().map_or(0, |c| c.pending_count()))
     };
-    // Shown once the browser has chosen a path: "Direct" or "Through a relay: …", with the
-    // round trip.
-    let path = move || {
-        tin_can
-            .connection
-            .path
-            .with(|path| path.as_ref().map(|path| (path.label(), path.is_relayed())))
-    };
     view! {
-        <section class="card chat-header">
-            <h2>{title}</h2>
-            <VerifiedBadge/>
-            {move || path().filter(|_| tin_can.connection.phase.with(|p| *p == Phase::Connected)).map(|(label, relayed)| view! {
-                <p class="path" data-testid="connection-path" data-relayed=relayed.to_string()>{label}</p>
-            })}
-            // The way out of a live chat: the other side is told, the conversation stays stored.
-            <Show when=move || tin_can.connection.phase.with(|p| *p == Phase::Connected)>
-                <crate::components::call::CallControls/>
+        <div class="not-connected">
+            <p class="hint">
+                "Not connected. Messages you write now wait as pending and go out when you reconnect."
+                {move || match pending() {
+                    0 => String::new(),
+                    1 => " 1 message is pending.".to_owned(),
+                    n => format!(" {n} messages are pending."),
+                }}
+            </p>
+            <div class="actions">
+                <button type="button" class="primary" on:click=move |_| tin_can.reconnect()>"Reconnect"</button>
+                <button type="button" class="secondary" on:click=move |_| tin_can.create_invite()>"Create invite"</button>
                 <StartOver/>
-            </Show>
-            <Show when=move || tin_can.connection.phase.with(|p| *p != Phase::Connected)>
-                <p class="hint">
-                    "Not connected. Messages you write now wait as pending and go out when you reconnect."
-                    {move || match pending() {
-                        0 => String::new(),
-                        1 => " 1 message is pending.".to_owned(),
-                        n => format!(" {n} messages are pending."),
-                    }}
-                </p>
-                <div class="actions">
-                    <button type="button" class="primary" on:click=move |_| tin_can.reconnect()>"Reconnect"</button>
-                    <button type="button" class="secondary" on:click=move |_| tin_can.create_invite()>"Create invite"</button>
-                    <StartOver/>
-                </div>
-            </Show>
-        </section>
+            </div>
+        </div>
     }
 }
 
+/// The safety code and Mark as verified, opened from the header. Escape or Close shuts it and
+/// puts focus back on the header's button.
 #[component]
-fn SafetyCode() -> impl IntoView {
+fn SafetyCodePanel() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
+    let panel = expect_context::<SafetyPanel>();
+    let section = NodeRef::<html::Section>::new();
+    // Opened from the keyboard, the panel is where the reader goes next.
+    Effect::new(move |_| {
+        if let Some(section) = section.get() {
+            let _ = section.focus();
+        }
+    });
+    // Escape closes it wherever focus is (pressing Mark as verified replaces the focused
+    // button), except inside a dialog, whose own Escape that is.
+    let on_escape = window_event_listener(ev::keydown, move |event| {
+        let in_dialog = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|element| element.closest("dialog").ok().flatten().is_some());
+        if event.key() == "Escape" && !in_dialog && !event.default_prevented() {
+            event.prevent_default();
+            panel.close();
+        }
+    });
+    on_cleanup(move || on_escape.remove());
     view! {
-        <section class="card safety">
-            <h2>"Safety code"</h2>
+        <section id="safety-panel" class="safety-panel" aria-labelledby="safety-title" tabindex="-1" node_ref=section>
+            <div class="panel-head">
+                <h2 id="safety-title">"Safety code"</h2>
+                <button type="button" class="ghost" on:click=move |_| panel.close()>"Close"</button>
+            </div>
             <p class="code" data-testid="safety-code">{move || tin_can.connection.safety_code.get().unwrap_or_default()}</p>
             <p class="hint">"Read this code to each other by voice or in person: if both screens show the same digits, nobody intercepted your links."</p>
             <VerifyControls/>
@@ -115,7 +231,7 @@ const SHOWN_STEP: usize = 200;
 #[component]
 fn MessageList() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let list = NodeRef::<html::Ol>::new();
+    let list = NodeRef::<html::Div>::new();
     // How many are shown, and in which conversation: another conversation starts again at the
     // newest SHOWN_STEP.
     let expanded = RwSignal::new((0u64, SHOWN_STEP));
@@ -139,6 +255,15 @@ fn MessageList() -> impl IntoView {
                 .map_or(0, |c| c.messages().len().saturating_sub(shown()))
         })
     };
+    // Connecting from the keyboard removed the focused Connect button: the log takes focus,
+    // and Tab goes on to the message box.
+    Effect::new(move |_| {
+        if let Some(list) = list.get() {
+            if focus_was_lost() {
+                let _ = list.focus();
+            }
+        }
+    });
     // Follow new messages, at most once per frame: reading the list's height forces a layout,
     // and a burst of messages would otherwise force one per message.
     let scroll_scheduled = StoredValue::new(false);
@@ -169,31 +294,35 @@ fn MessageList() -> impl IntoView {
                 }}
             </button>
         </Show>
-        <ol class="messages" role="log" aria-label="Messages" aria-live="polite" node_ref=list tabindex="0"
+        // The log scrolls; the list inside keeps its list semantics (a role on the list itself
+        // would leave its items without one).
+        <div class="messages" role="log" aria-label="Messages" aria-live="polite" node_ref=list tabindex="0"
             data-total=move || tin_can.chat.conversation.with(|c| c.as_ref().map_or(0, |c| c.messages().len()))
             data-dropped-frames=move || tin_can.connection.dropped_frames.get()>
-            <For
-                // Keys only: which conversation (message ids start at 0 in each), the message id,
-                // and its delivery state (so a receipt re-renders just that message). The
-                // message itself is looked up when its row is made.
-                each=move || {
-                    let shown = shown();
-                    tin_can.chat.conversation.with(|c| match c {
-                        Some(c) => {
-                            let which = conversation_tag(&c.id);
-                            c.render_keys(shown).into_iter().map(|(id, delivery, unsaved)| (which, id, delivery, unsaved)).collect()
-                        }
-                        None => Vec::new(),
-                    })
-                }
-                key=|key| *key
-                children=move |(_, id, _, unsaved)| {
-                    tin_can.chat.conversation
-                        .with_untracked(|c| c.as_ref().and_then(|c| c.message(id).cloned()))
-                        .map(|message| view! { <Message message unsaved/> })
-                }
-            />
-        </ol>
+            <ol class="message-list">
+                <For
+                    // Keys only: which conversation (message ids start at 0 in each), the message id,
+                    // and its delivery state (so a receipt re-renders just that message). The
+                    // message itself is looked up when its row is made.
+                    each=move || {
+                        let shown = shown();
+                        tin_can.chat.conversation.with(|c| match c {
+                            Some(c) => {
+                                let which = conversation_tag(&c.id);
+                                c.render_keys(shown).into_iter().map(|(id, delivery, unsaved)| (which, id, delivery, unsaved)).collect()
+                            }
+                            None => Vec::new(),
+                        })
+                    }
+                    key=|key| *key
+                    children=move |(_, id, _, unsaved)| {
+                        tin_can.chat.conversation
+                            .with_untracked(|c| c.as_ref().and_then(|c| c.message(id).cloned()))
+                            .map(|message| view! { <Message message unsaved/> })
+                    }
+                />
+            </ol>
+        </div>
     }
 }
 
@@ -258,8 +387,9 @@ fn Composer() -> impl IntoView {
         // about 0.4 ms per message even when the submit event is cancelled (measured: a burst
         // sent through requestSubmit ran 8x slower than the same sends from a click handler).
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+            <Show when=move || is_connected(tin_can)><AttachFile/></Show>
             <label for="message" class="visually-hidden">"Message"</label>
-            <textarea id="message" rows="2" placeholder="Write a message… (Enter sends, Shift+Enter for a new line)"
+            <textarea id="message" rows="1" placeholder="Write a message…" aria-describedby="message-keys"
                 node_ref=box_ref
                 prop:value=move || draft.get()
                 on:input=move |ev| {
@@ -272,7 +402,11 @@ fn Composer() -> impl IntoView {
                         send();
                     }
                 }></textarea>
-            <button type="button" class="primary" on:click=move |_| send()>"Send"</button>
+            <span id="message-keys" class="visually-hidden">"Enter sends, Shift+Enter starts a new line."</span>
+            <button type="button" class="primary icon-button send" on:click=move |_| send()>
+                <IconSvg icon=Icon::Send/>
+                <span class="label">"Send"</span>
+            </button>
         </form>
     }
 }

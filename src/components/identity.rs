@@ -16,7 +16,8 @@ pub fn VerifiedBadge() -> impl IntoView {
         {move || tin_can.peer_verified().then(|| view! {
             <p class="verified-badge" data-testid="verified-badge"
                 title="You compared the safety code with this person and marked them verified.">
-                "✓ Verified"
+                <span aria-hidden="true">"✓"</span>
+                <span class="badge-word">" Verified"</span>
             </p>
         })}
     }
@@ -34,17 +35,16 @@ pub fn VerifyControls() -> impl IntoView {
     };
     view! {
         <Show when=judged>
+            // One button whose words change, not two that replace each other: the focus stays
+            // on it when it is pressed from the keyboard.
             <div class="actions">
-                {move || if tin_can.peer_verified() {
-                    view! {
-                        <button type="button" class="secondary" on:click=move |_| tin_can.unmark_verified()>"Unmark verified"</button>
-                    }.into_any()
-                } else {
-                    view! {
-                        <button type="button" class="primary" on:click=move |_| tin_can.mark_verified()>"Mark as verified"</button>
-                        <span class="hint">"Only after you compared the code. It stays the same on every reconnect; if it ever changes, Tin Can warns you."</span>
-                    }.into_any()
-                }}
+                <button type="button" class=move || if tin_can.peer_verified() { "secondary" } else { "primary" }
+                    on:click=move |_| if tin_can.peer_verified() { tin_can.unmark_verified() } else { tin_can.mark_verified() }>
+                    {move || if tin_can.peer_verified() { "Unmark verified" } else { "Mark as verified" }}
+                </button>
+                <Show when=move || !tin_can.peer_verified()>
+                    <span class="hint">"Only after you compared the code. It stays the same on every reconnect; if it ever changes, Tin Can warns you."</span>
+                </Show>
             </div>
         </Show>
         {move || tin_can.identity.session_only.get().map(|why| view! { <p class="hint">{why}</p> })}

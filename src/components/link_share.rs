@@ -1,11 +1,14 @@
+use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use crate::app::TinCan;
 use crate::components::qr::QrCodeImage;
 use crate::components::scan::ScanQrCode;
 use crate::components::start_over::StartOver;
 use crate::core::scan::Expecting;
+use crate::web::browser::focus_was_lost;
 use crate::web::clipboard;
 
 /// One link to hand over: read-only box, copy, share (where the browser can), QR code.
@@ -44,7 +47,10 @@ fn LinkShare(
         });
     };
     let select_all = |ev: leptos::ev::FocusEvent| {
-        if let Some(input) = event_target::<web_sys::HtmlInputElement>(&ev).into() {
+        if let Some(input) = ev
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+        {
             input.select();
         }
     };
@@ -52,7 +58,8 @@ fn LinkShare(
         <div class="link-share">
           <div class="link-main">
             <label for=input_id>{label}</label>
-            <input id=input_id type="text" readonly value=link.clone() on:focus=select_all spellcheck="false" autocomplete="off"/>
+            // A read-only text area, not an input: the whole link shows, wrapped, on a phone too.
+            <textarea id=input_id class="link-text" rows="4" readonly prop:value=link.clone() on:focus=select_all spellcheck="false" autocomplete="off"></textarea>
             <div class="actions">
                 <button type="button" class="primary" on:click=copy>{copy_label}</button>
                 {clipboard::can_share().then(|| view! { <button type="button" class="secondary" on:click=share>{share_label}</button> })}
@@ -70,9 +77,24 @@ fn LinkShare(
     }
 }
 
+/// A new screen's heading takes the focus its previous screen lost (a keyboard user pressed a
+/// button that went with it), so Tab goes on from the top of the new screen.
+fn take_lost_focus() -> NodeRef<html::H2> {
+    let heading = NodeRef::<html::H2>::new();
+    Effect::new(move |_| {
+        if let Some(heading) = heading.get() {
+            if focus_was_lost() {
+                let _ = heading.focus();
+            }
+        }
+    });
+    heading
+}
+
 #[component]
 pub fn InviteView(link: String) -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
+    let heading = take_lost_focus();
     let pasted = RwSignal::new(String::new());
     let connect = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -80,7 +102,7 @@ pub fn InviteView(link: String) -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"1. Send this invite link"</h2>
+            <h2 tabindex="-1" node_ref=heading>"1. Send this invite link"</h2>
             <p>"Send it to one person through any messenger. It works once, for one person."</p>
             <LinkShare link label="Invite link" input_id="invite-link" copy_label="Copy invite link"
                 share_label="Share invite" qr_test_id="invite-qr"/>
@@ -106,9 +128,10 @@ pub fn InviteView(link: String) -> impl IntoView {
 
 #[component]
 pub fn AnswerView(link: String) -> impl IntoView {
+    let heading = take_lost_focus();
     view! {
         <section class="card">
-            <h2>"Send this answer back"</h2>
+            <h2 tabindex="-1" node_ref=heading>"Send this answer back"</h2>
             <p class="lead">"Send this answer link back to the person who invited you. The chat opens as soon as they use it; the link stays valid for 30 minutes while this tab stays open."</p>
             <LinkShare link label="Answer link" input_id="answer-link" copy_label="Copy answer link"
                 share_label="Share answer" qr_test_id="answer-qr"/>

@@ -205,15 +205,14 @@ pub fn AttachFile() -> impl IntoView {
                 aria-label="Attach file" node_ref=input
                 prop:disabled=move || !files.attached.get()
                 on:change=on_change/>
-            <label for="attach-file" class="attach-button">
+            <label for="attach-file" class="attach-button" title="Attach file: or drop files here, or paste an image">
                 // Drawn inline: an emoji would depend on the system having an emoji font.
-                <svg class="icon" aria-hidden="true" viewBox="0 0 24 24" width="18" height="18" fill="none"
+                <svg class="icon" aria-hidden="true" viewBox="0 0 24 24" width="20" height="20" fill="none"
                     stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                     <path d="M21.4 11.1l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1 5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6l7.8-7.8"/>
                 </svg>
-                " Attach file"
+                <span class="visually-hidden">"Attach file"</span>
             </label>
-            <span class="hint">"or drop files here, or paste an image"</span>
         </div>
         <Show when=move || dragging.get()>
             <div class="drop-hint" aria-hidden="true"><p>"Drop to send"</p></div>

@@ -89,3 +89,17 @@ pub fn clock_text(at_ms: f64) -> String {
 pub fn iso_time(at_ms: f64) -> String {
     Date::new(&JsValue::from_f64(at_ms)).to_iso_string().into()
 }
+
+/// Nothing has focus (the focused element was removed with the screen it was on): the page's
+/// new screen may take focus without taking it from anything.
+pub fn focus_was_lost() -> bool {
+    let document = window().and_then(|w| w.document());
+    match document {
+        Some(document) => match (document.active_element(), document.body()) {
+            (None, _) => true,
+            (Some(active), Some(body)) => active == *body.unchecked_ref::<web_sys::Element>(),
+            (Some(_), None) => false,
+        },
+        None => false,
+    }
+}
