@@ -31,6 +31,8 @@ const policy = [
   // blob: for previews of received images (made from bytes checked to be PNG/JPEG/GIF/WebP).
   "img-src 'self' data: blob:",
   "connect-src 'self'",
+  // The service worker (public/sw.js) and the web app manifest, both from this origin.
+  "worker-src 'self'",
   "manifest-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
