@@ -12,6 +12,7 @@ use crate::components::settings::SettingsDialog;
 use crate::components::start::StartView;
 use crate::components::start_over::StartOver;
 use crate::components::storage::UnlockView;
+use crate::components::update::UpdatePrompt;
 use crate::core::links::{route, Route};
 use crate::core::session::{Screen, ScreenChange};
 use crate::web::browser::location_hash;
@@ -129,6 +130,7 @@ pub fn App() -> impl IntoView {
                 </button>
             </header>
             <main>
+                <UpdatePrompt/>
                 // In the chat they show inside the chat, above the log.
                 <Show when=move || !on_chat.get()>
                     <Notices/>

@@ -14,5 +14,6 @@ mod start;
 mod start_over;
 mod storage;
 mod transfers;
+mod update;
 
 pub use app::App;

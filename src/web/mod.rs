@@ -10,6 +10,7 @@ pub mod notes;
 pub mod peer;
 pub mod scanner;
 pub mod server_check;
+pub mod service_worker;
 pub mod site_storage;
 pub mod timers;
 pub mod vault;
