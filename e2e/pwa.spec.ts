@@ -265,6 +265,13 @@ test.describe('Updates', () => {
       await expect(prompt).toBeVisible();
       expect(await build(app.page)).toEqual({ page: 'v1', style: 'v1' });
       expect(before.filter((r) => !r.fromWorker)).toEqual([]);
+      // The new worker waits for the word: the old one still runs the page, both builds cached.
+      expect(
+        await app.page.evaluate(async () => {
+          const registration = await navigator.serviceWorker.getRegistration();
+          return { waiting: registration?.waiting?.state, caches: (await caches.keys()).length };
+        }),
+      ).toEqual({ waiting: 'installed', caches: 2 });
 
       // Reload: the new worker takes over, the page reloads once, all of it the new version.
       const loaded = app.page.waitForEvent('load');
@@ -279,6 +286,46 @@ test.describe('Updates', () => {
       expect(after.map((r) => r.url)).toContain(`${server.app}v2-test.css`);
       // One cache: the old version's was deleted when the new worker took over.
       expect(await app.page.evaluate(() => caches.keys())).toHaveLength(1);
+      await expect(app.createInviteButton).toBeVisible();
+    } finally {
+      await server.stop();
+      server.remove();
+    }
+  });
+});
+
+test.describe('Updates, half deployed', () => {
+  test('a worker whose files do not match the server (a deploy in progress) is not installed', async ({ browser }) => {
+    const server = await AppServer.start();
+    try {
+      const app = await TinCanPage.openIn(await contextFor(browser, server));
+      await untilControlled(app.page);
+      // The new worker is on the server, but the page it lists is not there yet.
+      const index = path.join(server.dir, 'index.html');
+      const oldPage = readFileSync(index, 'utf8');
+      writeFileSync(index, oldPage.replace('<title>', '<meta name="tincan-test-build" content="v2"><title>'));
+      execFileSync('node', ['scripts/sw-precache.mjs', server.dir], { env: { ...process.env, TRUNK_PROFILE: 'release' } });
+      writeFileSync(index, oldPage);
+
+      // The browser fetches the new worker, which checks each file and gives up.
+      const outcome = await app.page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.getRegistration();
+        if (!registration) return 'no registration';
+        await registration.update();
+        const worker = registration.installing ?? registration.waiting;
+        if (!worker) return 'no new worker';
+        if (worker.state === 'redundant') return 'redundant';
+        return new Promise<string>((resolve) => {
+          worker.addEventListener('statechange', () => {
+            if (worker.state === 'redundant' || worker.state === 'installed') resolve(worker.state);
+          });
+        });
+      });
+      expect(outcome).toBe('redundant');
+      await expect(app.page.getByTestId('update-ready')).toHaveCount(0);
+      expect(await app.page.evaluate(() => caches.keys())).toHaveLength(1);
+      // The app goes on from the cache it has.
+      await app.reload();
       await expect(app.createInviteButton).toBeVisible();
     } finally {
       await server.stop();
