@@ -242,6 +242,9 @@ test.describe('Updates', () => {
         }));
       expect(await build(app.page)).toEqual({ page: 'v1', style: 'v1' });
       await expect(app.page.getByTestId('update-ready')).toHaveCount(0);
+      // A second tab of the app, left open.
+      const other = new TinCanPage(await app.page.context().newPage());
+      await other.open();
 
       // A new version lands on the server: a changed page and a new stylesheet, and the worker
       // that lists them (as a build's post-build step writes it).
@@ -258,7 +261,11 @@ test.describe('Updates', () => {
       execFileSync('node', ['scripts/sw-precache.mjs', server.dir], { env: { ...process.env, TRUNK_PROFILE: 'release' } });
       expect(readFileSync(path.join(server.dir, 'sw.js'), 'utf8')).not.toBe(oldWorker);
 
-      // Opening the app again finds it: the page still runs the old version, whole, and says so.
+      // The open tab looks again when it comes back to the screen, and says so.
+      await other.page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      await expect(other.page.getByTestId('update-ready')).toBeVisible();
+
+      // Opening the app again: the page still runs the old version, whole, and says so.
       const before = await responsesDuring(app.page, () => app.reload());
       await expect(app.page.getByTestId('update-ready')).toBeVisible();
       const prompt = app.page.getByRole('status').filter({ hasText: 'A new version is ready — Reload' });
@@ -287,6 +294,18 @@ test.describe('Updates', () => {
       // One cache: the old version's was deleted when the new worker took over.
       expect(await app.page.evaluate(() => caches.keys())).toHaveLength(1);
       await expect(app.createInviteButton).toBeVisible();
+
+      // The other tab still runs the old version, whole, and still offers the new one; its
+      // Reload (no worker waiting now) reloads into it.
+      expect(await build(other.page)).toEqual({ page: 'v1', style: 'v1' });
+      const otherPrompt = other.page.getByTestId('update-ready');
+      await expect(otherPrompt).toBeVisible();
+      const otherLoaded = other.page.waitForEvent('load');
+      await otherPrompt.getByRole('button', { name: 'Reload', exact: true }).click();
+      await otherLoaded;
+      await expect(other.settingsButton).toBeVisible();
+      expect(await build(other.page)).toEqual({ page: 'v2', style: 'v2' });
+      await expect(otherPrompt).toHaveCount(0);
     } finally {
       await server.stop();
       server.remove();

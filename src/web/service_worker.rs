@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    ServiceWorker, ServiceWorkerContainer, ServiceWorkerRegistration, ServiceWorkerState,
+    Document, ServiceWorker, ServiceWorkerContainer, ServiceWorkerRegistration, ServiceWorkerState,
 };
 
 use crate::web::browser::{clear_location_hash, window};
@@ -40,6 +40,8 @@ struct Shared {
     on_controller_change: Closure<dyn FnMut()>,
     on_update_found: Closure<dyn FnMut()>,
     on_state_change: Closure<dyn FnMut()>,
+    document: Option<Document>,
+    on_visibility_change: Closure<dyn FnMut()>,
 }
 
 impl Updates {
@@ -77,10 +79,18 @@ impl Updates {
                 on_controller_change: handler(Shared::controller_changed),
                 on_update_found: handler(Shared::update_found),
                 on_state_change: handler(Shared::state_changed),
+                document: window.document(),
+                on_visibility_change: handler(Shared::visibility_changed),
             }
         });
         container
             .set_oncontrollerchange(Some(shared.on_controller_change.as_ref().unchecked_ref()));
+        if let Some(document) = &shared.document {
+            let _ = document.add_event_listener_with_callback(
+                "visibilitychange",
+                shared.on_visibility_change.as_ref().unchecked_ref(),
+            );
+        }
 
         let registering = JsFuture::from(container.register(WORKER));
         let weak = Rc::downgrade(&shared);
@@ -167,6 +177,25 @@ impl Shared {
         }
     }
 
+    /// Browsers look for a new worker when a page is opened; an installed app on a phone may
+    /// stay open for days. So look again whenever the app comes back to the screen.
+    fn visibility_changed(&self) {
+        if self.document.as_ref().is_none_or(Document::hidden) {
+            return;
+        }
+        let checking = self
+            .registration
+            .borrow()
+            .as_ref()
+            .and_then(|registration| registration.update().ok());
+        if let Some(checking) = checking {
+            // Offline, the check fails: nothing to tell anyone.
+            spawn_local(async move {
+                let _ = JsFuture::from(checking).await;
+            });
+        }
+    }
+
     fn controller_changed(&self) {
         if self.reload_asked.get() {
             reload();
@@ -180,6 +209,12 @@ impl Shared {
 impl Drop for Shared {
     fn drop(&mut self) {
         self.container.set_oncontrollerchange(None);
+        if let Some(document) = &self.document {
+            let _ = document.remove_event_listener_with_callback(
+                "visibilitychange",
+                self.on_visibility_change.as_ref().unchecked_ref(),
+            );
+        }
         if let Some(registration) = self.registration.get_mut() {
             registration.set_onupdatefound(None);
         }
