@@ -167,6 +167,33 @@ test.describe('Installable', () => {
   });
 });
 
+test.describe('Installable, as Chromium sees it', () => {
+  test('Chromium finds nothing that stops installing the app', async ({ playwright }, testInfo) => {
+    // Test contexts are incognito, where nothing installs: a profile of its own instead.
+    const profile = mkdtempSync(path.join(tmpdir(), 'tincan-profile-'));
+    const server = await AppServer.start();
+    const context = await playwright.chromium.launchPersistentContext(profile, {
+      ...testInfo.project.use.launchOptions,
+      headless: true,
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      await page.goto(server.app);
+      await untilControlled(page);
+      const cdp = await context.newCDPSession(page);
+      const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {
+        installabilityErrors: { errorId: string }[];
+      };
+      expect(installabilityErrors).toEqual([]);
+    } finally {
+      await context.close();
+      await server.stop();
+      server.remove();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
+
 test.describe('Offline', () => {
   test('after a first visit the app opens offline and shows the stored conversation', async ({ browser }) => {
     test.setTimeout(60_000);
