@@ -255,6 +255,36 @@ test.describe('Offline', () => {
   });
 });
 
+test.describe('Lazy files', () => {
+  test('the QR decoder is not fetched at install, but kept once asked for, then works offline', async ({
+    browser,
+  }) => {
+    const server = await AppServer.start();
+    try {
+      const app = await TinCanPage.openIn(await contextFor(browser, server));
+      await untilControlled(app.page);
+      const decoder = () => server.log.filter((entry) => entry.url.includes('qrscan'));
+      expect(decoder(), 'installing does not fetch the decoder').toEqual([]);
+
+      const fetchDecoder = () =>
+        app.page.evaluate(async () => {
+          const response = await fetch('qrscan_bg.wasm');
+          return { ok: response.ok, size: (await response.arrayBuffer()).byteLength };
+        });
+      const first = await fetchDecoder();
+      expect(first.ok).toBe(true);
+      expect(first.size).toBeGreaterThan(1000);
+      expect(decoder().map((entry) => entry.url)).toEqual(['/tincan/qrscan_bg.wasm']);
+
+      await server.stop();
+      expect(await fetchDecoder(), 'kept by the worker: no server needed').toEqual(first);
+    } finally {
+      await server.stop().catch(() => {});
+      server.remove();
+    }
+  });
+});
+
 test.describe('Updates', () => {
   test('a new version is detected and offered; Reload brings it whole, never a mix', async ({ browser }) => {
     test.setTimeout(60_000);

@@ -8,7 +8,11 @@
 // "Reload" button), then deletes the older build's cache.
 'use strict';
 
-/** { version, files: [{ url, sha256 }] }: urls relative to the worker, digests base64. */
+/**
+ * { version, files: [{ url, sha256, lazy? }] }: urls relative to the worker, digests base64.
+ * `lazy` files (the QR decoder, which many never use) are not fetched at install, but when the
+ * page first asks for them, and checked against their digest like the rest.
+ */
 const BUILD = /* BUILD */ null;
 
 const CACHE_PREFIX = 'tincan-';
@@ -17,7 +21,7 @@ const SCOPE = new URL(self.registration.scope);
 // The page itself (index.html) is cached under the app's address.
 const APP = new URL('./', SCOPE);
 const SHARE_TARGET = new URL('./share-target', SCOPE);
-const PRECACHED = new Set(BUILD.files.map(({ url }) => new URL(url, SCOPE).href));
+const PRECACHED = new Map(BUILD.files.map((file) => [new URL(file.url, SCOPE).href, file]));
 // What a link's code is made of: a version tag and base64url (D, C) or lz-string's URI alphabet
 // (L). Anything else after a '#' is not a Tin Can code.
 const CODE = /^[A-Za-z][A-Za-z0-9_\-+$]*$/;
@@ -53,7 +57,7 @@ self.addEventListener('fetch', (event) => {
   } else if (request.mode === 'navigate' && (path === APP.href || path === APP.href + 'index.html')) {
     event.respondWith(fromCache(APP.href, request));
   } else if (PRECACHED.has(path)) {
-    event.respondWith(fromCache(path, request));
+    event.respondWith(fromCache(path, request, PRECACHED.get(path)));
   }
 });
 
@@ -64,28 +68,38 @@ self.addEventListener('fetch', (event) => {
  * that mixes two builds.
  */
 async function precache() {
-  const entries = await Promise.all(
-    BUILD.files.map(async ({ url, sha256 }) => {
-      const address = new URL(url, SCOPE).href;
-      const response = await fetch(address, { cache: 'no-cache', credentials: 'same-origin' });
-      if (!response.ok) throw new Error(`sw: ${address} answered ${response.status}`);
-      const bytes = await response.arrayBuffer();
-      if (base64(await crypto.subtle.digest('SHA-256', bytes)) !== sha256) {
-        throw new Error(`sw: ${address} is not the file of build ${BUILD.version}`);
-      }
-      // A fresh response: a redirected one may not answer a navigation.
-      const headers = { 'Content-Type': response.headers.get('Content-Type') ?? 'application/octet-stream' };
-      return [address, new Response(bytes, { headers })];
-    }),
-  );
+  const entries = await Promise.all(BUILD.files.filter((file) => !file.lazy).map(fetchChecked));
   const cache = await caches.open(CACHE);
   await Promise.all(entries.map(([address, response]) => cache.put(address, response)));
 }
 
-/** This build's copy; the network only if the browser dropped the cache under us. */
-async function fromCache(address, request) {
+/** One file of this build from the server, checked against its digest (or an error). */
+async function fetchChecked({ url, sha256 }) {
+  const address = new URL(url, SCOPE).href;
+  const response = await fetch(address, { cache: 'no-cache', credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`sw: ${address} answered ${response.status}`);
+  const bytes = await response.arrayBuffer();
+  if (base64(await crypto.subtle.digest('SHA-256', bytes)) !== sha256) {
+    throw new Error(`sw: ${address} is not the file of build ${BUILD.version}`);
+  }
+  // A fresh response: a redirected one may not answer a navigation.
+  const headers = { 'Content-Type': response.headers.get('Content-Type') ?? 'application/octet-stream' };
+  return [address, new Response(bytes, { headers })];
+}
+
+/**
+ * This build's copy. A lazy file not fetched yet comes from the server, checked: if the server
+ * already has another build's, the request fails rather than mixing (the update prompt follows).
+ * The network as is only if the browser dropped the cache under us.
+ */
+async function fromCache(address, request, file) {
   const cache = await caches.open(CACHE);
-  return (await cache.match(address)) ?? fetch(request);
+  const hit = await cache.match(address);
+  if (hit) return hit;
+  if (!file.lazy) return fetch(request);
+  const [, response] = await fetchChecked(file);
+  await cache.put(address, response.clone());
+  return response;
 }
 
 /**

@@ -47,6 +47,10 @@ function filesUnder(folder) {
   });
 }
 
+// Fetched at install: the page, what it names, and what the manifest names. The rest (the QR
+// decoder's worker and wasm, loaded only when someone scans) is `lazy`: fetched, checked and
+// kept when first asked for.
+const named = readFileSync(join(dir, 'index.html'), 'utf8') + readFileSync(join(dir, 'manifest.webmanifest'), 'utf8');
 const files = filesUnder(dir)
   .map((path) => relative(dir, path).split(sep).join('/'))
   .filter((name) => name !== WORKER && !name.split('/').some((part) => part.startsWith('.')))
@@ -55,6 +59,7 @@ const files = filesUnder(dir)
     // The page is cached under the app's address, where it is opened.
     url: name === 'index.html' ? './' : `./${name.split('/').map(encodeURIComponent).join('/')}`,
     sha256: createHash('sha256').update(readFileSync(join(dir, name))).digest('base64'),
+    ...(name === 'index.html' || named.includes(name) ? {} : { lazy: true }),
   }));
 if (!files.some((file) => file.url === './')) {
   console.error('sw-precache.mjs: the build has no index.html');
@@ -79,4 +84,5 @@ if (!result.code) {
   process.exit(1);
 }
 writeFileSync(join(dir, WORKER), result.code);
-console.log(`sw-precache.mjs: ${WORKER} version ${version}, ${files.length} files, ${result.code.length} bytes`);
+const lazy = files.filter((file) => file.lazy).length;
+console.log(`sw-precache.mjs: ${WORKER} version ${version}, ${files.length} files (${lazy} lazy), ${result.code.length} bytes`);
