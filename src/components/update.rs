@@ -30,7 +30,7 @@ pub fn UpdatePrompt() -> impl IntoView {
     };
     view! {
         <Show when=move || ready.get()>
-            <p class="notice" role="status" data-testid="update-ready">
+            <p class="notice update-ready" role="status" data-testid="update-ready">
                 "A new version is ready — "
                 <button type="button" on:click=reload>"Reload"</button>
             </p>
