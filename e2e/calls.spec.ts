@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { Browser } from '@playwright/test';
 import { test, expect } from './fixtures';
-import puppeteer, { type Browser as FirefoxBrowser } from 'puppeteer-core';
+import type { Browser as FirefoxBrowser } from 'puppeteer-core';
 import { CallPanel, mediaRecorderScript, mediaStatsInPage, recordMedia, type MediaStats } from './pages/call';
-import { FIREFOX_PATH, FIREFOX_PREFS, FirefoxTinCanPage } from './pages/firefox-page';
+import { FIREFOX_FAKE_MEDIA_PREFS, FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
 import { FilesPanel, hashList } from './pages/files';
 import { TinCanPage, codeOf, connectPair } from './pages/tincan-page';
 import config from '../playwright.config';
@@ -271,20 +271,7 @@ test.describe('Calls between Chromium and Firefox ESR (issue #20)', () => {
   const firefoxPages: FirefoxTinCanPage[] = [];
 
   test.beforeAll(async () => {
-    firefox = await puppeteer.launch({
-      browser: 'firefox',
-      executablePath: FIREFOX_PATH,
-      headless: true,
-      protocol: 'webDriverBiDi',
-      extraPrefsFirefox: {
-        ...FIREFOX_PREFS,
-        'media.navigator.streams.fake': true,
-        'media.navigator.permission.disabled': true,
-      },
-      dumpio: false,
-      timeout: 30_000,
-      protocolTimeout: 20_000,
-    });
+    firefox = await launchFirefox(FIREFOX_FAKE_MEDIA_PREFS);
   });
 
   test.afterAll(async () => {

@@ -1,7 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type Locator, type Request } from '@playwright/test';
-import puppeteer from 'puppeteer-core';
 import { test, expect } from './fixtures';
-import { FIREFOX_PATH, FIREFOX_PREFS, FirefoxTinCanPage } from './pages/firefox-page';
+import { FIREFOX_FAKE_MEDIA_PREFS, FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
 import { APP_URL, LINK, TinCanPage } from './pages/tincan-page';
 import { writeQrY4m } from './pages/y4m';
 import config from '../playwright.config';
@@ -302,20 +301,7 @@ test.describe('Scan QR code (issue #19)', () => {
 test.describe('Scan QR code in Firefox ESR (issue #19)', () => {
   test('the decoder worker loads and reads frames; Cancel releases the camera', async () => {
     test.setTimeout(60_000);
-    const firefox = await puppeteer.launch({
-      browser: 'firefox',
-      executablePath: FIREFOX_PATH,
-      headless: true,
-      protocol: 'webDriverBiDi',
-      extraPrefsFirefox: {
-        ...FIREFOX_PREFS,
-        'media.navigator.streams.fake': true,
-        'media.navigator.permission.disabled': true,
-      },
-      dumpio: false,
-      timeout: 30_000,
-      protocolTimeout: 20_000,
-    });
+    const firefox = await launchFirefox(FIREFOX_FAKE_MEDIA_PREFS);
     let app: FirefoxTinCanPage | undefined;
     try {
       app = await FirefoxTinCanPage.open(firefox, { iceServers: [] });

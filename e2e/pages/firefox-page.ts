@@ -58,14 +58,23 @@ export const FIREFOX_PREFS: Record<string, unknown> = {
   'media.peerconnection.ice.obfuscate_host_addresses': true,
 };
 
-/** Launches headless Firefox ESR over WebDriver BiDi with a fresh temporary profile. */
-export async function launchFirefox(): Promise<Browser> {
+/** Firefox's fake camera and microphone, every permission prompt granted (calls, scanning). */
+export const FIREFOX_FAKE_MEDIA_PREFS: Record<string, unknown> = {
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+};
+
+/**
+ * Launches headless Firefox ESR over WebDriver BiDi with a fresh temporary profile;
+ * `extraPrefs` on top of FIREFOX_PREFS (e.g. FIREFOX_FAKE_MEDIA_PREFS).
+ */
+export async function launchFirefox(extraPrefs: Record<string, unknown> = {}): Promise<Browser> {
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX_PATH,
     headless: true,
     protocol: 'webDriverBiDi',
-    extraPrefsFirefox: FIREFOX_PREFS,
+    extraPrefsFirefox: { ...FIREFOX_PREFS, ...extraPrefs },
     // Firefox's own stdout/stderr would only add noise; console output is collected per page.
     dumpio: false,
     timeout: 30_000,
