@@ -1,5 +1,6 @@
 import type { BrowserContext } from '@playwright/test';
 import { test, expect } from './fixtures';
+import { recordMedia } from './pages/call';
 import { TinCanPage, codeOf } from './pages/tincan-page';
 
 // Issue #18, a phone's first load: a first visit has nothing stored to show or unlock, so its
@@ -12,13 +13,13 @@ const DELAY_MS = 2_000;
 
 /**
  * Every IndexedDB open answers DELAY_MS late (as on a slow phone); `window.__idbOpened` counts
- * the opens answered and `window.__peerCount` the RTCPeerConnections made.
+ * the opens answered, and `window.__peers` (recordMedia) holds the RTCPeerConnections made.
  */
 async function slowIndexedDb(context: BrowserContext): Promise<void> {
+  await recordMedia(context);
   await context.addInitScript((delay) => {
-    const w = window as unknown as { __idbOpened: number; __peerCount: number };
+    const w = window as unknown as { __idbOpened: number };
     w.__idbOpened = 0;
-    w.__peerCount = 0;
     const onsuccess = Object.getOwnPropertyDescriptor(IDBRequest.prototype, 'onsuccess');
     if (onsuccess?.set && onsuccess.get) {
       const { set, get } = onsuccess;
@@ -37,18 +38,12 @@ async function slowIndexedDb(context: BrowserContext): Promise<void> {
         },
       });
     }
-    const Native = window.RTCPeerConnection;
-    window.RTCPeerConnection = class extends Native {
-      constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
-        super(...args);
-        w.__peerCount += 1;
-      }
-    } as typeof RTCPeerConnection;
   }, DELAY_MS);
 }
 
 const opened = (app: TinCanPage) => app.page.evaluate(() => (window as unknown as { __idbOpened: number }).__idbOpened);
-const peers = (app: TinCanPage) => app.page.evaluate(() => (window as unknown as { __peerCount: number }).__peerCount);
+const peers = (app: TinCanPage) =>
+  app.page.evaluate(() => (window as unknown as { __peers: RTCPeerConnection[] }).__peers.length);
 
 test('a first visit: the start screen before storage opens; Create invite waits for it, then connects', async ({ browser }) => {
   const context = await TinCanPage.newContext(browser);

@@ -1,5 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type Locator, type Request } from '@playwright/test';
 import { test, expect } from './fixtures';
+import { mediaRecorderScript, recordMedia } from './pages/call';
 import { FIREFOX_FAKE_MEDIA_PREFS, FirefoxTinCanPage, launchFirefox } from './pages/firefox-page';
 import { APP_URL, LINK, TinCanPage } from './pages/tincan-page';
 import { writeQrY4m } from './pages/y4m';
@@ -35,27 +36,16 @@ async function cameraContext(browser: Browser): Promise<BrowserContext> {
     (window as unknown as { violations: string[] }).violations = violations;
     document.addEventListener('securitypolicyviolation', (event) =>
       violations.push(`${event.violatedDirective} ${event.blockedURI}`));
-    const devices = navigator.mediaDevices;
-    if (!devices) return;
-    const open = devices.getUserMedia.bind(devices);
-    const streams: MediaStream[] = [];
-    (window as unknown as { cameraStreams: MediaStream[] }).cameraStreams = streams;
-    devices.getUserMedia = async (constraints) => {
-      const stream = await open(constraints);
-      streams.push(stream);
-      return stream;
-    };
   });
+  // Every track from getUserMedia, as the call tests record them (window.__tracks).
+  await recordMedia(context);
   return context;
 }
 
 /** The ready states of every camera track the page opened. */
 async function cameraTracks(app: TinCanPage): Promise<string[]> {
   return app.page.evaluate(() =>
-    (window as unknown as { cameraStreams: MediaStream[] }).cameraStreams.flatMap((stream) =>
-      stream.getTracks().map((track) => track.readyState),
-    ),
-  );
+    (window as unknown as { __tracks: MediaStreamTrack[] }).__tracks.map((track) => track.readyState));
 }
 
 /** Every camera track opened was stopped (the light is off), and there was at least one. */
@@ -306,17 +296,7 @@ test.describe('Scan QR code in Firefox ESR (issue #19)', () => {
     try {
       app = await FirefoxTinCanPage.open(firefox, { iceServers: [] });
       const page = app.page;
-      await page.evaluateOnNewDocument(() => {
-        const devices = navigator.mediaDevices;
-        const open = devices.getUserMedia.bind(devices);
-        const streams: MediaStream[] = [];
-        (window as unknown as { cameraStreams: MediaStream[] }).cameraStreams = streams;
-        devices.getUserMedia = async (constraints) => {
-          const stream = await open(constraints);
-          streams.push(stream);
-          return stream;
-        };
-      });
+      await page.evaluateOnNewDocument(mediaRecorderScript, null);
       await app.reload();
       await app.createInvite();
       await page.locator('::-p-aria([name="Scan QR code"][role="button"])').click();
@@ -329,10 +309,7 @@ test.describe('Scan QR code in Firefox ESR (issue #19)', () => {
       await page.locator('::-p-aria([name="Cancel"][role="button"])').click();
       await page.waitForSelector('[data-testid="scan-video"]', { hidden: true });
       const tracks = await page.evaluate(() =>
-        (window as unknown as { cameraStreams: MediaStream[] }).cameraStreams.flatMap((stream) =>
-          stream.getTracks().map((track) => track.readyState),
-        ),
-      );
+        (window as unknown as { __tracks: MediaStreamTrack[] }).__tracks.map((track) => track.readyState));
       expect(tracks.length).toBeGreaterThan(0);
       expect(tracks).not.toContain('live');
       expect(app.crashes()).toEqual([]);
