@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 
 use super::TinCan;
 use crate::core::chat::{prepare_draft, Conversation, Received};
+use crate::core::group::admit_group_frame;
 use crate::core::history::{History, PEER_ID_KEY};
 use crate::core::outbox::Resend;
 use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
@@ -76,6 +77,13 @@ impl Chat {
     }
 }
 
+impl Chat {
+    /// This browser's stable id.
+    pub(super) fn my_id(&self) -> String {
+        self.my_id.get_value()
+    }
+}
+
 impl TinCan {
     pub(super) fn send_frame(&self, frame: &Frame) -> bool {
         self.with_attempt(|attempt| attempt.peer.send(&frame.encode()).is_ok())
@@ -130,10 +138,18 @@ impl TinCan {
     pub(super) fn on_frame(&self, raw: &str) {
         // Junk, oversized and out-of-place frames are dropped (and counted) without a trace in
         // the conversation.
-        let frame = self
-            .with_attempt_mut(|attempt| attempt.gate.admit(raw))
-            .flatten();
+        let (frame, group_frame) = self
+            .with_attempt_mut(|attempt| match attempt.gate.admit(raw) {
+                Some(frame) => (Some(frame), None),
+                // Not a two-person frame: perhaps a group's (`app::group`).
+                None => (None, admit_group_frame(&mut attempt.gate, raw)),
+            })
+            .unwrap_or_default();
         self.show_dropped();
+        if let Some(group_frame) = group_frame {
+            self.on_first_peer_group_frame(group_frame);
+            return;
+        }
         match frame {
             Some(Frame::Hello {
                 conversation,
@@ -144,6 +160,7 @@ impl TinCan {
                 ..
             }) => {
                 self.on_peer_capabilities(&caps);
+                self.on_peer_group_capability(&caps);
                 self.on_hello(conversation, &peer, name, received)
             }
             Some(Frame::Text { seq, text, .. }) => self.on_text(seq, text),
@@ -332,6 +349,10 @@ impl TinCan {
 
     /// Called as the user types: tells the peer, at most every few seconds.
     pub fn typing(&self) {
+        // Typing notices are for two: a group's would name only the live chat's peer.
+        if self.in_group() {
+            return;
+        }
         let now = now_ms();
         if self
             .with_attempt_mut(|attempt| attempt.outbox.typing(now))
@@ -344,6 +365,9 @@ impl TinCan {
     /// Sends the draft, or keeps it pending while disconnected; returns true when it was taken
     /// (so the box can be cleared).
     pub fn send(&self, draft: &str) -> bool {
+        if self.in_group() {
+            return self.send_to_group(draft);
+        }
         let text = match prepare_draft(draft) {
             Ok(text) => text,
             Err(error) => {

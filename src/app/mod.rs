@@ -13,12 +13,14 @@ mod call;
 mod conversation;
 mod file_session;
 pub mod files;
+mod group;
 mod identity;
 mod renegotiation;
 mod storage;
 
 pub use call::Calls;
 pub use conversation::Chat;
+pub use group::{AddPerson, GroupLine, Groups, LineKind, MemberRow};
 pub use identity::Identity;
 pub use storage::{Storage, StorageState};
 
@@ -90,6 +92,8 @@ pub struct TinCan {
     pub identity: Identity,
     /// Voice and video calls over this connection.
     pub call: Calls,
+    /// The group, when this chat has more than two people.
+    pub groups: Groups,
 }
 
 /// The connection of this tab, as the screen shows it, and the [`Attempt`] behind it.
@@ -169,6 +173,7 @@ impl TinCan {
             storage: Storage::new(),
             identity: Identity::new(),
             call: Calls::new(),
+            groups: Groups::new(),
         };
         this.open_storage();
         this.load_identity();
@@ -186,6 +191,7 @@ impl TinCan {
     /// Ends the current attempt: its connection closes and its tasks stop, now. Whatever the
     /// screen showed of it goes too.
     fn reset(&self) {
+        self.end_group();
         self.store_now();
         self.files.clear();
         self.end_attempt();
@@ -392,6 +398,9 @@ impl TinCan {
                 self.show_alert(STILL_IN_CHAT)
             }
             SignalKind::Invite => self.answer_invite(signal),
+            SignalKind::Answer if self.adding_invite() == Some(signal.invite_id) => {
+                self.use_add_person_answer(code)
+            }
             SignalKind::Answer
                 if self.connection.ledger.with_value(|l| l.open_invite())
                     == Some(signal.invite_id) =>
@@ -661,6 +670,17 @@ impl TinCan {
     }
 
     fn on_peer_gone(&self, why: &str) {
+        // In a group, the others may still be connected: the chat goes on with them.
+        if self.connection.phase.get_untracked() == Phase::Connected
+            && self.in_group()
+            && self.group_goes_on_without_first_peer()
+        {
+            self.files.detach();
+            self.end_attempt();
+            self.connection.path.set(None);
+            self.connection.safety_code.set(None);
+            return;
+        }
         if matches!(
             self.connection.phase.get_untracked(),
             Phase::Connected | Phase::Disconnected

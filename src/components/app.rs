@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::app::{StorageState, TinCan};
 use crate::components::chat::{ChatActions, ChatView, ConnectionPath, PeerTitle, SafetyPanel};
+use crate::components::group::MembersPanel;
 use crate::components::icons::{Icon, IconSvg};
 use crate::components::link_share::{AnswerView, InviteView};
 use crate::components::notices::Notices;
@@ -108,6 +109,7 @@ pub fn App() -> impl IntoView {
     // rest and the composer stays at the bottom (issue #19).
     let on_chat = Memo::new(move |_| shown.get() == Gate::Open && displayed.get() == Screen::Chat);
     provide_context(SafetyPanel::new());
+    provide_context(MembersPanel::new());
 
     view! {
         <div class="shell" data-screen=move || if on_chat.get() { "chat" } else { "page" }>

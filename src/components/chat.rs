@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::app::TinCan;
 use crate::components::call::CallControls;
+use crate::components::group::{GroupActions, GroupLog, GroupPanels};
 use crate::components::history::ConversationList;
 use crate::components::icons::{Icon, IconSvg};
 use crate::components::identity::{IdentityWarning, VerifiedBadge, VerifyControls};
@@ -73,11 +74,16 @@ pub fn ChatView() -> impl IntoView {
                 <Show when=move || !connected()>
                     <NotConnected/>
                 </Show>
+                <GroupPanels/>
                 <StorageProblem/>
             </div>
-            <MessageList/>
-            <TypingIndicator/>
-            <TransferList/>
+            <Show when=move || tin_can.groups.active.get() fallback=|| view! {
+                <MessageList/>
+                <TypingIndicator/>
+                <TransferList/>
+            }>
+                <GroupLog/>
+            </Show>
             <Composer/>
         </section>
         <Show when=move || !connected()>
@@ -97,12 +103,20 @@ pub fn PeerTitle() -> impl IntoView {
             .conversation
             .with(|c| c.as_ref().and_then(|c| c.peer_name.clone()))
     };
+    let group_size = move || {
+        tin_can
+            .groups
+            .active
+            .get()
+            .then(|| tin_can.groups.members.with(Vec::len))
+    };
     view! {
         <div class="peer">
             <h2 class="peer-name">
-                {move || match name() {
-                    Some(name) => view! { <span class="visually-hidden">"Chat with "</span>{name} }.into_any(),
-                    None => "Chat".into_any(),
+                {move || match (group_size(), name()) {
+                    (Some(n), _) => format!("Group · {n} people").into_any(),
+                    (None, Some(name)) => view! { <span class="visually-hidden">"Chat with "</span>{name} }.into_any(),
+                    (None, None) => "Chat".into_any(),
                 }}
             </h2>
             <VerifiedBadge/>
@@ -137,7 +151,11 @@ pub fn ChatActions() -> impl IntoView {
     let panel = expect_context::<SafetyPanel>();
     view! {
         <Show when=move || is_connected(tin_can)>
-            <CallControls/>
+            // Calls run over the live chat's connection only: not offered in a group.
+            <Show when=move || !tin_can.groups.active.get()>
+                <CallControls/>
+            </Show>
+            <GroupActions/>
             <Show when=move || has_safety_code(tin_can)>
                 <button type="button" class="ghost icon-button" node_ref=panel.button
                     aria-controls="safety-panel" aria-expanded=move || panel.open.get().to_string()
@@ -387,7 +405,7 @@ fn Composer() -> impl IntoView {
         // about 0.4 ms per message even when the submit event is cancelled (measured: a burst
         // sent through requestSubmit ran 8x slower than the same sends from a click handler).
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
-            <Show when=move || is_connected(tin_can)><AttachFile/></Show>
+            <Show when=move || is_connected(tin_can) && !tin_can.groups.active.get()><AttachFile/></Show>
             <label for="message" class="visually-hidden">"Message"</label>
             <textarea id="message" rows="1" placeholder="Write a message…" aria-describedby="message-keys"
                 node_ref=box_ref

@@ -12,6 +12,9 @@ pub enum Icon {
     Leave,
     Settings,
     Send,
+    AddPerson,
+    Members,
+    LeaveGroup,
 }
 
 impl Icon {
@@ -24,6 +27,9 @@ impl Icon {
             Icon::Leave => "M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9",
             Icon::Settings => "M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6",
             Icon::Send => "M22 2L11 13M22 2l-7 20-4-9-9-4z",
+            Icon::AddPerson => "M16 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2M8.5 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM20 8v6M23 11h-6",
+            Icon::Members => "M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM23 21v-2a4 4 0 0 0-3-3.9M16 3.1a4 4 0 0 1 0 7.8",
+            Icon::LeaveGroup => "M16 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2M8.5 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM23 11h-6",
         }
     }
 }

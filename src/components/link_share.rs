@@ -13,7 +13,7 @@ use crate::web::clipboard;
 
 /// One link to hand over: read-only box, copy, share (where the browser can), QR code.
 #[component]
-fn LinkShare(
+pub(crate) fn LinkShare(
     link: String,
     /// Label of the read-only box, e.g. "Invite link".
     label: &'static str,

@@ -2,6 +2,7 @@
 mod app;
 mod call;
 mod chat;
+mod group;
 mod history;
 mod icons;
 mod identity;

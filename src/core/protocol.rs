@@ -42,6 +42,7 @@ pub const CAPABILITIES: &[&str] = &[
     "ice-restart",
     "identity",
     CALL_CAPABILITY,
+    crate::core::group::GROUP_CAPABILITY,
 ];
 
 /// Encoded by serde's internally tagged derive; decoded by hand (see the `Deserialize` impl).

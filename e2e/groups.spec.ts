@@ -1,0 +1,151 @@
+import { test, expect } from './fixtures';
+import { type GroupMember, namedPair, openNamed } from './pages/group';
+
+/** Every ordered pair's safety code: `x` with `y` equals `y` with `x`; returns the codes by pair. */
+async function expectMatchingCodes(members: GroupMember[]): Promise<Map<string, [string, string]>> {
+  const codes = new Map<string, [string, string]>();
+  for (let i = 0; i < members.length; i++) {
+    for (let j = i + 1; j < members.length; j++) {
+      const [x, y] = [members[i], members[j]];
+      codes.set(`${x.name}-${y.name}`, [await x.safetyCodeWith(y.name), await y.safetyCodeWith(x.name)]);
+    }
+  }
+  return codes;
+}
+
+test.describe('Group chats', () => {
+  test('three people: one link makes a full mesh; messages, receipts and a safety code per pair', async ({ browser }) => {
+    const [ann, bob] = await namedPair(browser);
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+
+    // Bob and Cat never exchanged a link: the group introduced them.
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    await expect(cat.memberNamed('Bob')).toContainText('added by Ann');
+
+    await ann.send('hello group');
+    for (const member of [bob, cat]) {
+      await expect(member.messagesBy('Ann')).toHaveCount(1);
+      await expect(member.messagesBy('Ann').first()).toContainText('hello group');
+    }
+    await expect(ann.messages().last().getByTestId('group-receipt')).toHaveText('Delivered to 2 of 2');
+
+    await cat.send('hi from Cat');
+    await bob.send('and Bob');
+    for (const member of [ann, bob, cat]) {
+      await expect(member.messages()).toHaveCount(3);
+      await expect(member.messages().nth(0)).toContainText('hello group');
+    }
+    await expect(ann.messagesBy('Cat')).toContainText('hi from Cat');
+    await expect(cat.messagesBy('Bob')).toContainText('and Bob');
+    await expect(bob.messages().last().getByTestId('group-receipt')).toHaveText('Delivered to 2 of 2');
+    await expect(cat.messages().nth(1).getByTestId('group-receipt')).toHaveText('Delivered to 2 of 2');
+
+    // Each pair sees one code, and no two pairs share one.
+    const codes = await expectMatchingCodes([ann, bob, cat]);
+    for (const [pair, [mine, theirs]] of codes) expect(theirs, `both ends of ${pair} show the same code`).toBe(mine);
+    expect(new Set([...codes.values()].map(([code]) => code)).size).toBe(3);
+  });
+
+  test('four people: the fourth is added by a member who did not start the group', async ({ browser }) => {
+    const [ann, bob] = await namedPair(browser);
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    const dan = await bob.add(await openNamed(browser, 'Dan'), 'Dan');
+
+    for (const member of [ann, bob, cat, dan]) await member.expectFullMesh(4);
+    await expect(ann.page.getByTestId('group-event').filter({ hasText: 'Bob added Dan' })).toBeVisible();
+
+    await dan.send('Dan here');
+    for (const member of [ann, bob, cat]) await expect(member.messagesBy('Dan')).toContainText('Dan here');
+    await expect(dan.messages().last().getByTestId('group-receipt')).toHaveText('Delivered to 3 of 3');
+
+    const codes = await expectMatchingCodes([ann, bob, cat, dan]);
+    for (const [pair, [mine, theirs]] of codes) expect(theirs, `both ends of ${pair} show the same code`).toBe(mine);
+  });
+
+  test('the one who started it leaves: the others see it and carry on between themselves', async ({ browser }) => {
+    const [ann, bob] = await namedPair(browser);
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+
+    // Ann is the peer of Bob's and Cat's first connection: their chat goes on over the
+    // connection the group made between them.
+    await ann.leaveButton.click();
+    await expect(ann.app.createInviteButton).toBeVisible();
+    for (const member of [bob, cat]) {
+      await expect(member.page.getByTestId('group-event').filter({ hasText: 'Ann left the group' })).toBeVisible();
+      await expect(member.page.getByRole('heading', { name: 'Group · 2 people' })).toBeVisible();
+      await member.app.expectStatus('Connected');
+    }
+    await bob.send('still here?');
+    await expect(cat.messagesBy('Bob')).toContainText('still here?');
+    await expect(bob.messages().last().getByTestId('group-receipt')).toHaveText('Delivered to 1 of 1');
+  });
+
+  test('an introducer that sits in the middle of an introduction: only that pair’s codes differ', async ({ browser }) => {
+    const [ann, bob] = await namedPair(browser);
+    // Ann's app relays Bob's and Cat's offer and answer. This script in Ann's page swaps both
+    // for connections of its own and passes the data between them: a man in the middle.
+    await ann.page.evaluate(() => {
+      const w = window as unknown as { __relayed: number; __mitm: Record<string, { toOfferer: RTCPeerConnection; toAnswerer: RTCPeerConnection }> };
+      w.__relayed = 0;
+      w.__mitm = {};
+      const send = RTCDataChannel.prototype.send;
+      const gathered = (pc: RTCPeerConnection) =>
+        new Promise<void>((resolve) => {
+          if (pc.iceGatheringState === 'complete') return resolve();
+          pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+        });
+      const bridge = (from: RTCDataChannel, to: RTCDataChannel) => {
+        const queue: string[] = [];
+        to.addEventListener('open', () => queue.splice(0).forEach((m) => send.call(to, m)));
+        from.addEventListener('message', (e) => (to.readyState === 'open' ? send.call(to, e.data) : queue.push(e.data)));
+      };
+      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: unknown) {
+        let frame: { k?: string; pair?: string[]; offer?: boolean; sdp?: string } | null = null;
+        try {
+          frame = typeof data === 'string' ? JSON.parse(data) : null;
+        } catch {}
+        if (!frame || frame.k !== 'group_signal') return send.call(this, data as string);
+        const channel = this;
+        const key = (frame.pair ?? []).join('|');
+        void (async () => {
+          if (frame.offer) {
+            const toOfferer = new RTCPeerConnection();
+            const toAnswerer = new RTCPeerConnection();
+            const options = { negotiated: true, id: 0, ordered: true };
+            const a = toOfferer.createDataChannel('chat', options);
+            const b = toAnswerer.createDataChannel('chat', options);
+            bridge(a, b);
+            bridge(b, a);
+            w.__mitm[key] = { toOfferer, toAnswerer };
+            await toOfferer.setRemoteDescription({ type: 'offer', sdp: frame.sdp });
+            await toOfferer.setLocalDescription(await toOfferer.createAnswer());
+            await toAnswerer.setLocalDescription(await toAnswerer.createOffer());
+            await Promise.all([gathered(toOfferer), gathered(toAnswerer)]);
+            send.call(channel, JSON.stringify({ ...frame, sdp: toAnswerer.localDescription?.sdp }));
+          } else {
+            const { toOfferer, toAnswerer } = w.__mitm[key];
+            await toAnswerer.setRemoteDescription({ type: 'answer', sdp: frame.sdp });
+            send.call(channel, JSON.stringify({ ...frame, sdp: toOfferer.localDescription?.sdp }));
+            w.__relayed++;
+          }
+        })();
+      };
+    });
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+    // Bob and Cat believe they are connected directly: the middle passes their frames on.
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    expect(await ann.page.evaluate(() => (window as unknown as { __relayed: number }).__relayed)).toBe(1);
+    await bob.send('through the middle');
+    await expect(cat.messagesBy('Bob')).toContainText('through the middle');
+
+    const codes = await expectMatchingCodes([ann, bob, cat]);
+    const [bobsCode, catsCode] = codes.get('Bob-Cat') ?? [];
+    expect(catsCode, 'the tampered pair compares codes and sees the difference').not.toBe(bobsCode);
+    for (const pair of ['Ann-Bob', 'Ann-Cat']) {
+      const [mine, theirs] = codes.get(pair) ?? [];
+      expect(theirs, `the honest pair ${pair} still matches`).toBe(mine);
+    }
+  });
+});

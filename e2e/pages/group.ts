@@ -1,0 +1,120 @@
+import { expect, type Browser, type Locator } from '@playwright/test';
+import { LINK, TinCanPage, codeOf } from './tincan-page';
+
+/** One member of a group chat: a Tin Can tab with the group's parts of the chat screen. */
+export class GroupMember {
+  readonly app: TinCanPage;
+  readonly name: string;
+
+  constructor(app: TinCanPage, name: string) {
+    this.app = app;
+    this.name = name;
+  }
+
+  get page() {
+    return this.app.page;
+  }
+
+  get addPersonButton(): Locator {
+    return this.page.getByRole('button', { name: 'Add person', exact: true });
+  }
+
+  get membersButton(): Locator {
+    return this.page.getByRole('button', { name: /^Members \(\d+\)$/ });
+  }
+
+  get leaveButton(): Locator {
+    return this.page.getByRole('button', { name: 'Leave group', exact: true });
+  }
+
+  /** The member list (opens its panel when needed). */
+  async members(): Promise<Locator> {
+    const list = this.page.getByTestId('group-members');
+    if (!(await list.isVisible())) await this.membersButton.click();
+    await expect(list).toBeVisible();
+    return list.getByTestId('member');
+  }
+
+  member(id: string): Locator {
+    return this.page.getByTestId('group-members').locator(`[data-member-id="${id}"]`);
+  }
+
+  memberNamed(name: string): Locator {
+    return this.page
+      .getByTestId('group-members')
+      .getByTestId('member')
+      .filter({ has: this.page.locator('.member-name', { hasText: new RegExp(`^${name}$`) }) });
+  }
+
+  /** The safety code this member shows for its pair with `other`. */
+  async safetyCodeWith(other: string): Promise<string> {
+    await this.members();
+    const code = this.memberNamed(other).getByTestId('member-safety-code');
+    await expect(code, `${this.name} shows a safety code with ${other}`).toHaveText(/^\d{5}( \d{5}){11}$/);
+    return ((await code.textContent()) ?? '').trim();
+  }
+
+  /** Waits until every other member is reached over a direct connection (a full mesh). */
+  async expectFullMesh(size: number): Promise<void> {
+    await expect(this.page.getByRole('heading', { name: `Group · ${size} people` })).toBeVisible({ timeout: 20_000 });
+    const rows = await this.members();
+    await expect(rows).toHaveCount(size);
+    await expect(rows.and(this.page.locator('[data-reach="direct"]')), `${this.name} reaches everyone directly`).toHaveCount(size - 1, {
+      timeout: 20_000,
+    });
+  }
+
+  get log(): Locator {
+    return this.page.getByTestId('group-log');
+  }
+
+  /** Group messages (not the "added"/"left" lines). */
+  messages(): Locator {
+    return this.log.locator('li.message');
+  }
+
+  messagesBy(author: string): Locator {
+    return this.log.locator(`li.message[data-group-author="${author}"]`);
+  }
+
+  async send(text: string): Promise<void> {
+    await this.app.send(text);
+  }
+
+  /**
+   * Add person: makes the link, lets `newcomer` open it and pastes its answer back. Returns the
+   * newcomer as a member.
+   */
+  async add(newcomer: TinCanPage, name: string): Promise<GroupMember> {
+    await this.addPersonButton.click();
+    const linkBox = this.page.locator('#add-person-link');
+    await expect(linkBox).toHaveValue(LINK);
+    const answer = await newcomer.openInvite(await linkBox.inputValue());
+    await this.page.getByLabel('Paste their answer link').fill(codeOf(answer));
+    await this.page.getByRole('button', { name: 'Add to group', exact: true }).click();
+    await newcomer.expectConnected();
+    await expect(this.page.getByTestId('add-person')).toBeHidden();
+    return new GroupMember(newcomer, name);
+  }
+}
+
+/** A Tin Can tab in a new browser context whose display name is `name`. */
+export async function openNamed(browser: Browser, name: string): Promise<TinCanPage> {
+  const app = await TinCanPage.launch(browser);
+  await app.openSettings();
+  await app.page.getByLabel('Display name', { exact: true }).fill(name);
+  await app.saveButton.click();
+  await expect(app.settingsDialog).toBeHidden();
+  return app;
+}
+
+/** Ann and Bob in a two-person chat, the way every group starts. */
+export async function namedPair(browser: Browser): Promise<[GroupMember, GroupMember]> {
+  const ann = await openNamed(browser, 'Ann');
+  const bob = await openNamed(browser, 'Bob');
+  const answer = await bob.openInvite(await ann.createInvite());
+  await ann.acceptAnswer(codeOf(answer));
+  await ann.expectConnected();
+  await bob.expectConnected();
+  return [new GroupMember(ann, 'Ann'), new GroupMember(bob, 'Bob')];
+}
