@@ -63,6 +63,62 @@ test.describe('Group chats', () => {
     for (const [pair, [mine, theirs]] of codes) expect(theirs, `both ends of ${pair} show the same code`).toBe(mine);
   });
 
+  test('a member reloads and rejoins through a different member: what was written meanwhile arrives once, in order', async ({
+    browser,
+  }) => {
+    const [ann, bob] = await namedPair(browser);
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    await ann.send('one');
+    await expect(cat.messagesBy('Ann')).toHaveCount(1);
+
+    // Cat reloads: both of its connections close. The group comes back from storage,
+    // disconnected; Cat writes, and so do Ann and Bob meanwhile.
+    await cat.app.reload();
+    await expect(cat.page.getByRole('heading', { name: 'Group · 3 people' })).toBeVisible();
+    await expect(cat.messages()).toHaveText([/one/]);
+    await cat.app.expectStatus('Disconnected');
+    await cat.send('written offline');
+    for (const member of [ann, bob]) {
+      await member.members();
+      await expect(member.memberNamed('Cat')).not.toHaveAttribute('data-reach', 'direct');
+    }
+    await ann.send('two');
+    await bob.send('three');
+    await ann.send('four');
+
+    // Cat came in through Ann's link; it comes back through Bob's.
+    await bob.add(cat.app, 'Cat');
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    // Everything once; each author's messages in the order written.
+    await expect(cat.messages()).toHaveText([/one/, /written offline/, /two/, /three/, /four/]);
+    for (const member of [ann, bob]) {
+      await expect(member.messages()).toHaveCount(5);
+      await expect(member.messagesBy('Cat')).toHaveText([/written offline/]);
+      if (member === bob) await expect(member.messagesBy('Ann')).toHaveText([/one/, /two/, /four/]);
+    }
+    await expect(ann.messages().filter({ hasText: 'four' }).getByTestId('group-receipt')).toHaveText('Delivered to 2 of 2');
+    await expect(cat.messages().filter({ hasText: 'written offline' }).getByTestId('group-receipt')).toHaveText('Delivered to 2 of 2');
+
+    await cat.send('back');
+    for (const member of [ann, bob]) {
+      await expect(member.messagesBy('Cat')).toHaveCount(2);
+      await expect(member.messages()).toHaveCount(6);
+    }
+  });
+
+  test('typing notices name who is typing', async ({ browser }) => {
+    const [ann, bob] = await namedPair(browser);
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    await cat.app.messageBox.pressSequentially('hel');
+    for (const member of [ann, bob]) await expect(member.page.getByTestId('group-typing')).toHaveText('Cat is typing…');
+    await bob.app.messageBox.pressSequentially('hm');
+    await expect(ann.page.getByTestId('group-typing')).toHaveText('Bob and Cat are typing…');
+    await cat.app.messageBox.press('Enter');
+    await expect(ann.page.getByTestId('group-typing')).toHaveText('Bob is typing…');
+  });
+
   test('the one who started it leaves: the others see it and carry on between themselves', async ({ browser }) => {
     const [ann, bob] = await namedPair(browser);
     const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');

@@ -331,6 +331,10 @@ impl TinCan {
     }
 
     fn on_typing(&self) {
+        if self.in_group() {
+            self.group_typing_from_first_peer();
+            return;
+        }
         if !self.live() {
             return;
         }
@@ -349,8 +353,8 @@ impl TinCan {
 
     /// Called as the user types: tells the peer, at most every few seconds.
     pub fn typing(&self) {
-        // Typing notices are for two: a group's would name only the live chat's peer.
         if self.in_group() {
+            self.group_typing();
             return;
         }
         let now = now_ms();

@@ -20,9 +20,10 @@ use super::attempt::{Attempt, AttemptId};
 use super::TinCan;
 use crate::core::chat::prepare_draft;
 use crate::core::group::{
-    admit_group_frame, Body, Connect, Envelope, Group, GroupError, GroupFrame, Outcome, Reach,
-    Receipt, GROUP_CAPABILITY,
+    admit_group_frame, entries_from_json, entries_to_json, Body, Connect, Envelope, Group,
+    GroupError, GroupFrame, Outcome, PairState, Reach, Receipt, GROUP_CAPABILITY,
 };
+use crate::core::outbox::TYPING_EVERY_MS;
 use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::safety::{safety_code, Fingerprint};
 use crate::core::session::Role;
@@ -37,6 +38,9 @@ const TICK_MS: i32 = 2_000;
 
 /// Receipts gather this long before one acknowledgement goes to every neighbour.
 const ACK_DELAY_MS: i32 = 20;
+
+/// How long "…is typing" stays up after a member's latest notice.
+const TYPING_SHOWN_MS: i32 = 4_000;
 
 /// The newcomer's connection must be up this long after their answer is applied.
 const ADD_DEADLINE_MS: i32 = 15_000;
@@ -80,6 +84,9 @@ pub struct MemberRow {
     /// The safety code of our own direct connection with this member.
     pub safety_code: Option<String>,
     pub added_by: String,
+    /// Where an introduction to this member stands ("offer-sent", "failed", …), for tests and
+    /// for the curious (the row's `data-introduction`).
+    pub introduction: Option<&'static str>,
 }
 
 /// Where "Add person" stands.
@@ -108,6 +115,8 @@ pub struct Groups {
     pub add_problem: RwSignal<Option<String>>,
     /// The live chat's peer said it can be in a group (its hello's capabilities).
     pub peer_can_group: RwSignal<bool>,
+    /// Names of the members typing now (over their direct connections).
+    pub typing: RwSignal<Vec<String>>,
     state: StoredValue<Option<GroupState>, LocalStorage>,
     /// Bumped when a group ends: its tick loop and pending acknowledgement see it and stop.
     generation: StoredValue<u64>,
@@ -122,6 +131,7 @@ impl Groups {
             add: RwSignal::new(AddPerson::Closed),
             add_problem: RwSignal::new(None),
             peer_can_group: RwSignal::new(false),
+            typing: RwSignal::new(Vec::new()),
             state: StoredValue::new_local(None),
             generation: StoredValue::new(0),
         }
@@ -151,9 +161,27 @@ struct GroupState {
     /// Our own certificate's fingerprint, as each member's connection proved it.
     local_fingerprints: HashMap<String, Fingerprint>,
     ack_scheduled: bool,
+    /// When our latest typing notice went.
+    typing_sent_ms: Option<f64>,
+    /// Members typing, each with the number of its latest notice (a newer one keeps it shown).
+    typing: HashMap<String, u64>,
+    typing_notices: u64,
 }
 
 impl GroupState {
+    fn new(group: Group, local_fingerprints: HashMap<String, Fingerprint>) -> Self {
+        Self {
+            group,
+            links: HashMap::new(),
+            adding: None,
+            local_fingerprints,
+            ack_scheduled: false,
+            typing_sent_ms: None,
+            typing: HashMap::new(),
+            typing_notices: 0,
+        }
+    }
+
     fn link(&self, slot: &Slot) -> Option<&MemberLink> {
         match slot {
             Slot::Member(member) => self.links.get(member),
@@ -230,6 +258,43 @@ impl TinCan {
         self.groups.members.set(Vec::new());
         self.groups.add.set(AddPerson::Closed);
         self.groups.add_problem.set(None);
+        self.groups.typing.set(Vec::new());
+    }
+
+    /// After the conversation on screen changed: a group from another conversation ends, and a
+    /// stored group comes back from its log (no connections yet: the sync of the next one
+    /// brings what the others wrote meanwhile, and takes what was written here).
+    pub(super) fn group_follows_conversation(&self) {
+        let Some((id, log)) = self
+            .chat
+            .conversation
+            .try_with_untracked(|c| {
+                c.as_ref()
+                    .map(|c| (c.id.clone(), c.group_log().map(str::to_owned)))
+            })
+            .flatten()
+        else {
+            if self.in_group() {
+                self.end_group();
+            }
+            return;
+        };
+        match self.with_group(|state| state.group.id() == id) {
+            Some(true) => return,
+            Some(false) => self.end_group(),
+            None => {}
+        }
+        let Some(log) = log else {
+            return;
+        };
+        let entries = match entries_from_json(&log) {
+            Ok(entries) => entries,
+            Err(_) => return,
+        };
+        if let Ok(group) = Group::restore(&id, &self.chat.my_id(), entries, now_ms()) {
+            self.start_group(GroupState::new(group, HashMap::new()));
+            self.show_group();
+        }
     }
 
     /// The live chat's peer listed its capabilities.
@@ -269,13 +334,7 @@ impl TinCan {
         if let Some(local) = local {
             local_fingerprints.insert(peer, local);
         }
-        self.start_group(GroupState {
-            group,
-            links: HashMap::new(),
-            adding: None,
-            local_fingerprints,
-            ack_scheduled: false,
-        });
+        self.start_group(GroupState::new(group, local_fingerprints));
         self.deliver(send);
         self.after_group_change();
         Ok(())
@@ -501,6 +560,7 @@ impl TinCan {
         enum Got {
             Hello(String, Option<String>),
             Group(String, GroupFrame),
+            Typing(String),
             Bye,
             Nothing,
         }
@@ -526,6 +586,9 @@ impl TinCan {
                         }
                     }
                     Some(Frame::Bye) => Got::Bye,
+                    Some(Frame::Typing) if link.attempt.gate.greeted() => {
+                        link.member.clone().map_or(Got::Nothing, Got::Typing)
+                    }
                     Some(_) => Got::Nothing,
                     None => match (
                         admit_group_frame(&mut link.attempt.gate, raw),
@@ -541,6 +604,7 @@ impl TinCan {
             Got::Hello(peer, name) => self.on_member_hello(slot, peer, name),
             Got::Group(member, frame) => self.receive_group_frame(&member, frame),
             Got::Bye => self.member_link_down(slot),
+            Got::Typing(member) => self.group_typing_from(&member),
             Got::Nothing => {}
         }
     }
@@ -649,13 +713,19 @@ impl TinCan {
             if let Some(local) = local {
                 local_fingerprints.insert(peer.clone(), local);
             }
-            self.start_group(GroupState {
-                group,
-                links: HashMap::new(),
-                adding: None,
-                local_fingerprints,
-                ack_scheduled: false,
-            });
+            self.start_group(GroupState::new(group, local_fingerprints));
+            self.deliver(send);
+        } else if self.with_group(|state| !state.group.neighbors().contains(&peer)) == Some(true) {
+            // A restored group, back through this connection.
+            let send = self
+                .with_group_mut(|state| {
+                    if let Some(local) = local {
+                        state.local_fingerprints.insert(peer.clone(), local);
+                    }
+                    state.group.neighbor_up(&peer, remote, now_ms())
+                })
+                .and_then(Result::ok)
+                .unwrap_or_default();
             self.deliver(send);
         }
         self.receive_group_frame(&peer, frame);
@@ -686,7 +756,7 @@ impl TinCan {
         let now = now_ms();
         let outcome = self.with_group_mut(|state| state.group.receive(from, frame, now));
         let Some(Ok(outcome)) = outcome else {
-            // Refused by the group's rules: counted, nothing happens.
+            // Refused by the group's rules (a hostile or confused member): nothing happens.
             return;
         };
         self.apply_outcome(outcome);
@@ -703,6 +773,19 @@ impl TinCan {
             self.connect_step(step);
         }
         if !delivered.is_empty() {
+            // A message from someone ends their "typing".
+            let wrote = self
+                .with_group_mut(|state| {
+                    let mut wrote = false;
+                    for entry in state.group.history().get(delivered.clone()).unwrap_or(&[]) {
+                        wrote |= state.typing.remove(&entry.author).is_some();
+                    }
+                    wrote
+                })
+                .unwrap_or(false);
+            if wrote {
+                self.show_group_typing();
+            }
             self.group_acknowledge_soon();
         }
         self.after_group_change();
@@ -917,6 +1000,15 @@ impl TinCan {
                         reach,
                         reach_label,
                         safety_code,
+                        introduction: view.introduction.as_ref().map(|state| match state {
+                            PairState::Introduced { .. } => "introduced",
+                            PairState::OfferSent { .. } => "offer-sent",
+                            PairState::OfferReceived { .. } => "offer-received",
+                            PairState::AnswerSent { .. } => "answer-sent",
+                            PairState::AnswerReceived { .. } => "answer-received",
+                            PairState::Connected => "connected",
+                            PairState::Failed => "failed",
+                        }),
                     }
                 })
                 .collect();
@@ -924,8 +1016,18 @@ impl TinCan {
         }) else {
             return;
         };
+        let log_changed = self
+            .groups
+            .lines
+            .with_untracked(|old| old.len() != lines.len());
         if self.groups.lines.with_untracked(|old| *old != lines) {
             self.groups.lines.set(lines);
+        }
+        // Stored with the conversation (written once its peer is known, like any change).
+        if log_changed {
+            if let Some(log) = self.with_group(|state| entries_to_json(state.group.history())) {
+                self.update_conversation(|c| c.set_group_log(log));
+            }
         }
         if self.groups.members.with_untracked(|old| *old != members) {
             self.groups.members.set(members);
@@ -954,6 +1056,104 @@ impl TinCan {
                 false
             }
             None => false,
+        }
+    }
+
+    /// Called as the user types in a group: every member connected directly is told, at most
+    /// every [`TYPING_EVERY_MS`]. Members reached only through others see nothing (notices are
+    /// not forwarded).
+    pub(super) fn group_typing(&self) {
+        let now = now_ms();
+        let due = self
+            .with_group_mut(|state| {
+                let due = state
+                    .typing_sent_ms
+                    .is_none_or(|sent| now - sent >= TYPING_EVERY_MS);
+                if due {
+                    state.typing_sent_ms = Some(now);
+                }
+                due
+            })
+            .unwrap_or(false);
+        if !due {
+            return;
+        }
+        let notice = Frame::Typing.encode();
+        self.with_group(|state| {
+            for link in state.links.values().filter(|l| l.attempt.gate.greeted()) {
+                let _ = link.attempt.peer.send(&notice);
+            }
+        });
+        if self.greeted() {
+            self.send_frame(&Frame::Typing);
+        }
+    }
+
+    /// A typing notice from `member` over its direct connection.
+    pub(super) fn group_typing_from(&self, member: &str) {
+        let Some(notice) = self.with_group_mut(|state| {
+            state.typing_notices += 1;
+            state.typing.insert(member.to_owned(), state.typing_notices);
+            state.typing_notices
+        }) else {
+            return;
+        };
+        self.show_group_typing();
+        let (this, member) = (*self, member.to_owned());
+        let generation = self.groups.generation.get_value();
+        spawn_local(async move {
+            sleep_ms(TYPING_SHOWN_MS).await;
+            if this.groups.generation.try_get_value() != Some(generation) {
+                return;
+            }
+            let expired = this
+                .with_group_mut(|state| {
+                    let latest = state.typing.get(&member) == Some(&notice);
+                    if latest {
+                        state.typing.remove(&member);
+                    }
+                    latest
+                })
+                .unwrap_or(false);
+            if expired {
+                this.show_group_typing();
+            }
+        });
+    }
+
+    /// The live chat's peer typed (its notice came on the live chat's connection).
+    pub(super) fn group_typing_from_first_peer(&self) {
+        if let Some(peer) = self
+            .chat
+            .conversation
+            .with_untracked(|c| c.as_ref().and_then(|c| c.peer_id.clone()))
+        {
+            self.group_typing_from(&peer);
+        }
+    }
+
+    fn show_group_typing(&self) {
+        let names = self
+            .with_group(|state| {
+                let mut names: Vec<String> = state
+                    .typing
+                    .keys()
+                    .filter(|id| state.group.roster().is_present(id))
+                    .map(|id| {
+                        state
+                            .group
+                            .roster()
+                            .record(id)
+                            .and_then(|record| record.name.clone())
+                            .unwrap_or_else(|| format!("Member {}", short_id(id)))
+                    })
+                    .collect();
+                names.sort();
+                names
+            })
+            .unwrap_or_default();
+        if self.groups.typing.with_untracked(|old| *old != names) {
+            self.groups.typing.set(names);
         }
     }
 

@@ -242,10 +242,15 @@ impl TinCan {
     // ---- The peer's identity at the hello -------------------------------------------------------
 
     /// The id the conversation on screen is with, if it has met its peer.
+    /// The peer this conversation is with, whom a hello must come from. A group's members
+    /// take turns on the live connection (any member may bring back one who dropped), so a
+    /// group expects nobody in particular: each member is judged by its own identity.
     fn conversation_peer(&self) -> Option<String> {
-        self.chat
-            .conversation
-            .with_untracked(|c| c.as_ref().and_then(|c| c.peer_id.clone()))
+        self.chat.conversation.with_untracked(|c| {
+            c.as_ref()
+                .filter(|c| c.group_log().is_none())
+                .and_then(|c| c.peer_id.clone())
+        })
     }
 
     fn remote_fingerprint(&self) -> Option<Fingerprint> {

@@ -897,6 +897,8 @@ impl TinCan {
                 self.store_now();
             }
         }
+        // A group shown comes back from its stored log (disconnected until someone connects).
+        self.group_follows_conversation();
     }
 
     // ---- Reading ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::app::TinCan;
 use crate::components::call::CallControls;
-use crate::components::group::{GroupActions, GroupLog, GroupPanels};
+use crate::components::group::{GroupActions, GroupLog, GroupPanels, GroupTyping};
 use crate::components::history::ConversationList;
 use crate::components::icons::{Icon, IconSvg};
 use crate::components::identity::{IdentityWarning, VerifiedBadge, VerifyControls};
@@ -83,6 +83,7 @@ pub fn ChatView() -> impl IntoView {
                 <TransferList/>
             }>
                 <GroupLog/>
+                <GroupTyping/>
             </Show>
             <Composer/>
         </section>

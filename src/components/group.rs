@@ -158,7 +158,7 @@ fn MemberList() -> impl IntoView {
 #[component]
 fn Member(row: MemberRow) -> impl IntoView {
     view! {
-        <li class="member" data-testid="member" data-member-id=row.id.clone() data-reach=row.reach>
+        <li class="member" data-testid="member" data-member-id=row.id.clone() data-reach=row.reach data-introduction=row.introduction>
             <span class="member-name">{row.name.clone()}</span>
             " "
             <span class="member-reach">{row.reach_label.clone()}</span>
@@ -171,6 +171,20 @@ fn Member(row: MemberRow) -> impl IntoView {
             })}
         </li>
     }
+}
+
+/// "Bob is typing…", "Bob and Cat are typing…".
+#[component]
+pub fn GroupTyping() -> impl IntoView {
+    let tin_can = expect_context::<TinCan>();
+    let text = move || {
+        tin_can.groups.typing.with(|names| match names.as_slice() {
+            [] => None,
+            [one] => Some(format!("{one} is typing…")),
+            [rest @ .., last] => Some(format!("{} and {last} are typing…", rest.join(", "))),
+        })
+    };
+    view! { <p class="typing" aria-live="polite" data-testid="group-typing">{text}</p> }
 }
 
 /// The group's messages, each with its author; own messages say how many have them.

@@ -167,6 +167,10 @@ pub struct Conversation {
     last_own_seq: u64,
     /// Highest peer `seq` taken in order.
     received_upto: u64,
+    /// Once this conversation became a group: the group's log (`core::group::entries_to_json`),
+    /// from which `Group::restore` makes the group again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
     #[serde(skip)]
     journal: Journal,
 }
@@ -182,8 +186,28 @@ impl Conversation {
             messages: Vec::new(),
             last_own_seq: 0,
             received_upto: 0,
+            group: None,
             journal: Journal::default(),
         }
+    }
+
+    /// The group's log, if this conversation is a group.
+    pub fn group_log(&self) -> Option<&str> {
+        self.group.as_deref()
+    }
+
+    /// The group's log changed: it is written with the conversation.
+    pub fn set_group_log(&mut self, log: String) {
+        if self.group.as_deref() != Some(log.as_str()) {
+            self.group = Some(log);
+            self.journal.meta_changed = true;
+        }
+    }
+
+    /// The conversation as stored, with the group log its record held.
+    pub fn with_group_log(mut self, log: Option<String>) -> Self {
+        self.group = log;
+        self
     }
 
     /// A conversation as storage holds it: `messages` sorted by id, each already checked (see
@@ -215,6 +239,7 @@ impl Conversation {
             messages,
             last_own_seq,
             received_upto,
+            group: None,
             journal: Journal {
                 rev,
                 stored_below,
@@ -347,6 +372,11 @@ impl Conversation {
             }
         }
         merged.received_upto = merged.received_upto.max(self.received_upto);
+        // The group log of the copy that changed it: a log only grows, and this tab's is the one
+        // its group carries on from.
+        if self.journal.meta_changed && self.group.is_some() {
+            merged.group = self.group.take();
+        }
         merged.journal.meta_changed = self.journal.meta_changed;
         let start = self.messages.partition_point(|m| m.id < below);
         for message in self.messages.drain(start..) {

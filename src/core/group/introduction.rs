@@ -277,12 +277,14 @@ impl Introductions {
         if !roster.is_member(&other) {
             return Err(IntroRefusal::NotAMember);
         }
-        if self
-            .pairs
-            .get(&other)
-            .is_some_and(|p| p.state != PairState::Failed)
-        {
-            return Err(IntroRefusal::Duplicate);
+        // Refused while connected, or while another member's introduction runs. The same
+        // introducer may start its introduction again: it knows the first one died (one of the
+        // pair dropped while it ran, see `disconnected`), and nobody else can end it sooner.
+        if let Some(running) = self.pairs.get(&other) {
+            let restart = running.state.introducer() == Some(by);
+            if running.state != PairState::Failed && !restart {
+                return Err(IntroRefusal::Duplicate);
+            }
         }
         self.pairs.insert(
             other.clone(),
@@ -435,9 +437,13 @@ impl Introductions {
         }
     }
 
-    /// The direct connection with `other` is gone: it may be introduced again.
+    /// The direct connection with `other` is gone: it may be introduced again. Introductions
+    /// we relay for it cannot finish now (its signals have no way to us): they are forgotten,
+    /// so that once it is back the pair is introduced again at once, not after
+    /// [`RETRY_AFTER_MS`].
     pub fn disconnected(&mut self, other: &str) {
         self.pairs.remove(other);
+        self.relays.retain(|(a, b), _| a != other && b != other);
     }
 
     /// Introductions that ran out of time: ours have failed (the app closes those connection
@@ -615,11 +621,11 @@ mod tests {
         bob.receive("ann", &pair("bob", "cid"), &roster, &all, 0.0)
             .unwrap();
         let before = bob.clone();
-        // A duplicate introduction, by the same member or another.
-        for by in ["ann", "cid"] {
-            let refused = bob.receive(by, &pair("bob", "cid"), &roster, &all, 1.0);
-            assert!(refused.is_err(), "{by}");
-        }
+        // A second introduction by another member (here the pair's other end). The same
+        // introducer may start its own again (see the test of a drop cutting one short).
+        assert!(bob
+            .receive("cid", &pair("bob", "cid"), &roster, &all, 1.0)
+            .is_err());
         // An answer before our offer went; the offer comes from us (the lower id), never to us.
         assert_eq!(
             bob.receive("ann", &answer, &roster, &all, 1.0),
@@ -648,6 +654,54 @@ mod tests {
         assert_eq!(
             bob.offer_made("cid", "a".repeat(MAX_SDP_BYTES + 1)),
             Err(IntroRefusal::BadSdp)
+        );
+    }
+
+    #[test]
+    fn an_introduction_cut_short_by_a_drop_is_made_again_when_the_member_is_back() {
+        let roster = roster();
+        let both = neighbors(&["bob", "cid"]);
+        let mut ann = Introductions::new("ann");
+        let mut bob = Introductions::new("bob");
+        let introduce = GroupFrame::Introduce {
+            pair: pair_of("bob", "cid"),
+        };
+        ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
+        bob.receive("ann", &introduce, &roster, &neighbors(&["ann"]), 0.0)
+            .unwrap();
+        bob.offer_made("cid", "OFFER".into()).unwrap();
+        // Cid drops (a reload) before the offer reached it: Ann forgets the relay, so the pair
+        // is due again as soon as Cid is back, not two minutes later.
+        ann.disconnected("cid");
+        assert_eq!(ann.relay("bob", "cid"), None);
+        assert_eq!(
+            ann.due(vec![pair_of("bob", "cid")], 1_000.0),
+            vec![pair_of("bob", "cid")]
+        );
+        ann.introduce("bob", "cid", &roster, &both, 1_000.0)
+            .unwrap();
+        // Bob, still waiting for an answer, takes the same introducer's new start...
+        let step = bob
+            .receive("ann", &introduce, &roster, &neighbors(&["ann"]), 1_000.0)
+            .unwrap();
+        assert_eq!(
+            step.connect,
+            vec![Connect::MakeOffer {
+                other: "cid".into()
+            }]
+        );
+        // ...but not another member's while it runs.
+        let mut with_dan = roster.clone();
+        with_dan.joined("ann", "dan", None, 1, 3.0);
+        assert_eq!(
+            bob.receive(
+                "dan",
+                &introduce,
+                &with_dan,
+                &neighbors(&["ann", "dan"]),
+                1_001.0
+            ),
+            Err(IntroRefusal::Duplicate)
         );
     }
 

@@ -188,6 +188,9 @@ pub struct ConversationRecord {
     /// The id the next message gets.
     pub next_id: u64,
     pub preview: String,
+    /// A group's log (see `Conversation::group_log`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl ConversationRecord {
@@ -203,6 +206,7 @@ impl ConversationRecord {
             received_upto: c.received_upto(),
             next_id: c.next_id(),
             preview: preview_of(c),
+            group: c.group_log().map(str::to_owned),
         }
     }
 
@@ -238,7 +242,11 @@ impl ConversationRecord {
             ]
             .iter()
             .all(|n| *n <= MAX_NUMBER)
-            && record.preview.chars().count() <= 200;
+            && record.preview.chars().count() <= 200
+            && record
+                .group
+                .as_deref()
+                .is_none_or(|log| crate::core::group::entries_from_json(log).is_ok());
         if ok {
             Ok(record)
         } else {
@@ -277,7 +285,8 @@ impl ConversationRecord {
             kept,
             self.next_id,
             self.rev,
-        );
+        )
+        .with_group_log(self.group);
         (conversation, damaged)
     }
 }
@@ -547,6 +556,38 @@ mod tests {
             (1, 1, 4)
         );
         assert!(!back.has_changes());
+    }
+
+    #[test]
+    fn a_groups_log_is_stored_with_its_conversation_and_checked_when_read() {
+        use crate::core::group::{entries_to_json, Group};
+        let mut c = chat();
+        let mut group = Group::found(&c.id, "ann00001", Some("Ann"), 1_000.0).unwrap();
+        group.add_member("bea00002", Some("Bea"), 1_001.0).unwrap();
+        c.set_group_log(entries_to_json(group.history()));
+        let record = ConversationRecord::of(&c, 2);
+        let read = ConversationRecord::from_json(&record.to_json()).unwrap();
+        let (back, damaged) = read.assemble(Vec::new());
+        assert_eq!(damaged, 0);
+        let restored = Group::restore(
+            &back.id,
+            "ann00001",
+            crate::core::group::entries_from_json(back.group_log().unwrap()).unwrap(),
+            2_000.0,
+        )
+        .unwrap();
+        assert_eq!(restored.history(), group.history());
+        // A two-person conversation's record carries no group field at all.
+        assert!(!ConversationRecord::of(&chat(), 1)
+            .to_json()
+            .contains("group"));
+        // A damaged log makes the record damaged, not a group that differs.
+        let mut bad = record.clone();
+        bad.group = Some(r#"[{"author":"<x>","seq":1}]"#.into());
+        assert_eq!(
+            ConversationRecord::from_json(&bad.to_json()),
+            Err(StoreError::Damaged)
+        );
     }
 
     #[test]
