@@ -1,3 +1,9 @@
+// Talc instead of the standard library's dlmalloc: about 1 KB smaller gzipped in the shipped wasm, and
+// faster (README, "Shipped size"). The page is single-threaded (no atomics in this build).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(target_arch = "wasm32")]
 fn main() {
     tincan::run();

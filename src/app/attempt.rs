@@ -13,6 +13,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
 use futures::future::{AbortHandle, Abortable};
@@ -76,6 +77,11 @@ impl Attempt {
 
     /// Runs `task` until it finishes or this attempt is dropped, whichever comes first.
     pub fn spawn(&self, task: impl Future<Output = ()> + 'static) {
+        // Boxed here so the bookkeeping below is built once, not once per kind of task.
+        self.spawn_boxed(Box::pin(task));
+    }
+
+    fn spawn_boxed(&self, task: Pin<Box<dyn Future<Output = ()>>>) {
         let (handle, registration) = AbortHandle::new_pair();
         let number = {
             let mut tasks = self.tasks.borrow_mut();

@@ -58,6 +58,21 @@ mod tests {
         Sha256::digest(bytes).into()
     }
 
+    /// The build uses sha2's compact rounds (Cargo.toml, for size): they must still be SHA-256.
+    #[test]
+    fn sha256_gives_the_published_digests() {
+        assert_eq!(
+            hex(&sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        // 1000 bytes: many blocks and a partial last one.
+        let long: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(
+            hex(&sha256(&long)),
+            "4e4c294b331f7a2099a379bec34b9f9fc03dc46ab465d998f4d683da53487e6d"
+        );
+    }
+
     #[test]
     fn digests_fold_in_sequence_order_whatever_order_they_come_in() {
         let pieces: Vec<ChunkDigest> = (0..5u8).map(|i| sha256(&[i])).collect();

@@ -1,0 +1,203 @@
+// Trunk post-build hook: gives the wasm's imports short names. wasm-bindgen names each import
+// after the JS function it calls plus a 16-digit hash (`__wbg_createElement_5f3a…`), and both the
+// wasm's import section and the JS glue's import object carry every name: about 360 of them,
+// whose hashes gzip cannot shrink. Renaming them `a`, `b`, … in both files keeps the pairing
+// (each name is looked up by string when the module is instantiated) and takes about 9 KB off
+// the gzipped first load. The import module `./tincan_bg.js` becomes `a` the same way.
+//
+// Every rename is checked: a name the JS does not hold exactly once stops the build, so a new
+// wasm-bindgen layout fails loudly instead of shipping a module that cannot be instantiated.
+// Runs first in the hook (before scripts/minify-js.mjs), and updates the integrity hashes
+// index.html holds for the files it rewrites.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.env.TRUNK_STAGING_DIR ?? process.argv[2];
+if (!dir) {
+  console.error('short-imports.mjs: no TRUNK_STAGING_DIR and no directory argument');
+  process.exit(1);
+}
+const profile = process.env.TRUNK_PROFILE ?? 'release';
+if (profile !== 'release') {
+  console.log('short-imports.mjs: debug build, left as is');
+  process.exit(0);
+}
+
+function fail(message) {
+  console.error(`short-imports.mjs: ${message}`);
+  process.exit(1);
+}
+
+/** Reads an unsigned LEB128 number at `at`; returns [value, next offset]. */
+function readLeb(bytes, at) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    if (at >= bytes.length) fail('wasm ends inside a number');
+    const byte = bytes[at++];
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (byte < 0x80) return [value, at];
+  }
+}
+
+function leb(value) {
+  const out = [];
+  do {
+    let byte = value % 128;
+    value = Math.floor(value / 128);
+    if (value > 0) byte |= 0x80;
+    out.push(byte);
+  } while (value > 0);
+  return Buffer.from(out);
+}
+
+function name(text) {
+  const bytes = Buffer.from(text, 'utf8');
+  return Buffer.concat([leb(bytes.length), bytes]);
+}
+
+/** Skips one import's description (function, table, memory, global or tag). */
+function skipImportDesc(bytes, at) {
+  const kind = bytes[at++];
+  const limits = (from) => {
+    let [flags, next] = readLeb(bytes, from);
+    [, next] = readLeb(bytes, next);
+    if (flags & 1) [, next] = readLeb(bytes, next);
+    return next;
+  };
+  switch (kind) {
+    case 0x00: // function: type index
+      return readLeb(bytes, at)[1];
+    case 0x01: // table: reference type, limits
+      return limits(at + 1);
+    case 0x02: // memory: limits
+      return limits(at);
+    case 0x03: // global: value type, mutability
+      return at + 2;
+    case 0x04: // tag: attribute, type index
+      return readLeb(bytes, at + 1)[1];
+    default:
+      return fail(`unknown import kind ${kind}`);
+  }
+}
+
+/** The short names: a..z, A..Z, then two characters and more (never a JS keyword problem: they
+ * are object keys). */
+function* shortNames() {
+  const first = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  const rest = `${first}0123456789`;
+  for (let length = 1; ; length++) {
+    const count = first.length * rest.length ** (length - 1);
+    for (let n = 0; n < count; n++) {
+      let text = first[n % first.length];
+      let left = Math.floor(n / first.length);
+      for (let i = 1; i < length; i++) {
+        text += rest[left % rest.length];
+        left = Math.floor(left / rest.length);
+      }
+      yield text;
+    }
+  }
+}
+
+/** Rewrites the import section of `wasm` with `rename(module, field)`; returns the new bytes. */
+function renameImports(wasm, rename) {
+  if (wasm.readUInt32LE(0) !== 0x6d736100) fail('not a wasm module');
+  const parts = [wasm.subarray(0, 8)];
+  let at = 8;
+  let found = false;
+  while (at < wasm.length) {
+    const id = wasm[at];
+    const [size, body] = readLeb(wasm, at + 1);
+    const end = body + size;
+    if (id !== 2) {
+      parts.push(wasm.subarray(at, end));
+      at = end;
+      continue;
+    }
+    found = true;
+    let [count, cursor] = readLeb(wasm, body);
+    const entries = [leb(count)];
+    for (let i = 0; i < count; i++) {
+      let length;
+      [length, cursor] = readLeb(wasm, cursor);
+      const module = wasm.subarray(cursor, cursor + length).toString('utf8');
+      cursor += length;
+      [length, cursor] = readLeb(wasm, cursor);
+      const field = wasm.subarray(cursor, cursor + length).toString('utf8');
+      cursor += length;
+      const descEnd = skipImportDesc(wasm, cursor);
+      const [newModule, newField] = rename(module, field);
+      entries.push(name(newModule), name(newField), wasm.subarray(cursor, descEnd));
+      cursor = descEnd;
+    }
+    if (cursor !== end) fail('import section has bytes past its last import');
+    const section = Buffer.concat(entries);
+    parts.push(Buffer.from([2]), leb(section.length), section);
+    at = end;
+  }
+  if (!found) fail('the wasm has no import section');
+  return Buffer.concat(parts);
+}
+
+const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
+const indexFile = join(dir, 'index.html');
+let html = readFileSync(indexFile, 'utf8');
+
+const modules = readdirSync(dir).filter((file) => file.endsWith('_bg.wasm'));
+if (modules.length === 0) fail('no _bg.wasm in the build; did trunk change its output?');
+for (const wasmName of modules) {
+  const jsName = wasmName.replace(/_bg\.wasm$/, '.js');
+  const jsFile = join(dir, jsName);
+  if (!existsSync(jsFile)) fail(`${wasmName} has no ${jsName} beside it`);
+  const wasmFile = join(dir, wasmName);
+  const wasm = readFileSync(wasmFile);
+  let js = readFileSync(jsFile, 'utf8');
+
+  const names = shortNames();
+  const fields = new Map();
+  const moduleNames = new Map();
+  const renamed = renameImports(wasm, (module, field) => {
+    if (!moduleNames.has(module)) moduleNames.set(module, `${moduleNames.size}`);
+    // wasm-bindgen gives every import its own name; one imported twice keeps one short name.
+    if (!fields.has(field)) fields.set(field, names.next().value);
+    return [moduleNames.get(module), fields.get(field)];
+  });
+
+  // The JS names each import once, as a key of the object it passes for that module:
+  // `__wbg_name_hash: function(` and `"./tincan_bg.js": import0`.
+  const replaceOnce = (from, to, what) => {
+    const count = js.split(from).length - 1;
+    if (count !== 1) fail(`${jsName}: ${what} ${JSON.stringify(from)} found ${count} times, not once`);
+    js = js.replace(from, () => to);
+  };
+  for (const [field, short] of fields) {
+    const key = new RegExp(`(?<=[\\s,{])${field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=\\s*:)`, 'g');
+    const count = (js.match(key) ?? []).length;
+    if (count !== 1) fail(`${jsName}: import ${field} is a key ${count} times, not once`);
+    js = js.replace(key, short);
+  }
+  for (const [module, short] of moduleNames) {
+    replaceOnce(`"${module}":`, `"${short}":`, 'import module');
+  }
+
+  for (const [file, before, after] of [
+    [wasmName, wasm, renamed],
+    [jsName, Buffer.from(readFileSync(jsFile)), Buffer.from(js, 'utf8')],
+  ]) {
+    const old = sri(before);
+    if (html.includes(old)) html = html.replaceAll(old, sri(after));
+    else if (html.includes(file) && html.includes('integrity')) {
+      // The QR decoder worker's files are not named by index.html, so they have no hash there.
+      fail(`index.html has no integrity hash for ${file} to update`);
+    }
+  }
+  writeFileSync(wasmFile, renamed);
+  writeFileSync(jsFile, js);
+  console.log(
+    `short-imports.mjs: ${wasmName} ${fields.size} imports renamed, ${wasm.length} -> ${renamed.length} bytes`,
+  );
+}
+writeFileSync(indexFile, html);
