@@ -15,6 +15,11 @@ use crate::core::safety::Fingerprint;
 use crate::core::session::Role;
 use crate::web::browser::now_ms;
 use crate::web::identity::{self as certificate_store, IdentityError};
+use crate::web::timers::sleep_ms;
+
+/// How long after an accepted hello the peer's record is written (see `store_known_peers_soon`);
+/// as long as a conversation's first write waits (`conversation.rs`, `STORE_DELAY_MS`).
+const KNOWN_PEERS_AFTER_HELLO_MS: i32 = 50;
 
 /// Said (quietly) when the browser will not keep a certificate: chatting works, the code changes
 /// on the next visit.
@@ -79,6 +84,8 @@ pub struct Identity {
     certificates: StoredValue<Option<Certificates>, LocalStorage>,
     /// A renewal (a new load) is under way.
     renewing: StoredValue<bool>,
+    /// A change to `known` waits to be written (`store_known_peers_soon`).
+    known_unsaved: StoredValue<bool>,
 }
 
 impl Identity {
@@ -93,6 +100,7 @@ impl Identity {
             resetting: RwSignal::new(false),
             certificates: StoredValue::new_local(None),
             renewing: StoredValue::new(false),
+            known_unsaved: StoredValue::new(false),
         }
     }
 
@@ -312,7 +320,7 @@ impl TinCan {
             changed = known.get(peer_id) != before.as_ref();
         });
         if changed {
-            self.store_known_peers();
+            self.store_known_peers_soon();
         }
         self.identity.peer.set(Some(PeerIdentity {
             peer_id: peer_id.to_owned(),
@@ -321,6 +329,29 @@ impl TinCan {
             held_hello: None,
         }));
         true
+    }
+
+    /// Writes the known-peers table [`KNOWN_PEERS_AFTER_HELLO_MS`] from now: a hello's record is
+    /// written after the greeting and the chat screen, not in their way (the write costs the page
+    /// several milliseconds). Leaving the page writes at once (`store_known_peers_now`).
+    fn store_known_peers_soon(&self) {
+        if self.identity.known_unsaved.get_value() {
+            return;
+        }
+        self.identity.known_unsaved.set_value(true);
+        let this = *self;
+        spawn_local(async move {
+            sleep_ms(KNOWN_PEERS_AFTER_HELLO_MS).await;
+            this.store_known_peers_now();
+        });
+    }
+
+    /// Writes a record [`Self::store_known_peers_soon`] still holds back, now (the tab is going).
+    pub(super) fn store_known_peers_now(&self) {
+        if self.identity.known_unsaved.get_value() {
+            self.identity.known_unsaved.set_value(false);
+            self.store_known_peers();
+        }
     }
 
     /// A changed identity: nothing goes (messages stay pending, files wait) and the warning

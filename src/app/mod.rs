@@ -56,6 +56,8 @@ const CONNECT_DEADLINE_MS: i32 = 15_000;
 
 /// How often the connection's path and round trip are read from the browser's stats.
 const PATH_CHECK_MS: i32 = 2_000;
+/// When the path is first read after the channel opens.
+const PATH_FIRST_CHECK_MS: i32 = 250;
 
 const WAITING_FOR_INVITER: &str = "Waiting for the other person to open your answer link (it stays valid for 30 minutes; keep this tab open). If they already did and nothing happens, your networks may block a direct connection: a relay (TURN server, in Settings) helps.";
 
@@ -656,6 +658,9 @@ impl TinCan {
     fn watch_path(&self, attempt: AttemptId) {
         let this = *self;
         self.spawn_for(attempt, async move {
+            // Not while the hellos cross and the chat screen is built: the header shows the path
+            // a moment later.
+            sleep_ms(PATH_FIRST_CHECK_MS).await;
             loop {
                 let Some(stats) = this.with_attempt(|attempt| attempt.peer.stats()) else {
                     return;
@@ -704,6 +709,7 @@ impl TinCan {
             self.send_frame(&crate::core::protocol::Frame::Bye);
         }
         self.store_now();
+        self.store_known_peers_now();
     }
 }
 

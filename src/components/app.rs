@@ -81,17 +81,19 @@ pub fn App() -> impl IntoView {
     });
 
     // The screen on display follows `screen` with the timing `Screen::change_to` decides: the
-    // busy "Connecting" screen only when connecting takes a while, the chat after what the
-    // browser has queued (the peer's hello is answered before the chat is built).
+    // busy "Connecting" screen only when connecting takes a while, and the invitee's chat once
+    // the inviter's hello named its conversation (and was answered).
     let on_display = RwSignal::new(screen.get_untracked());
+    let conversation_shown = Memo::new(move |_| tin_can.chat.conversation.with(Option::is_some));
     Effect::new(move |_| {
         let next = screen.get();
-        let later = match on_display.with_untracked(|on_display| on_display.change_to(&next)) {
+        let shown = conversation_shown.get();
+        let later = match on_display.with_untracked(|on_display| on_display.change_to(&next, shown))
+        {
             ScreenChange::Now => {
                 on_display.set(next);
                 return;
             }
-            ScreenChange::AfterQueued => Duration::ZERO,
             ScreenChange::After(ms) => Duration::from_millis(u64::from(ms)),
         };
         // Unless another screen is due by then.

@@ -85,29 +85,40 @@ pub enum Screen {
 /// badge says "Connecting…" at once).
 pub const CONNECTING_SCREEN_AFTER_MS: u32 = 400;
 
+/// How long the invitee's answer screen stays up once the channel is open, waiting for the
+/// inviter's hello (which names the conversation), before the chat screen replaces it anyway. So
+/// the hello is answered before the chat screen is built (building it costs the page 10-30 ms,
+/// which the inviter would otherwise wait for), and the screen is built once, for the
+/// conversation it shows. An inviter that holds its hello back (a changed identity) leaves the
+/// invitee in the chat, with its safety code, after this wait.
+pub const HELLO_WAIT_MS: u32 = 250;
+
 /// When the screen on display gives way to `next`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScreenChange {
     /// In the same turn.
     Now,
-    /// After what the browser has already queued (a frame from the peer that arrived with the
-    /// channel's opening is answered before the chat screen is built).
-    AfterQueued,
     /// After this many milliseconds, if it is still the screen to show.
     After(u32),
 }
 
 impl Screen {
-    /// When `self` (on display) gives way to `next`.
-    pub fn change_to(&self, next: &Screen) -> ScreenChange {
+    /// When `self` (on display) gives way to `next`. `conversation_shown`: a conversation is on
+    /// screen (the invitee's is known only from the inviter's hello).
+    pub fn change_to(&self, next: &Screen, conversation_shown: bool) -> ScreenChange {
         match (self, next) {
             (Screen::Invite(_) | Screen::Answer(_), Screen::Busy(doing))
                 if *doing == CONNECTING =>
             {
                 ScreenChange::After(CONNECTING_SCREEN_AFTER_MS)
             }
-            (Screen::Invite(_) | Screen::Answer(_) | Screen::Busy(_), Screen::Chat) => {
-                ScreenChange::AfterQueued
+            // Once the conversation is known, at once: the inviter sent its hello as the channel
+            // opened, and the invitee answered the hello before this; nothing from the peer is
+            // waiting to be answered first.
+            (Screen::Invite(_) | Screen::Answer(_) | Screen::Busy(_), Screen::Chat)
+                if !conversation_shown =>
+            {
+                ScreenChange::After(HELLO_WAIT_MS)
             }
             _ => ScreenChange::Now,
         }
@@ -215,23 +226,49 @@ mod tests {
         let chat = Phase::Connected.screen(false);
         for waiting in [&invite, &answer] {
             assert_eq!(
-                waiting.change_to(&connecting),
+                waiting.change_to(&connecting, true),
                 ScreenChange::After(CONNECTING_SCREEN_AFTER_MS)
             );
-            assert_eq!(waiting.change_to(&chat), ScreenChange::AfterQueued);
+            assert_eq!(waiting.change_to(&chat, true), ScreenChange::Now);
         }
-        assert_eq!(connecting.change_to(&chat), ScreenChange::AfterQueued);
+        assert_eq!(connecting.change_to(&chat, true), ScreenChange::Now);
         // Anything else at once: a failure, Start over, the link being ready.
-        assert_eq!(connecting.change_to(&Screen::Failed), ScreenChange::Now);
-        assert_eq!(invite.change_to(&Screen::Start), ScreenChange::Now);
         assert_eq!(
-            Phase::Preparing.screen(false).change_to(&invite),
+            connecting.change_to(&Screen::Failed, true),
             ScreenChange::Now
         );
-        assert_eq!(chat.change_to(&Screen::Start), ScreenChange::Now);
+        assert_eq!(invite.change_to(&Screen::Start, true), ScreenChange::Now);
+        assert_eq!(
+            Phase::Preparing.screen(false).change_to(&invite, true),
+            ScreenChange::Now
+        );
+        assert_eq!(chat.change_to(&Screen::Start, true), ScreenChange::Now);
         // Preparing a link is busy too, but not connecting.
         assert_eq!(
-            invite.change_to(&Phase::Preparing.screen(false)),
+            invite.change_to(&Phase::Preparing.screen(false), true),
+            ScreenChange::Now
+        );
+    }
+
+    #[test]
+    fn the_invitee_answers_the_hello_before_the_chat_screen_is_built() {
+        let answer = Phase::WaitingForInviter {
+            answer_link: "l".into(),
+        }
+        .screen(false);
+        let chat = Phase::Connected.screen(false);
+        // Open, no hello yet: the answer screen stays a moment, for the hello to name the
+        // conversation the chat shows.
+        assert_eq!(
+            answer.change_to(&chat, false),
+            ScreenChange::After(HELLO_WAIT_MS)
+        );
+        // The hello came (and was answered): the chat at once.
+        assert_eq!(answer.change_to(&chat, true), ScreenChange::Now);
+        // Nothing else waits for a conversation.
+        assert_eq!(chat.change_to(&Screen::Start, false), ScreenChange::Now);
+        assert_eq!(
+            Phase::Preparing.screen(false).change_to(&answer, false),
             ScreenChange::Now
         );
     }
