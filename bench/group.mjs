@@ -376,7 +376,8 @@ async function fanOutRun(sender, receivers, { messages, warmup, gapMs, receiptTi
   const [sendTrace, ...receiveTraces] = traces;
   const all = []; // per message: until the last receiver had it
   const each = []; // every (message, receiver)
-  const split = { lastSendMs: [], frameInMs: [], lastFrameInMs: [], frameToLogMs: [], copies: [] };
+  const first = []; // per message: until the first receiver had it
+  const split = { lastSendMs: [], frameInMs: [], firstFrameInMs: [], lastFrameInMs: [], frameToLogMs: [], copies: [] };
   let missing = 0;
   const list = sent.result.sent;
   list.forEach(([key, t0], i) => {
@@ -388,6 +389,7 @@ async function fanOutRun(sender, receivers, { messages, warmup, gapMs, receiptTi
       return;
     }
     all.push(Math.max(...got) - t0);
+    first.push(Math.min(...got) - t0);
     each.push(...got.map((at) => at - t0));
     // Messages are 200 ms apart and each waits for every receipt: the frames of the text kind
     // in between are this message's (one copy to each receiver).
@@ -397,6 +399,7 @@ async function fanOutRun(sender, receivers, { messages, warmup, gapMs, receiptTi
     const ins = receiveTraces.map((trace) => within(trace, 'in')[0]);
     if (ins.every((at) => at !== undefined)) {
       split.frameInMs.push(...ins.map((at) => at - t0));
+      split.firstFrameInMs.push(Math.min(...ins) - t0);
       split.lastFrameInMs.push(Math.max(...ins) - t0);
       split.frameToLogMs.push(...ins.map((at, r) => got[r] - at));
     }
@@ -406,6 +409,7 @@ async function fanOutRun(sender, receivers, { messages, warmup, gapMs, receiptTi
     receivers: receivers.length,
     messages,
     all,
+    first,
     each,
     missing,
     unconfirmed: sent.result.unconfirmed,
@@ -413,6 +417,7 @@ async function fanOutRun(sender, receivers, { messages, warmup, gapMs, receiptTi
     split: {
       lastSendMs: med(split.lastSendMs),
       frameInMs: med(split.frameInMs),
+      firstFrameInMs: med(split.firstFrameInMs),
       lastFrameInMs: med(split.lastFrameInMs),
       frameToLogMs: med(split.frameToLogMs),
       copies: med(split.copies),

@@ -97,6 +97,7 @@ const C = {
   callRuns: opts.quick ? 3 : 7, // calls, each side, taking turns
   groupMeshRuns: opts.quick ? 1 : 3, // a fourth member to full mesh, then three link connections
   groupSize: 8, // the most a group has (core::group::MAX_MEMBERS)
+  cores: os.cpus().length,
   // At a person's pace, as the round trips: each message typed pingGapMs after every other
   // member's receipt for the previous one came back.
   fanOutMessages: opts.quick ? 40 : 150,

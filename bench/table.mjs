@@ -483,11 +483,14 @@ export function table(raw, C, only, constants) {
       `Group fan-out: Ann sends, the other ${others} pages (each its own context in one headless Chromium) record when ` +
         `each message is added to their log (MutationObserver, page clock); per message, the time from the click on ` +
         `Send until the last of them had it; the next message is typed ${C.pingGapMs} ms after Ann's receipt said ` +
-        `"Delivered to ${others} of ${others}". A single receiver's median: ${lib.ms(g.each)} (two-person chat: ` +
-        `${lib.ms(two.each)}). Split (medians): Ann's app handed the last of its ${fo.group.split?.copies} copies to ` +
-        `its channels ${lib.ms(fo.group.split?.lastSendMs)} after the click (two-person: ${lib.ms(fo.pair.split?.lastSendMs)}); ` +
-        `a copy's message event fired at a receiver after ${lib.ms(fo.group.split?.frameInMs)}, at the last receiver after ` +
-        `${lib.ms(fo.group.split?.lastFrameInMs)} (two-person: ${lib.ms(fo.pair.split?.frameInMs)}); from that event ` +
+        `"Delivered to ${others} of ${others}". The first of the ${others} had it after ${lib.ms(lib.median(fo.group.first ?? []))}, ` +
+        `a single receiver after ${lib.ms(g.each)} (medians; two-person chat: ${lib.ms(two.each)}). Split (medians): ` +
+        `Ann's app handed the last of its ${fo.group.split?.copies} copies to its channels ` +
+        `${lib.ms(fo.group.split?.lastSendMs)} after the click (two-person: ${lib.ms(fo.pair.split?.lastSendMs)}); the ` +
+        `message event of a copy fired at the first receiver after ${lib.ms(fo.group.split?.firstFrameInMs)}, at a ` +
+        `receiver after ${lib.ms(fo.group.split?.frameInMs)}, at the last after ${lib.ms(fo.group.split?.lastFrameInMs)} ` +
+        `(two-person: ${lib.ms(fo.pair.split?.frameInMs)}): ${fo.size} renderers and Chromium's network threads share ` +
+        `this machine's ${C.cores ?? 'few'} cores, where each member of a real group has its own; from that event ` +
         `to the message in the log took ${lib.ms(fo.group.split?.frameToLogMs)} (two-person: ` +
         `${lib.ms(fo.pair.split?.frameToLogMs)}). ${fo.group.missing ? `${fo.group.missing} of ${fo.group.messages} messages did not reach every member` : `Every message reached every member`}` +
         `${fo.group.unconfirmed ? `; ${fo.group.unconfirmed} never had every receipt back within 10 s` : ''}. CPU of Chromium ` +
