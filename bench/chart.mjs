@@ -8,7 +8,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** The figure's name without its "(median of …)" and Markdown. */
 function label(figure) {
   const plain = figure
-    .replace(/\s*\((median|[0-9,]+ pings)[^)]*\)/g, '')
+    .replace(/\s*\((median|[0-9,]+ (pings|messages))[^)]*\)/g, '')
     .replace(/`/g, '')
     .trim();
   return plain.length > 68 ? `${plain.slice(0, 67)}…` : plain;

@@ -26,6 +26,7 @@ import * as storage from './storage.mjs';
 import { markdown, table } from './table.mjs';
 import { chart } from './chart.mjs';
 import { measureCall } from './call.mjs';
+import { measureFanOut, measureFourthMember } from './group.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..');
@@ -40,11 +41,16 @@ function parseArgs(argv) {
     else if (arg === '--dist') opts.dist = path.resolve(argv[++i]);
     else if (arg === '--out') opts.out = path.resolve(argv[++i]);
     else if (arg === '--svg') opts.svg = path.resolve(argv[++i]);
-    else if (arg === '--only') opts.only = new Set(String(argv[++i]).split(','));
+    else if (arg === '--only') {
+      opts.only = new Set(String(argv[++i]).split(','));
+      // `group`: both group rows.
+      if (opts.only.has('group')) ['groupMesh', 'groupFanOut'].forEach((name) => opts.only.add(name));
+    }
     else if (arg === '-h' || arg === '--help') {
       console.log(
         'usage: node bench/run.mjs [--dist dist-bench] [--out bench/results.json] [--svg bench/results.svg] [--quick]\n' +
-          '                          [--only shipped,linkShapes,interactive,phone,connect,deadStun,pings,burst,file,call,storage]',
+          '                          [--only shipped,linkShapes,interactive,phone,connect,deadStun,pings,burst,file,call,\n' +
+          '                                  groupMesh,groupFanOut (or group: both),storage]',
       );
       process.exit(0);
     } else {
@@ -89,6 +95,15 @@ const C = {
   storageReloads: opts.quick ? 2 : 3,
   storageSends: opts.quick ? 10 : 20,
   callRuns: opts.quick ? 3 : 7, // calls, each side, taking turns
+  groupMeshRuns: opts.quick ? 1 : 3, // a fourth member to full mesh, then three link connections
+  groupSize: 8, // the most a group has (core::group::MAX_MEMBERS)
+  cores: os.cpus().length,
+  // At a person's pace, as the round trips: each message typed pingGapMs after every other
+  // member's receipt for the previous one came back.
+  fanOutMessages: opts.quick ? 40 : 150,
+  fanOutWarmup: 10,
+  groupIdleMs: 5000, // CPU of the whole group doing nothing, before the messages
+  groupTimeoutMs: 30000, // a full mesh after a paste; every receipt of one message
 };
 
 const LAUNCH = {
@@ -370,6 +385,23 @@ async function main() {
       log(`call: Video call → first remote frame, ${C.callRuns} runs each`);
       return measureCall(chromium, { origin: new URL(appUrl).origin, distBase: '/tincan/', runs: C.callRuns });
     });
+
+    // Groups (issue #21): eight contexts in this browser at most.
+    await measure('groupMesh', () =>
+      measureFourthMember(browser, appUrl, { runs: C.groupMeshRuns, timeoutMs: C.groupTimeoutMs, log }),
+    );
+
+    await measure('groupFanOut', () =>
+      measureFanOut(browser, appUrl, {
+        size: C.groupSize,
+        messages: C.fanOutMessages,
+        warmup: C.fanOutWarmup,
+        gapMs: C.pingGapMs,
+        idleMs: C.groupIdleMs,
+        timeoutMs: C.groupTimeoutMs,
+        log,
+      }),
+    );
 
     await measure('storage', async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'tincan-bench-store-'));

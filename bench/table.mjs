@@ -420,6 +420,91 @@ export function table(raw, C, only, constants) {
     failed('Video call', 'call');
   }
 
+  // 5c. Groups (issue #21). No serverless link chat has groups: the fourth member's time to a
+  // full mesh stands next to the same three connections made the two-person way, with links.
+  const gm = raw.groupMesh;
+  if (gm) {
+    const runs = gm.group;
+    const med = (f) => lib.median(runs.map(f));
+    const fromPaste = med((r) => r.meshMs);
+    const fromAdd = med((r) => r.linkMs + r.answerMs + r.meshMs);
+    const joined = med((r) => r.joinedMs);
+    const link = med((r) => r.linkMs);
+    const answer = med((r) => r.answerMs);
+    const links = lib.median(gm.links.map((r) => r.totalMs));
+    const oneLink = lib.median(gm.links.flatMap((r) => r.connections.map((c) => c.totalMs)));
+    const third = med((r) => r.third.meshMs);
+    const cores = med((r) => r.cores);
+    summary.groupMesh = { fromPasteMs: fromPaste, fromAddPersonMs: fromAdd, joinedMs: joined, threeLinksMs: links, oneLinkMs: oneLink, thirdMemberMs: third, cores };
+    row(
+      `Group: fourth member to full mesh (median of ${runs.length})`,
+      `${lib.ms(fromPaste)} from the answer pasted; ${lib.ms(fromAdd)} from Add person`,
+      `${lib.ms(links)} from Create invite (the same 3 connections, two-person, with links, one after another)`,
+      fromAdd / links,
+    );
+    notes.push(
+      `Fourth member (medians): Bob, who did not start the group, adds Dan to Ann, Bob and Cat. "Add person" had its ` +
+        `link after ${lib.ms(link)}, Dan's answer link showed ${lib.ms(answer)} after he opened it (carried instantly ` +
+        `both ways); from the paste and "Add to group", Dan's hello reached Bob after ${lib.ms(joined)} and all four ` +
+        `member lists showed everyone "direct" after ${lib.ms(fromPaste)} (runs: ` +
+        `${runs.map((r) => lib.ms(r.meshMs)).join(', ')}), while Chromium used ${Number.isFinite(cores) ? lib.group1(cores) : 'n/a'} cores on average. ` +
+        `The third member took ${lib.ms(third)} from the paste. The baseline is what Dan's three connections cost ` +
+        `made the two-person way in the same run, at machine speed: each Create invite → link, open → answer link, ` +
+        `paste → "Connected" with a hello each way, ${lib.ms(oneLink)} a connection; a person would also carry ` +
+        `three invite links and three answers instead of one of each.`,
+    );
+  } else {
+    failed('Group: fourth member to full mesh', 'groupMesh');
+  }
+
+  const fo = raw.groupFanOut;
+  if (fo?.group && fo?.pair) {
+    const stats = (x) => ({ p50: lib.median(x.all), p99: lib.percentile(x.all, 99), each: lib.median(x.each), n: x.all.length });
+    const g = stats(fo.group);
+    const two = stats(fo.pair);
+    const others = fo.size - 1;
+    summary.groupFanOut = { size: fo.size, group: g, pair: two, missing: fo.group.missing, unconfirmed: fo.group.unconfirmed };
+    const what = `${lib.int(g.n)} messages ${C.pingGapMs} ms apart`;
+    row(
+      `Group fan-out, a message to all ${others} others, p50 (${what})`,
+      lib.ms(g.p50),
+      `${lib.ms(two.p50)} (two-person chat)`,
+      g.p50 / two.p50,
+    );
+    row(
+      `Group fan-out, a message to all ${others} others, p99 (${what})`,
+      lib.ms(g.p99),
+      `${lib.ms(two.p99)} (two-person chat)`,
+      g.p99 / two.p99,
+    );
+    const adds = fo.build?.adds ?? [];
+    const cores = (x) => (Number.isFinite(x) ? `${lib.group1(x)} cores` : 'n/a');
+    notes.push(
+      `Group fan-out: Ann sends, the other ${others} pages (each its own context in one headless Chromium) record when ` +
+        `each message is added to their log (MutationObserver, page clock); per message, the time from the click on ` +
+        `Send until the last of them had it; the next message is typed ${C.pingGapMs} ms after Ann's receipt said ` +
+        `"Delivered to ${others} of ${others}". The first of the ${others} had it after ${lib.ms(lib.median(fo.group.first ?? []))}, ` +
+        `a single receiver after ${lib.ms(g.each)} (medians; two-person chat: ${lib.ms(two.each)}). Split (medians): ` +
+        `Ann's app handed the last of its ${fo.group.split?.copies} copies to its channels ` +
+        `${lib.ms(fo.group.split?.lastSendMs)} after the click (two-person: ${lib.ms(fo.pair.split?.lastSendMs)}); the ` +
+        `message event of a copy fired at the first receiver after ${lib.ms(fo.group.split?.firstFrameInMs)}, at a ` +
+        `receiver after ${lib.ms(fo.group.split?.frameInMs)}, at the last after ${lib.ms(fo.group.split?.lastFrameInMs)} ` +
+        `(two-person: ${lib.ms(fo.pair.split?.frameInMs)}): ${fo.size} renderers and Chromium's network threads share ` +
+        `this machine's ${C.cores ?? 'few'} cores, where each member of a real group has its own; from that event ` +
+        `to the message in the log took ${lib.ms(fo.group.split?.frameToLogMs)} (two-person: ` +
+        `${lib.ms(fo.pair.split?.frameToLogMs)}). ${fo.group.missing ? `${fo.group.missing} of ${fo.group.messages} messages did not reach every member` : `Every message reached every member`}` +
+        `${fo.group.unconfirmed ? `; ${fo.group.unconfirmed} never had every receipt back within 10 s` : ''}. CPU of Chromium ` +
+        `(all its processes, from /proc): sending ${cores(fo.group.cores)} on average (two-person chat: ` +
+        `${cores(fo.pair.cores)}); the ${fo.size} members idle for ${lib.ms(fo.idle?.wallMs)}: ${cores(fo.idle?.cores)}. ` +
+        `Building the group by Add person from Ann, one at a time, each full mesh from the paste: ` +
+        `${adds.map((a) => `${a.size}: ${lib.ms(a.meshMs)} (${cores(a.cores)})`).join(', ')}; the whole build, ` +
+        `opening the ${fo.size} pages included, took ${lib.ms(fo.build?.wallMs)}` +
+        `${fo.attempts?.length ? ` (after ${fo.attempts.length} failed attempt(s): ${fo.attempts.join('; ')})` : ''}.`,
+    );
+  } else {
+    failed('Group fan-out', 'groupFanOut');
+  }
+
   // 6. Shipped bytes, time to an interactive page, a phone's first load
   const sh = raw.shipped;
   if (sh) {

@@ -232,6 +232,8 @@ function probe() {
 
   window.__bench = {
     now,
+    // For other drivers' in-page code (bench/group.mjs).
+    helpers: { when, type, text, button, control },
     wire,
     files,
     split,
@@ -398,8 +400,11 @@ function probe() {
   };
 }
 
-/** Tin Can in one browser context: page, probe, ICE servers set in Settings. */
-export async function openApp(browser, appUrl, iceServers) {
+/**
+ * Tin Can in one browser context: page, probe, ICE servers (and with `name`, the display name)
+ * set in Settings.
+ */
+export async function openApp(browser, appUrl, iceServers, { name = null } = {}) {
   const context = await browser.newContext();
   await context.addInitScript(probe);
   const page = await context.newPage();
@@ -412,6 +417,7 @@ export async function openApp(browser, appUrl, iceServers) {
   await page.getByRole('button', { name: 'Settings', exact: true }).press('Enter');
   const dialog = page.getByRole('dialog');
   await dialog.getByRole('textbox', { name: 'ICE servers', exact: true }).fill(iceServers.join('\n'));
+  if (name !== null) await dialog.getByRole('textbox', { name: 'Display name', exact: true }).fill(name);
   await dialog.getByRole('button', { name: 'Save', exact: true }).press('Enter');
   await dialog.waitFor({ state: 'hidden' });
   return { context, page };
