@@ -138,6 +138,46 @@ test.describe('Group chats', () => {
     await expect(bob.messages().last().getByTestId('group-receipt')).toHaveText('Delivered to 1 of 1');
   });
 
+  test('two members who cannot connect directly: messages go through a member both reach, and the list says so', async ({
+    browser,
+  }) => {
+    test.setTimeout(90_000);
+    const [ann, bob] = await namedPair(browser);
+    // Ann relays Bob's and Cat's offer and answer without their candidates: like two strict
+    // NATs with no relay, the pair has no path, and its introduction runs out (30 s).
+    await ann.page.evaluate(() => {
+      const send = RTCDataChannel.prototype.send;
+      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: unknown) {
+        if (typeof data === 'string' && data.includes('"group_signal"')) {
+          const frame = JSON.parse(data);
+          frame.sdp = String(frame.sdp)
+            .split('\r\n')
+            .filter((line: string) => !line.startsWith('a=candidate'))
+            .join('\r\n');
+          return send.call(this, JSON.stringify(frame));
+        }
+        return send.call(this, data as string);
+      };
+    });
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+    await bob.members();
+    await expect(bob.memberNamed('Cat')).toHaveAttribute('data-reach', 'via');
+    await expect(bob.memberNamed('Ann')).toHaveAttribute('data-reach', 'direct');
+
+    // Meanwhile, and after the introduction gave up, messages pass through Ann.
+    await bob.send('via Ann');
+    await expect(cat.messagesBy('Bob')).toContainText('via Ann');
+    await expect(bob.messages().last().getByTestId('group-receipt')).toHaveText('Delivered to 2 of 2');
+    await expect(bob.memberNamed('Cat')).toHaveAttribute('data-introduction', 'failed', { timeout: 45_000 });
+    await expect(bob.memberNamed('Cat')).toContainText('Through Ann');
+    await cat.members();
+    await expect(cat.memberNamed('Bob')).toContainText('Through Ann');
+    await expect(cat.memberNamed('Bob').getByTestId('member-safety-code')).toHaveCount(0);
+    await cat.send('and back');
+    await expect(bob.messagesBy('Cat')).toContainText('and back');
+    await expect(cat.messages().last().getByTestId('group-receipt')).toHaveText('Delivered to 2 of 2');
+  });
+
   test('an introducer that sits in the middle of an introduction: only that pair’s codes differ', async ({ browser }) => {
     const [ann, bob] = await namedPair(browser);
     // Ann's app relays Bob's and Cat's offer and answer. This script in Ann's page swaps both
