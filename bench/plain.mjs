@@ -73,9 +73,11 @@ async function timedTransfer(pair, bytes, send, expect = 'expectFile') {
   await pair.b.page.evaluate(([n, fn]) => {
     window.expected = window.rtc[fn](n);
   }, [bytes, expect]);
+  const discardsBefore = await pair.a.page.evaluate(() => window.rtc.discards());
   const sent = await send();
   const got = await pair.b.page.evaluate(() => window.expected);
-  return { ms: got.at - sent.t0, received: got.received };
+  const discards = (await pair.a.page.evaluate(() => window.rtc.discards())) - discardsBefore;
+  return { ms: got.at - sent.t0, received: got.received, maxGapMs: got.maxGapMs, discards };
 }
 
 /**

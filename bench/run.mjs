@@ -78,12 +78,14 @@ const C = {
   burstCapMs: opts.quick ? 20000 : 60000, // from the start of the send loop
   fileBytes: (opts.quick ? 16 : 64) * 1024 * 1024,
   fileChunk: 64 * 1024,
-  fileLow: 64 * 1024, // bufferedAmountLowThreshold: sending resumes here
-  fileHigh: 256 * 1024, // sending pauses above this much buffered
+  // The app's queue (src/web/file_channel.rs): a longer one lets SCTP burst past what Chromium's
+  // renderer hands on, and the first transfer on a new connection stalls (bench/README.md).
+  fileLow: 16 * 1024, // bufferedAmountLowThreshold: sending resumes here
+  fileHigh: 64 * 1024, // sending pauses above this much buffered
   fileRead: 4 * 1024 * 1024, // plain JS reading a file: bytes per read (Tin Can's READ_BYTES)
   fileRuns: Number(process.env.BENCH_FILE_RUNS || 7), // each side, taking turns, over one connection each
   fileWarmBytes: 16 * 1024 * 1024, // the first transfer on a new connection
-  fileFirstRuns: opts.quick ? 1 : 5, // first transfers, each side, each on a new connection
+  fileFirstRuns: opts.quick ? 1 : 7, // first transfers, each side, each on a new connection
   fileCapMs: 60000, // per Tin Can transfer
   fileSettleMs: 1000, // idle time after every file run
   coldLoads: opts.quick ? 3 : 5,

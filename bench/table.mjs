@@ -17,6 +17,9 @@ export const ratioAtLeast = (ratio, limit) => ({ kind: 'min', on: 'ratio', value
 export const atMost = (value, limit, text, format, strict = false) => ({ kind: 'max', on: 'value', value, limit, text, format, strict });
 
 const pct = (x) => `${Math.round(x * 100)} %`;
+// A file run in which the receiver waited longer than this between two chunks stalled: SCTP's
+// retransmission timer, after Chromium dropped the tail of a burst (bench/README.md, Files).
+const STALL_MS = 300;
 
 /** true / false / null (no target or nothing measured), and how far off a missed one is. */
 export function judge(target) {
@@ -283,6 +286,13 @@ export function table(raw, C, only, constants) {
     const vRate = rate(C.fileBytes, vMs);
     const split = (key) => lib.median(f.tincan.map((r) => r[key]));
     const firstRates = (list) => list.map((r) => rate(C.fileWarmBytes, r.ms));
+    // Each first run with its stall mark and dropped packets (older results have neither).
+    const firstRuns = (list) =>
+      list
+        .map((r) => `${rate(C.fileWarmBytes, r.ms).toFixed(1)}${r.maxGapMs > STALL_MS ? '*' : ''}${Number.isFinite(r.discards) ? ` (${r.discards})` : ''}`)
+        .join(', ');
+    const stalls = (list) => list.filter((r) => r.maxGapMs > STALL_MS).length;
+    const drops = (list) => list.map((r) => r.discards).filter(Number.isFinite);
     const firstT = lib.median(firstRates(f.first.tincan));
     const firstP = lib.median(firstRates(f.first.plain));
     summary.file = {
@@ -291,6 +301,7 @@ export function table(raw, C, only, constants) {
       plainFile: { ms: fMs, mibPerS: fRate },
       plainVerified: { ms: vMs, mibPerS: vRate },
       firstMibPerS: { tincan: firstT, plainVerified: firstP, tincanRuns: firstRates(f.first.tincan), plainRuns: firstRates(f.first.plain) },
+      firstStalls: { tincan: stalls(f.first.tincan), plainVerified: stalls(f.first.plain) },
     };
     notes.push(
       `File (medians): Tin Can's receiver had the first chunk ${lib.ms(split('firstFrameMs'))} after the file was ` +
@@ -299,9 +310,11 @@ export function table(raw, C, only, constants) {
         `the hash list checked, the file kept as a Blob) reaches ${lib.ratio(vRate / fRate)} of plain JS only reading ` +
         `the file, and ${lib.ratio(vRate / pRate)} of a bare channel. All sends pause above ${C.fileHigh / 1024} KiB ` +
         `buffered and resume at bufferedAmountLowThreshold = ${C.fileLow / 1024} KiB. First transfer on a new ` +
-        `connection (${C.fileWarmBytes / 2 ** 20} MiB, ${f.first.tincan.length} connections each): Tin Can ` +
-        `${firstRates(f.first.tincan).map((x) => x.toFixed(1)).join(', ')} MiB/s; plain JS, same work: ` +
-        `${firstRates(f.first.plain).map((x) => x.toFixed(1)).join(', ')} MiB/s.`,
+        `connection (${C.fileWarmBytes / 2 ** 20} MiB, ${f.first.tincan.length} connections each; * a run in which ` +
+        `the receiver waited over ${STALL_MS} ms between two chunks, and in brackets the packets the sender's ` +
+        `renderer dropped): Tin Can ${firstRuns(f.first.tincan)} MiB/s; plain JS, same work: ` +
+        `${firstRuns(f.first.plain)} MiB/s. The ${mib} MiB runs dropped ${lib.int(lib.median(drops(f.tincan)))} ` +
+        `(Tin Can) and ${lib.int(lib.median(drops(f.plainVerified)))} (plain JS) packets, medians.`,
     );
     const fileRow = (baseline, ms, baseRate, target = null) =>
       row(

@@ -34,9 +34,10 @@ function probe() {
   // Where the main thread's time goes while messages arrive (see burst()).
   const split = { handlerMs: 0, handlerCalls: 0, layoutMs: 0, layoutCalls: 0 };
   const pcs = [];
-  // Files: when binary frames came in on the "files" channel, and when files were chosen (the
-  // change event of a file input, seen before the app's own handler).
-  const files = { in: 0, firstInAt: 0, lastInAt: 0, chosenAt: 0 };
+  // Files: when binary frames came in on the "files" channel, the longest wait between two of them
+  // (a stall), and when files were chosen (the change event of a file input, seen before the
+  // app's own handler).
+  const files = { in: 0, firstInAt: 0, lastInAt: 0, maxGapMs: 0, chosenAt: 0 };
   document.addEventListener(
     'change',
     (event) => {
@@ -56,7 +57,9 @@ function probe() {
     if (channel.label === 'files') {
       channel.addEventListener('message', (event) => {
         if (typeof event.data === 'string') return;
-        files.lastInAt = now();
+        const at = now();
+        if (files.lastInAt) files.maxGapMs = Math.max(files.maxGapMs, at - files.lastInAt);
+        files.lastInAt = at;
         if (!files.firstInAt) files.firstInAt = files.lastInAt;
         files.in += 1;
       });
@@ -227,6 +230,20 @@ function probe() {
     return box && box.value.includes('#') ? box.value : null;
   };
   const latestSdp = () => pcs.at(-1)?.localDescription?.sdp ?? null;
+  /**
+   * Packets the connection's selected candidate pair could not hand on (`packetsDiscardedOnSend`):
+   * Chromium's renderer drops a UDP packet when more than 64 KB are on their way to the network
+   * process (IpcPacketSocket, kMaximumInFlightBytes). SCTP then has to retransmit it.
+   */
+  const sendDiscards = async (pc) => {
+    if (!pc) return 0;
+    const stats = await pc.getStats();
+    let pair = null;
+    stats.forEach((report) => {
+      if (report.type === 'transport' && report.selectedCandidatePairId) pair = stats.get(report.selectedCandidatePairId);
+    });
+    return pair?.packetsDiscardedOnSend ?? 0;
+  };
   /** When ICE gathering completed, if it did after t0 (null: not complete when the link showed). */
   const gatheredSince = (t0) => (wire.gatheredAt >= t0 ? wire.gatheredAt - t0 : null);
 
@@ -253,6 +270,9 @@ function probe() {
         '"Connected", the hello and the Message box',
       );
     },
+
+    /** UDP packets this page's connection dropped before they left it (see sendDiscards). */
+    discards: () => sendDiscards(pcs.at(-1)),
 
     /** Wasm memory of the page, bytes (0 for a page without wasm). */
     wasmBytes() {
@@ -368,7 +388,7 @@ function probe() {
      * and "Verified" (the SHA-256 matched).
      */
     expectFile(name, timeoutMs) {
-      Object.assign(files, { in: 0, firstInAt: 0, lastInAt: 0 });
+      Object.assign(files, { in: 0, firstInAt: 0, lastInAt: 0, maxGapMs: 0 });
       // Cheap first test: the download link is only there once the file arrived (the check runs
       // on every progress update while the file comes in).
       const done = () =>
@@ -383,6 +403,7 @@ function probe() {
         frames: files.in,
         firstFrameAt: files.firstInAt,
         lastFrameAt: files.lastInAt,
+        maxGapMs: files.maxGapMs,
       }));
     },
 
@@ -648,13 +669,17 @@ export async function sendFile(pair, filePath, timeoutMs) {
     () => document.querySelector('input[type="file"][aria-label="Attach file"]')?.disabled === false,
   );
   await pair.b.page.evaluate(([n, t]) => window.__bench.expectFile(n, t), [name, timeoutMs]);
+  const discardsBefore = await pair.a.page.evaluate(() => window.__bench.discards());
   await pair.a.page.getByLabel('Attach file', { exact: true }).setInputFiles(filePath);
   const got = await pair.b.page.evaluate(() => window.__bench.fileDone);
   const t0 = await pair.a.page.evaluate(() => window.__bench.files.chosenAt);
+  const discards = (await pair.a.page.evaluate(() => window.__bench.discards())) - discardsBefore;
   return {
     ms: got.at - t0,
     firstFrameMs: got.firstFrameAt - t0,
     lastFrameMs: got.lastFrameAt - t0,
     frames: got.frames,
+    maxGapMs: got.maxGapMs,
+    discards,
   };
 }

@@ -64,6 +64,16 @@ const rtc = {
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
   },
 
+  /** Packets the selected candidate pair could not hand on (bench/tincan.mjs, sendDiscards). */
+  async discards() {
+    const stats = await this.pc.getStats();
+    let pair = null;
+    stats.forEach((report) => {
+      if (report.type === 'transport' && report.selectedCandidatePairId) pair = stats.get(report.selectedCandidatePairId);
+    });
+    return pair?.packetsDiscardedOnSend ?? 0;
+  },
+
   sendText(text) {
     this.chat.send(JSON.stringify({ k: 'text', text, ts: Date.now() }));
   },
@@ -212,6 +222,8 @@ const rtc = {
     let parts = [];
     let uncompacted = 0;
     const digests = [];
+    let lastAt = 0;
+    let maxGapMs = 0;
     return new Promise((resolve, reject) => {
       this.file.onmessage = async (event) => {
         if (typeof event.data === 'string') {
@@ -220,8 +232,12 @@ const rtc = {
           if (list !== digest || received !== total) return reject(new Error('hash list mismatch'));
           const url = URL.createObjectURL(new Blob(parts, { type: 'application/octet-stream' }));
           URL.revokeObjectURL(url);
-          return resolve({ at: now(), received });
+          return resolve({ at: now(), received, maxGapMs });
         }
+        // The longest wait between two chunks (a stall), as the app's probe records it.
+        const at = now();
+        if (lastAt) maxGapMs = Math.max(maxGapMs, at - lastAt);
+        lastAt = at;
         const payload = new Uint8Array(event.data, 9);
         received += payload.length;
         digests.push(crypto.subtle.digest('SHA-256', payload));

@@ -24,14 +24,20 @@ const FILES_CHANNEL_LABEL: &str = "files";
 const FILES_CHANNEL_ID: u16 = 1;
 
 /// Above this much queued data, the sender waits until `bufferedamountlow` (Chromium refuses
-/// `send` past 16 MiB queued). Measured in headless Chromium on loopback, 64 MiB in 64 KiB chunks,
-/// 2 cores: 256 KiB / 64 KiB moves files as fast as 1 MiB / 256 KiB or 4 MiB / 1 MiB (a bare
-/// channel: 39-41 MiB/s against 41.5 with 1 MiB / 256 KiB, within the noise), but a chat message sent mid-transfer waits
-/// behind less: median 10-19 ms, p90 60-120 ms, against 21-41 ms and p90 145-380 ms with
-/// 4 MiB / 1 MiB. A longer queue also made the first file on a new connection slower at times.
-const BUFFER_HIGH_BYTES: u32 = 256 * 1024;
+/// `send` past 16 MiB queued). Kept short because whatever is queued, SCTP may put on the wire in
+/// one go once its window opens, and Chromium's renderer drops UDP packets when more than 64 KB
+/// are on their way to its network process (`IpcPacketSocket`, `kMaximumInFlightBytes`; counted
+/// as `packetsDiscardedOnSend`). When the tail of such a burst is dropped, no later packet reports
+/// the gap, SCTP waits for its retransmission timer and starts again from one packet: the first
+/// file on a new connection then stalls for 0.5-1.7 s (measured with `bench/run.mjs`, 16 MiB,
+/// headless Chromium on loopback, 2 cores; plain JS the same). With 256 KiB / 64 KiB, 5 of 16
+/// first transfers stalled, hundreds to thousands of packets dropped in most of them, 6-20 MiB/s;
+/// with 64 KiB / 16 KiB none of 16 stalled, most dropped nothing, 15-24 MiB/s. Later files, once
+/// the window has settled, move as fast either way (64 MiB: the same within this machine's
+/// noise). A chat message sent mid-transfer waits behind less, too.
+const BUFFER_HIGH_BYTES: u32 = 64 * 1024;
 /// `bufferedamountlow` fires when the queue drains to this.
-const BUFFER_LOW_BYTES: u32 = 64 * 1024;
+const BUFFER_LOW_BYTES: u32 = 16 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FileChannelError {
