@@ -4,8 +4,7 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use crate::app::{StorageState, TinCan};
-use crate::components::chat::{ChatActions, ChatView, ConnectionPath, PeerTitle, SafetyPanel};
-use crate::components::group::MembersPanel;
+use crate::components::chat::{ChatActions, ChatView, ConnectionPath, HeaderPanels, PeerTitle};
 use crate::components::icons::{Icon, IconSvg};
 use crate::components::link_share::{AnswerView, InviteView};
 use crate::components::notices::Notices;
@@ -110,8 +109,7 @@ pub fn App() -> impl IntoView {
     // The chat screen takes the whole window: the header names the peer, the log fills the
     // rest and the composer stays at the bottom (issue #19).
     let on_chat = Memo::new(move |_| shown.get() == Gate::Open && displayed.get() == Screen::Chat);
-    provide_context(SafetyPanel::new());
-    provide_context(MembersPanel::new());
+    provide_context(HeaderPanels::new());
 
     view! {
         <div class="shell" data-screen=move || if on_chat.get() { "chat" } else { "page" }>

@@ -17,23 +17,23 @@ use crate::core::session::Phase;
 use crate::web::browser::{clock_text, focus_was_lost, iso_time};
 use wasm_bindgen::JsCast;
 
-/// Whether the safety code panel is open, shared by the header's "Safety code" button and the
-/// panel above the log; the button is where focus goes back when the panel closes.
+/// Whether a panel above the log is open, shared by the header's button that opens it and the
+/// panel; the button is where focus goes back when the panel closes.
 #[derive(Clone, Copy)]
-pub struct SafetyPanel {
-    open: RwSignal<bool>,
-    button: NodeRef<html::Button>,
+pub struct HeaderPanel {
+    pub(crate) open: RwSignal<bool>,
+    pub(crate) button: NodeRef<html::Button>,
 }
 
-impl SafetyPanel {
-    pub fn new() -> Self {
+impl HeaderPanel {
+    fn new() -> Self {
         Self {
             open: RwSignal::new(false),
             button: NodeRef::new(),
         }
     }
 
-    fn close(self) {
+    pub(crate) fn close(self) {
         self.open.set(false);
         if let Some(button) = self.button.get_untracked() {
             let _ = button.focus();
@@ -41,7 +41,23 @@ impl SafetyPanel {
     }
 }
 
-fn is_connected(tin_can: TinCan) -> bool {
+/// The chat's panels opened from its header: the safety code, and a group's members.
+#[derive(Clone, Copy)]
+pub struct HeaderPanels {
+    pub safety: HeaderPanel,
+    pub members: HeaderPanel,
+}
+
+impl HeaderPanels {
+    pub fn new() -> Self {
+        Self {
+            safety: HeaderPanel::new(),
+            members: HeaderPanel::new(),
+        }
+    }
+}
+
+pub(crate) fn is_connected(tin_can: TinCan) -> bool {
     tin_can.connection.phase.with(|p| *p == Phase::Connected)
 }
 
@@ -55,7 +71,7 @@ fn has_safety_code(tin_can: TinCan) -> bool {
 #[component]
 pub fn ChatView() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let panel = expect_context::<SafetyPanel>();
+    let panel = expect_context::<HeaderPanels>().safety;
     let connected = move || is_connected(tin_can);
     // A panel left open does not come back by itself on the next connection.
     Effect::new(move |_| {
@@ -149,7 +165,7 @@ pub fn ConnectionPath() -> impl IntoView {
 #[component]
 pub fn ChatActions() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let panel = expect_context::<SafetyPanel>();
+    let panel = expect_context::<HeaderPanels>().safety;
     view! {
         <Show when=move || is_connected(tin_can)>
             // Calls run over the live chat's connection only: not offered in a group.
@@ -207,7 +223,7 @@ fn NotConnected() -> impl IntoView {
 #[component]
 fn SafetyCodePanel() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let panel = expect_context::<SafetyPanel>();
+    let panel = expect_context::<HeaderPanels>().safety;
     let section = NodeRef::<html::Section>::new();
     // Opened from the keyboard, the panel is where the reader goes next.
     Effect::new(move |_| {

@@ -5,48 +5,21 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::app::{AddPerson, GroupLine, LineKind, MemberRow, TinCan};
+use crate::components::chat::{is_connected, HeaderPanels};
 use crate::components::icons::{Icon, IconSvg};
 use crate::components::link_share::LinkShare;
 use crate::core::group::MAX_MEMBERS;
-use crate::core::session::Phase;
 use crate::web::browser::{clock_text, iso_time};
-
-/// Whether the member list is open (the header's "Members" button and the panel share it).
-#[derive(Clone, Copy)]
-pub struct MembersPanel {
-    open: RwSignal<bool>,
-    button: NodeRef<html::Button>,
-}
-
-impl MembersPanel {
-    pub fn new() -> Self {
-        Self {
-            open: RwSignal::new(false),
-            button: NodeRef::new(),
-        }
-    }
-
-    fn close(self) {
-        self.open.set(false);
-        if let Some(button) = self.button.get_untracked() {
-            let _ = button.focus();
-        }
-    }
-}
-
-fn connected(tin_can: TinCan) -> bool {
-    tin_can.connection.phase.with(|p| *p == Phase::Connected)
-}
 
 /// The header's group buttons while connected: Add person (when the peer's app can be in a
 /// group and there is room), Members and Leave group (in a group).
 #[component]
 pub fn GroupActions() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let panel = expect_context::<MembersPanel>();
+    let panel = expect_context::<HeaderPanels>().members;
     let groups = tin_can.groups;
     let can_add = move || {
-        connected(tin_can)
+        is_connected(tin_can)
             && (groups.active.get() || groups.peer_can_group.get())
             && groups.members.with(|m| m.len() < MAX_MEMBERS)
             && groups.add.with(|a| *a == AddPerson::Closed)
@@ -77,7 +50,7 @@ pub fn GroupActions() -> impl IntoView {
 #[component]
 pub fn GroupPanels() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let panel = expect_context::<MembersPanel>();
+    let panel = expect_context::<HeaderPanels>().members;
     let groups = tin_can.groups;
     view! {
         <Show when=move || groups.add.with(|a| *a != AddPerson::Closed) || groups.add_problem.with(Option::is_some)>
@@ -131,7 +104,7 @@ fn AddPersonPanel() -> impl IntoView {
 #[component]
 fn MemberList() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
-    let panel = expect_context::<MembersPanel>();
+    let panel = expect_context::<HeaderPanels>().members;
     let section = NodeRef::<html::Section>::new();
     Effect::new(move |_| {
         if let Some(section) = section.get() {
