@@ -233,11 +233,16 @@ impl TinCan {
     }
 
     /// The live chat's peer, as a member: its browser id and what the connection proved.
-    fn first_peer(&self) -> Option<(String, Option<Fingerprint>, Option<Fingerprint>)> {
-        let peer = self
-            .chat
+    /// The browser id of the live chat's peer: the group's first connection (the other ones
+    /// are [`MemberLink`]s).
+    fn first_peer_id(&self) -> Option<String> {
+        self.chat
             .conversation
-            .with_untracked(|c| c.as_ref().and_then(|c| c.peer_id.clone()))?;
+            .with_untracked(|c| c.as_ref().and_then(|c| c.peer_id.clone()))
+    }
+
+    fn first_peer(&self) -> Option<(String, Option<Fingerprint>, Option<Fingerprint>)> {
+        let peer = self.first_peer_id()?;
         let (local, remote) = self.with_attempt(|attempt| {
             let local = attempt
                 .peer
@@ -734,11 +739,7 @@ impl TinCan {
     /// The live chat's peer is gone while in a group: it leaves the mesh, and the group goes on
     /// if other members are still connected. Returns whether it does.
     pub(super) fn group_goes_on_without_first_peer(&self) -> bool {
-        let Some(peer) = self
-            .chat
-            .conversation
-            .with_untracked(|c| c.as_ref().and_then(|c| c.peer_id.clone()))
-        else {
+        let Some(peer) = self.first_peer_id() else {
             return false;
         };
         let Some((send, others)) = self.with_group_mut(|state| {
@@ -864,10 +865,7 @@ impl TinCan {
         if envelopes.is_empty() {
             return;
         }
-        let first_peer = self
-            .chat
-            .conversation
-            .with_untracked(|c| c.as_ref().and_then(|c| c.peer_id.clone()));
+        let first_peer = self.first_peer_id();
         for Envelope { to, frame } in envelopes {
             let raw = frame.encode();
             let sent = self
@@ -1123,11 +1121,7 @@ impl TinCan {
 
     /// The live chat's peer typed (its notice came on the live chat's connection).
     pub(super) fn group_typing_from_first_peer(&self) {
-        if let Some(peer) = self
-            .chat
-            .conversation
-            .with_untracked(|c| c.as_ref().and_then(|c| c.peer_id.clone()))
-        {
+        if let Some(peer) = self.first_peer_id() {
             self.group_typing_from(&peer);
         }
     }

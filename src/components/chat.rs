@@ -57,6 +57,18 @@ impl HeaderPanels {
     }
 }
 
+/// A panel opened from the header takes the focus: opened from the keyboard, it is where the
+/// reader goes next.
+pub(crate) fn focused_when_shown() -> NodeRef<html::Section> {
+    let section = NodeRef::<html::Section>::new();
+    Effect::new(move |_| {
+        if let Some(section) = section.get() {
+            let _ = section.focus();
+        }
+    });
+    section
+}
+
 pub(crate) fn is_connected(tin_can: TinCan) -> bool {
     tin_can.connection.phase.with(|p| *p == Phase::Connected)
 }
@@ -224,13 +236,7 @@ fn NotConnected() -> impl IntoView {
 fn SafetyCodePanel() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let panel = expect_context::<HeaderPanels>().safety;
-    let section = NodeRef::<html::Section>::new();
-    // Opened from the keyboard, the panel is where the reader goes next.
-    Effect::new(move |_| {
-        if let Some(section) = section.get() {
-            let _ = section.focus();
-        }
-    });
+    let section = focused_when_shown();
     // Escape closes it wherever focus is (pressing Mark as verified replaces the focused
     // button), except inside a dialog, whose own Escape that is.
     let on_escape = window_event_listener(ev::keydown, move |event| {

@@ -5,7 +5,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::app::{AddPerson, GroupLine, LineKind, MemberRow, TinCan};
-use crate::components::chat::{is_connected, HeaderPanels};
+use crate::components::chat::{focused_when_shown, is_connected, HeaderPanels};
 use crate::components::icons::{Icon, IconSvg};
 use crate::components::link_share::LinkShare;
 use crate::core::group::MAX_MEMBERS;
@@ -105,12 +105,7 @@ fn AddPersonPanel() -> impl IntoView {
 fn MemberList() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let panel = expect_context::<HeaderPanels>().members;
-    let section = NodeRef::<html::Section>::new();
-    Effect::new(move |_| {
-        if let Some(section) = section.get() {
-            let _ = section.focus();
-        }
-    });
+    let section = focused_when_shown();
     view! {
         <section id="members-panel" class="group-panel" aria-labelledby="members-title" tabindex="-1" node_ref=section
             on:keydown=move |ev| if ev.key() == "Escape" { ev.prevent_default(); panel.close(); }>
