@@ -1,4 +1,6 @@
 import { test, expect } from './fixtures';
+import { createHash, randomBytes } from 'node:crypto';
+import { FilesPanel, hashList } from './pages/files';
 import { type GroupMember, namedPair, openNamed } from './pages/group';
 
 /** Every ordered pair's safety code: `x` with `y` equals `y` with `x`; returns the codes by pair. */
@@ -176,6 +178,47 @@ test.describe('Group chats', () => {
     await cat.send('and back');
     await expect(bob.messagesBy('Cat')).toContainText('and back');
     await expect(cat.messages().last().getByTestId('group-receipt')).toHaveText('Delivered to 2 of 2');
+
+    // A file needs a direct connection: it goes to Ann, and Bob's list says why not to Cat.
+    const bobFiles = new FilesPanel(bob.app);
+    await bobFiles.attach([{ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('the plan') }]);
+    const toCat = bobFiles.transfer('plan.txt').and(bob.page.locator('[data-peer="Cat"]'));
+    await expect(toCat).toHaveAttribute('data-state', 'failed');
+    await expect(toCat).toContainText('Not sent to Cat: files need a direct connection');
+    await new FilesPanel(ann.app).expectReceived('plan.txt');
+    await expect(bobFiles.transfer('plan.txt').and(bob.page.locator('[data-peer="Ann"]'))).toContainText('Verified by Ann');
+    await expect(new FilesPanel(cat.app).transfers()).toHaveCount(0);
+  });
+
+  test('a file to the group reaches every member, each checks it, and the sender sees who did', async ({ browser }) => {
+    const [ann, bob] = await namedPair(browser);
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    // Bob's file goes to Ann on the chat's first connection and to Cat on one the group made;
+    // Ann's goes to Cat on her Add person connection.
+    const sent = [
+      { from: bob, to: [ann, cat], file: { name: 'photo.bin', mimeType: 'application/octet-stream', buffer: randomBytes(700 * 1024) } },
+      { from: ann, to: [bob, cat], file: { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('group notes\n'.repeat(5000)) } },
+    ];
+    for (const { from, to, file } of sent) {
+      const panel = new FilesPanel(from.app);
+      await panel.attach([file]);
+      for (const member of to) {
+        const received = new FilesPanel(member.app);
+        await received.expectReceived(file.name, { timeout: 20_000 });
+        await expect(received.transfer(file.name).getByTestId('file-peer')).toHaveText(`from ${from.name}`);
+        await expect(received.checksum(file.name)).toHaveText(hashList(file.buffer));
+        const saved = await received.download(file.name);
+        expect(saved.sha256, `${member.name} saved ${file.name} intact`).toBe(createHash('sha256').update(file.buffer).digest('hex'));
+        const row = panel.transfer(file.name).and(from.page.locator(`[data-peer="${member.name}"]`));
+        await expect(row.getByTestId('file-peer')).toHaveText(`to ${member.name}`);
+        await expect(row).toContainText(`Sent · Verified by ${member.name}`);
+      }
+      await expect(panel.transfer(file.name)).toHaveCount(2);
+    }
+    // Messages carry on beside the files.
+    await cat.send('got both');
+    for (const member of [ann, bob]) await expect(member.messagesBy('Cat')).toContainText('got both');
   });
 
   test('an introducer that sits in the middle of an introduction: only that pair’s codes differ', async ({ browser }) => {

@@ -50,6 +50,8 @@ pub struct FileSession {
     /// The peer's identity changed and the user has not accepted it: files wait in the queue,
     /// offers are refused.
     pub(super) held: bool,
+    /// Who is at the other end, named on rows in a group.
+    pub(super) peer: Option<String>,
 }
 
 impl FileSession {
@@ -63,6 +65,7 @@ impl FileSession {
             awaiting_verdict: Vec::new(),
             inbox: Inbox::default(),
             held: false,
+            peer: None,
         }
     }
 

@@ -2,6 +2,11 @@
 //! [`FileTransfers::rows`] and call its methods; the protocol and every check live in
 //! `core::transfer`, the data channel in `web::file_channel`.
 //!
+//! Every connection has a file session of its own, owned by its [`Attempt`]: the live chat's,
+//! and in a group each member's (`group.rs`). A file to a group is sent to each member
+//! connected directly, on that member's connection, and each of them checks it; every
+//! transfer is one row, which names the member in a group. Rows outlive their connection.
+//!
 //! Sending streams each file from `File.slice` one read at a time, so a file is never in memory
 //! whole. Files go one after another, in the order they were attached. Receiving keeps the
 //! arriving chunks as JS objects and assembles a `Blob` from them. File bytes never cross into
@@ -20,6 +25,7 @@ use web_sys::{Blob, BlobPropertyBag, File, Url};
 
 use super::attempt::{Attempt, AttemptId};
 use super::file_session::{FileSession, Job, Receiving, Sending};
+use super::group::Groups;
 use crate::core::transfer::{
     progress_text, safe_file_name, CancelReason, ChunkDigest, ChunkOutcome, Control, Finished,
     OfferRejection, Outgoing, RateMeter, Side, TransferError, TransferId, CHUNK_HEADER_BYTES,
@@ -48,6 +54,7 @@ const MAX_ROWS: usize = 200;
 const PEER_GONE_SENDING: &str = "Stopped: the connection closed before the file was sent.";
 const PEER_GONE_RECEIVING: &str = "Stopped: the connection closed before the file arrived.";
 const NOT_CONNECTED: &str = "Not sent: the chat is not connected.";
+const NO_MEMBER_CONNECTED: &str = "Not sent: nobody in the group is connected right now.";
 const TOO_LARGE: &str = "Not sent: files can be at most 2 GiB.";
 const CANCELLED_BY_ME: &str = "Cancelled.";
 const UNREADABLE: &str = "Stopped: the file could not be read (was it moved or changed?).";
@@ -123,6 +130,10 @@ pub struct Progress {
 pub struct TransferRow {
     /// Unique in this tab (the peer's ids may repeat).
     pub key: u64,
+    /// The connection it runs on.
+    pub attempt: AttemptId,
+    /// Who it is to or from, in a group (a two-person chat has only one other side).
+    pub peer: Option<String>,
     pub direction: Direction,
     /// Safe to show and to save under.
     pub name: String,
@@ -131,8 +142,16 @@ pub struct TransferRow {
     pub state: ArcRwSignal<RowState>,
 }
 
+/// Where a file is sent: a connection with a file session, and who is at its other end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileTarget {
+    pub attempt: AttemptId,
+    /// Shown on the row in a group.
+    pub peer: Option<String>,
+}
+
 /// The files of one chat: the rows on screen outlive connections (finished files stay
-/// downloadable), the session of the current connection lives in its [`Attempt`].
+/// downloadable), the session of each connection lives in its [`Attempt`].
 /// `Copy`: every field is an arena handle.
 #[derive(Clone, Copy)]
 pub struct FileTransfers {
@@ -140,8 +159,10 @@ pub struct FileTransfers {
     pub rows: RwSignal<Vec<TransferRow>>,
     /// True while a files channel exists (the Attach control is usable).
     pub attached: RwSignal<bool>,
-    /// The app's connection attempt, which owns the file session.
+    /// The app's connection attempt (the live chat's), which owns its file session.
     attempt: StoredValue<Option<Attempt>, LocalStorage>,
+    /// A group's member connections, each owning a file session of its own.
+    groups: Groups,
     /// Row keys, unique in this tab across connections.
     last_key: StoredValue<u64>,
     /// blob: URLs handed to the page, by row key; revoked when the row goes.
@@ -149,40 +170,49 @@ pub struct FileTransfers {
 }
 
 impl FileTransfers {
-    pub fn new(attempt: StoredValue<Option<Attempt>, LocalStorage>) -> Self {
+    pub fn new(attempt: StoredValue<Option<Attempt>, LocalStorage>, groups: Groups) -> Self {
         Self {
             rows: RwSignal::new(Vec::new()),
             attached: RwSignal::new(false),
             attempt,
+            groups,
             last_key: StoredValue::new(0),
             urls: StoredValue::new_local(Vec::new()),
         }
     }
 
-    /// The current connection's file session, if it has one.
-    fn session<R>(&self, act: impl FnOnce(&mut FileSession) -> R) -> Option<R> {
+    /// The live chat's attempt, if there is one.
+    fn current(&self) -> Option<AttemptId> {
         self.attempt
-            .try_update_value(|attempt| attempt.as_mut()?.files.as_mut().map(act))
+            .try_with_value(|attempt| attempt.as_ref().map(|attempt| attempt.id))
             .flatten()
     }
 
-    /// The file session of attempt `id`, only while that attempt is the current one.
+    /// Runs `act` on attempt `id` while it lives: the live chat's, or a group member's.
+    fn with_attempt_of<R>(&self, id: AttemptId, act: impl FnOnce(&mut Attempt) -> R) -> Option<R> {
+        if self.current() == Some(id) {
+            self.attempt
+                .try_update_value(|attempt| attempt.as_mut().map(act))
+                .flatten()
+        } else {
+            self.groups.with_member_attempt(id, act)
+        }
+    }
+
+    /// The live chat's file session, if it has one.
+    fn session<R>(&self, act: impl FnOnce(&mut FileSession) -> R) -> Option<R> {
+        self.session_of(self.current()?, act)
+    }
+
+    /// The file session of attempt `id`, while that attempt lives and has one.
     fn session_of<R>(&self, id: AttemptId, act: impl FnOnce(&mut FileSession) -> R) -> Option<R> {
-        self.attempt
-            .try_update_value(|attempt| {
-                let attempt = attempt.as_mut().filter(|attempt| attempt.id == id)?;
-                attempt.files.as_mut().map(act)
-            })
+        self.with_attempt_of(id, |attempt| attempt.files.as_mut().map(act))
             .flatten()
     }
 
     /// Runs `task` as a task of attempt `id` (not at all if that attempt is gone).
     fn spawn_for(&self, id: AttemptId, task: impl std::future::Future<Output = ()> + 'static) {
-        self.attempt.with_value(|attempt| {
-            if let Some(attempt) = attempt.as_ref().filter(|attempt| attempt.id == id) {
-                attempt.spawn(task);
-            }
-        });
+        self.with_attempt_of(id, |attempt| attempt.spawn(task));
     }
 
     fn new_key(&self) -> u64 {
@@ -190,78 +220,76 @@ impl FileTransfers {
         self.last_key.get_value()
     }
 
-    /// Opens the files channel on the current connection (call when the chat channel opens).
+    /// Opens the files channel on the live chat's connection (call when its channel opens).
     pub fn attach(&self) {
-        let Some((id, connection, open)) = self
-            .attempt
-            .try_with_value(|attempt| {
-                let attempt = attempt.as_ref()?;
-                let open = attempt
-                    .files
-                    .as_ref()
-                    .is_some_and(|session| !session.channel.is_closed());
-                Some((attempt.id, attempt.peer.connection().clone(), open))
-            })
-            .flatten()
-        else {
+        if let Some(id) = self.current() {
+            self.attach_to(id, None);
+        }
+    }
+
+    /// Opens the files channel on the connection of attempt `id`, to `peer` (named on rows).
+    pub fn attach_to(&self, id: AttemptId, peer: Option<String>) {
+        let Some((connection, open)) = self.with_attempt_of(id, |attempt| {
+            let open = attempt
+                .files
+                .as_ref()
+                .is_some_and(|session| !session.channel.is_closed());
+            (attempt.peer.connection().clone(), open)
+        }) else {
             return;
         };
         if open {
             // The chat channel reopened on the same connection: the files channel carries on.
             return;
         }
-        self.detach();
+        self.detach_from(id);
         let this = *self;
         match FileChannel::open(&connection, move |event| this.on_channel_event(id, event)) {
             Ok(channel) => {
-                let session = FileSession::new(channel);
-                let kept = self
-                    .attempt
-                    .try_update_value(|attempt| match attempt {
-                        Some(attempt) if attempt.id == id => {
-                            attempt.files = Some(session);
-                            true
-                        }
-                        _ => false,
-                    })
-                    .unwrap_or(false);
-                self.attached.set(kept);
+                let mut session = FileSession::new(channel);
+                session.peer = peer;
+                if self
+                    .with_attempt_of(id, |attempt| attempt.files = Some(session))
+                    .is_some()
+                {
+                    self.attached.set(true);
+                }
             }
             // The Attach control stays disabled; the chat works without files.
             Err(error) => leptos::logging::warn!("{error}"),
         }
     }
 
-    /// The peer is gone: stops running and queued transfers with a clear message, keeps finished
-    /// ones (their files stay downloadable). The session goes, and its channel is closed.
+    /// Names who is at the other end of attempt `id`'s files (the live chat's peer, once the
+    /// chat is a group), for the rows made from now on.
+    pub fn name_peer(&self, id: AttemptId, peer: Option<String>) {
+        self.session_of(id, |session| session.peer = peer);
+    }
+
+    /// The live chat's peer is gone: see [`FileTransfers::detach_from`].
     pub fn detach(&self) {
-        let session = self
-            .attempt
-            .try_update_value(|attempt| attempt.as_mut()?.files.take())
-            .flatten();
-        let stopped = session
-            .map(|mut session| {
-                let mut stopped: Vec<(u64, &'static str)> = session
-                    .queue
-                    .drain(..)
-                    .map(|job| (job.key, PEER_GONE_SENDING))
-                    .collect();
-                stopped.extend(
-                    session
-                        .inbox
-                        .drain()
-                        .into_iter()
-                        .map(|(_, receiving)| (receiving.key, PEER_GONE_RECEIVING)),
-                );
-                stopped
-            })
-            .unwrap_or_default();
-        for (key, why) in stopped {
-            self.set_state(key, RowState::Failed(why.to_owned()));
+        match self.current() {
+            Some(id) => self.detach_from(id),
+            None => self.sessions_gone(),
         }
-        // The one being sent when the connection went.
+    }
+
+    /// The peer of attempt `id` is gone: its session goes, and its channel is closed.
+    pub fn detach_from(&self, id: AttemptId) {
+        let session = self
+            .with_attempt_of(id, |attempt| attempt.files.take())
+            .flatten();
+        drop(session);
+        self.sessions_gone();
+    }
+
+    /// Call after connections went: stops the running and queued transfers whose connection
+    /// is gone with a clear message, keeps finished ones (their files stay downloadable).
+    pub fn sessions_gone(&self) {
         for row in self.rows.get_untracked() {
-            if row.state.get_untracked().is_active() {
+            if row.state.get_untracked().is_active()
+                && self.session_of(row.attempt, |_| ()).is_none()
+            {
                 let why = match row.direction {
                     Direction::Sending => PEER_GONE_SENDING,
                     Direction::Receiving => PEER_GONE_RECEIVING,
@@ -269,7 +297,10 @@ impl FileTransfers {
                 row.state.set(RowState::Failed(why.to_owned()));
             }
         }
-        self.attached.set(false);
+        let attached = self.session(|_| ()).is_some() || self.groups.any_member_files();
+        if self.attached.get_untracked() != attached {
+            self.attached.set(attached);
+        }
     }
 
     /// The peer's identity changed: files attached from now on wait, offers are refused, until
@@ -281,12 +312,20 @@ impl FileTransfers {
     /// The user accepted the peer's new identity: waiting files go.
     pub fn release(&self) {
         self.session(|session| session.held = false);
-        self.start_pump();
+        if let Some(id) = self.current() {
+            self.start_pump(id);
+        }
     }
 
     /// A new chat: forgets every transfer and releases their files.
     pub fn clear(&self) {
-        self.detach();
+        if let Some(id) = self.current() {
+            let session = self
+                .with_attempt_of(id, |attempt| attempt.files.take())
+                .flatten();
+            drop(session);
+        }
+        self.attached.set(false);
         self.urls.update_value(|urls| {
             for (_, url) in urls.drain(..) {
                 let _ = Url::revoke_object_url(&url);
@@ -295,32 +334,91 @@ impl FileTransfers {
         self.rows.set(Vec::new());
     }
 
-    /// Queues files to send, in order.
+    /// Queues files to send to the live chat's peer, in order.
     pub fn send_files(&self, files: Vec<File>) {
-        let attached = self.attached.get_untracked();
+        let targets = self
+            .current()
+            .map(|attempt| FileTarget {
+                attempt,
+                peer: None,
+            })
+            .into_iter()
+            .collect();
+        self.send_files_to(files, targets, &[]);
+    }
+
+    /// Queues files to send to each of `targets`, in order: one transfer per file and target,
+    /// each checked by its receiver. Each of `unreachable` (members a group reaches only
+    /// through others) gets a row that says why the file did not go to them.
+    pub fn send_files_to(
+        &self,
+        files: Vec<File>,
+        targets: Vec<FileTarget>,
+        unreachable: &[String],
+    ) {
+        let attempts: Vec<AttemptId> = targets.iter().map(|target| target.attempt).collect();
         for file in files {
             let size = file.size().max(0.0) as u64;
             let name = safe_file_name(&file.name());
-            let key = self.new_key();
-            // Without a session there is no transfer id to give: the row says why.
-            let id = self.session(|session| {
-                session.next_id = session.next_id.wrapping_add(1);
-                session.next_id
-            });
-            let state = if !attached || id.is_none() {
-                RowState::Failed(NOT_CONNECTED.to_owned())
-            } else if size > MAX_FILE_BYTES {
-                RowState::Failed(TOO_LARGE.to_owned())
-            } else {
-                RowState::Queued
-            };
-            let queued = state == RowState::Queued;
-            self.push_row(key, Direction::Sending, name, size, state);
-            if let (true, Some(id)) = (queued, id) {
-                self.session(|session| session.queue.push_back(Job { id, key, file }));
+            if targets.is_empty() {
+                let why = if unreachable.is_empty() {
+                    NOT_CONNECTED
+                } else {
+                    NO_MEMBER_CONNECTED
+                };
+                let key = self.new_key();
+                let target = FileTarget {
+                    attempt: 0,
+                    peer: None,
+                };
+                let state = RowState::Failed(why.to_owned());
+                self.push_row(key, &target, Direction::Sending, name.clone(), size, state);
+            }
+            for target in &targets {
+                let key = self.new_key();
+                // Without a session there is no transfer id to give: the row says why.
+                let id = self.session_of(target.attempt, |session| {
+                    session.next_id = session.next_id.wrapping_add(1);
+                    session.next_id
+                });
+                let state = if id.is_none() {
+                    RowState::Failed(NOT_CONNECTED.to_owned())
+                } else if size > MAX_FILE_BYTES {
+                    RowState::Failed(TOO_LARGE.to_owned())
+                } else {
+                    RowState::Queued
+                };
+                let queued = state == RowState::Queued;
+                self.push_row(key, target, Direction::Sending, name.clone(), size, state);
+                if let (true, Some(id)) = (queued, id) {
+                    let file = file.clone();
+                    self.session_of(target.attempt, |session| {
+                        session.queue.push_back(Job { id, key, file })
+                    });
+                }
+            }
+            for member in unreachable {
+                let key = self.new_key();
+                let target = FileTarget {
+                    attempt: 0,
+                    peer: Some(member.clone()),
+                };
+                let why = format!(
+                    "Not sent to {member}: files need a direct connection, and messages reach {member} only through others."
+                );
+                self.push_row(
+                    key,
+                    &target,
+                    Direction::Sending,
+                    name.clone(),
+                    size,
+                    RowState::Failed(why),
+                );
             }
         }
-        self.start_pump();
+        for attempt in attempts {
+            self.start_pump(attempt);
+        }
     }
 
     /// Stops a transfer on both sides.
@@ -329,7 +427,7 @@ impl FileTransfers {
         if !row.state.get_untracked().is_active() {
             return;
         }
-        self.session(|session| match row.direction {
+        self.session_of(row.attempt, |session| match row.direction {
             Direction::Sending => {
                 session.queue.retain(|job| job.key != key);
                 if let Some(sending) = session.sending.as_mut() {
@@ -379,9 +477,19 @@ impl FileTransfers {
         }
     }
 
-    fn push_row(&self, key: u64, direction: Direction, name: String, size: u64, state: RowState) {
+    fn push_row(
+        &self,
+        key: u64,
+        target: &FileTarget,
+        direction: Direction,
+        name: String,
+        size: u64,
+        state: RowState,
+    ) {
         let row = TransferRow {
             key,
+            attempt: target.attempt,
+            peer: target.peer.clone(),
             direction,
             name,
             size,
@@ -419,13 +527,7 @@ impl FileTransfers {
 
     // ---- Sending ------------------------------------------------------------------------------
 
-    fn start_pump(&self) {
-        let Some(id) = self
-            .attempt
-            .with_value(|attempt| attempt.as_ref().map(|a| a.id))
-        else {
-            return;
-        };
+    fn start_pump(&self, id: AttemptId) {
         let start = self
             .session_of(id, |session| {
                 let start = !session.held && !session.pumping && !session.queue.is_empty();
@@ -497,8 +599,12 @@ impl FileTransfers {
         .unwrap_or(true)
     }
 
-    fn with_channel<R>(&self, act: impl FnOnce(&FileChannel) -> R) -> Option<R> {
-        self.session(|session| act(&session.channel))
+    fn with_channel<R>(
+        &self,
+        attempt: AttemptId,
+        act: impl FnOnce(&FileChannel) -> R,
+    ) -> Option<R> {
+        self.session_of(attempt, |session| act(&session.channel))
     }
 
     async fn send_one(&self, attempt: AttemptId, job: Job) -> SendOutcome {
@@ -509,17 +615,17 @@ impl FileTransfers {
         };
         let name = self.row(job.key).map(|row| row.name).unwrap_or_default();
         let offer = outgoing.offer(&name, &job.file.type_()).encode();
-        let Some(payload_bytes) = self.with_channel(FileChannel::payload_bytes) else {
+        let Some(payload_bytes) = self.with_channel(attempt, FileChannel::payload_bytes) else {
             return SendOutcome::Failed(NOT_CONNECTED.to_owned());
         };
         // Wait for the channel to open (it may still be connecting right after attach).
-        if let Some(wait) = self.with_channel(FileChannel::writable).flatten() {
+        if let Some(wait) = self.with_channel(attempt, FileChannel::writable).flatten() {
             let _ = wait.await;
         }
         if self.must_stop(attempt, job.id) {
             return SendOutcome::Stopped;
         }
-        if let Some(Err(error)) = self.with_channel(|channel| channel.send_text(&offer)) {
+        if let Some(Err(error)) = self.with_channel(attempt, |channel| channel.send_text(&offer)) {
             return SendOutcome::Failed(error.to_string());
         }
         self.set_state(job.key, RowState::Running);
@@ -548,7 +654,7 @@ impl FileTransfers {
             let slice = match finish_read(pending).await {
                 Ok(slice) => slice,
                 Err(why) => {
-                    self.abort_outgoing(job.id);
+                    self.abort_outgoing(attempt, job.id);
                     return SendOutcome::Failed(why);
                 }
             };
@@ -559,7 +665,7 @@ impl FileTransfers {
             let mut seqs = Vec::new();
             let mut offset = 0;
             while offset < slice.length() {
-                if let Some(wait) = self.with_channel(FileChannel::writable).flatten() {
+                if let Some(wait) = self.with_channel(attempt, FileChannel::writable).flatten() {
                     let _ = wait.await;
                 }
                 if self.must_stop(attempt, job.id) {
@@ -569,7 +675,7 @@ impl FileTransfers {
                 let header = match outgoing.next_chunk(len as usize) {
                     Ok(header) => header,
                     Err(error) => {
-                        self.abort_outgoing(job.id);
+                        self.abort_outgoing(attempt, job.id);
                         return SendOutcome::Failed(error.to_string());
                     }
                 };
@@ -581,7 +687,7 @@ impl FileTransfers {
                 };
                 frame.subarray(0, header_bytes).copy_from(&header.encode());
                 frame.set(&payload, header_bytes);
-                match self.with_channel(|channel| channel.send_view(&frame)) {
+                match self.with_channel(attempt, |channel| channel.send_view(&frame)) {
                     Some(Ok(())) => {}
                     Some(Err(error)) => return SendOutcome::Failed(error.to_string()),
                     None => return SendOutcome::Failed(FileChannelError::NotOpen.to_string()),
@@ -589,7 +695,7 @@ impl FileTransfers {
                 match start_sha256(&payload) {
                     Ok(pending) => digests.push(&pending),
                     Err(error) => {
-                        self.abort_outgoing(job.id);
+                        self.abort_outgoing(attempt, job.id);
                         return SendOutcome::Failed(error.to_string());
                     }
                 };
@@ -603,7 +709,7 @@ impl FileTransfers {
                     }
                 }
                 Err(error) => {
-                    self.abort_outgoing(job.id);
+                    self.abort_outgoing(attempt, job.id);
                     return SendOutcome::Failed(error.to_string());
                 }
             }
@@ -618,16 +724,20 @@ impl FileTransfers {
             Ok(done) => done,
             Err(error) => return SendOutcome::Failed(error.to_string()),
         };
-        if let Some(Err(error)) = self.with_channel(|channel| channel.send_text(&done.encode())) {
+        if let Some(Err(error)) =
+            self.with_channel(attempt, |channel| channel.send_text(&done.encode()))
+        {
             return SendOutcome::Failed(error.to_string());
         }
-        self.session(|session| session.awaiting_verdict.push((job.id, job.key)));
+        self.session_of(attempt, |session| {
+            session.awaiting_verdict.push((job.id, job.key))
+        });
         SendOutcome::Sent(digest)
     }
 
     /// Tells the receiver a transfer of ours stopped because of a problem on our side.
-    fn abort_outgoing(&self, id: TransferId) {
-        self.session(|session| {
+    fn abort_outgoing(&self, attempt: AttemptId, id: TransferId) {
+        self.session_of(attempt, |session| {
             session.send_control(&Control::Cancel {
                 id,
                 from: Side::Sender,
@@ -647,26 +757,26 @@ impl FileTransfers {
             FileChannelEvent::Text(raw) => {
                 // Junk is dropped, like junk on the chat channel.
                 if let Ok(control) = Control::decode(&raw) {
-                    self.on_control(control);
+                    self.on_control(attempt, control);
                 }
             }
             FileChannelEvent::Binary(buffer) => self.on_chunk(attempt, &buffer),
-            FileChannelEvent::Closed => self.detach(),
+            FileChannelEvent::Closed => self.detach_from(attempt),
         }
     }
 
-    fn on_control(&self, control: Control) {
+    fn on_control(&self, attempt: AttemptId, control: Control) {
         match control {
             Control::Offer {
                 v, id, name, size, ..
-            } => self.on_offer(v, id, &name, size),
-            Control::Done { id, digest } => self.on_done(id, &digest),
+            } => self.on_offer(attempt, v, id, &name, size),
+            Control::Done { id, digest } => self.on_done(attempt, id, &digest),
             Control::Cancel {
                 id,
                 from: Side::Sender,
                 why,
             } => {
-                let key = self.session(|session| {
+                let key = self.session_of(attempt, |session| {
                     let key = session.inbox_id_to_key(id)?;
                     session.inbox.cancel(id);
                     Some(key)
@@ -680,7 +790,7 @@ impl FileTransfers {
                 from: Side::Receiver,
                 why,
             } => {
-                let key = self.session(|session| {
+                let key = self.session_of(attempt, |session| {
                     if let Some(sending) = session.sending.as_mut() {
                         if sending.id == id && !sending.cancelled {
                             sending.cancelled = true;
@@ -699,7 +809,7 @@ impl FileTransfers {
             }
             Control::Verdict { id, ok } => {
                 let key = self
-                    .session(|session| {
+                    .session_of(attempt, |session| {
                         let at = session
                             .awaiting_verdict
                             .iter()
@@ -729,10 +839,17 @@ impl FileTransfers {
         }
     }
 
-    fn on_offer(&self, version: u32, id: TransferId, claimed_name: &str, size: u64) {
+    fn on_offer(
+        &self,
+        attempt: AttemptId,
+        version: u32,
+        id: TransferId,
+        claimed_name: &str,
+        size: u64,
+    ) {
         let key = self.new_key();
         let accepted = self
-            .session(|session| {
+            .session_of(attempt, |session| {
                 if session.held {
                     // Nothing is taken from an identity the user has not accepted.
                     session.send_control(&Control::Cancel {
@@ -749,11 +866,12 @@ impl FileTransfers {
                     meter: RateMeter::default(),
                     shown_ms: now_ms(),
                 };
+                let peer = session.peer.clone();
                 match session
                     .inbox
                     .offer(version, id, claimed_name, size, receiving)
                 {
-                    Ok(incoming) => Some(Ok((key, incoming.name().to_owned()))),
+                    Ok(incoming) => Some(Ok((key, incoming.name().to_owned(), peer))),
                     Err(OfferRejection::Refuse(why)) => {
                         session.send_control(&Control::Cancel {
                             id,
@@ -766,8 +884,16 @@ impl FileTransfers {
                 }
             })
             .flatten();
-        if let Some(Ok((key, name))) = accepted {
-            self.push_row(key, Direction::Receiving, name, size, RowState::Running);
+        if let Some(Ok((key, name, peer))) = accepted {
+            let from = FileTarget { attempt, peer };
+            self.push_row(
+                key,
+                &from,
+                Direction::Receiving,
+                name,
+                size,
+                RowState::Running,
+            );
         }
     }
 
@@ -855,21 +981,26 @@ impl FileTransfers {
             })
             .flatten();
         if let Some(finished) = finished {
-            self.finish_incoming(id, finished);
+            self.finish_incoming(attempt, id, finished);
         }
     }
 
-    fn on_done(&self, id: TransferId, claimed_digest: &str) {
+    fn on_done(&self, attempt: AttemptId, id: TransferId, claimed_digest: &str) {
         let finished = self
-            .session(|session| session.inbox.done(id, claimed_digest))
+            .session_of(attempt, |session| session.inbox.done(id, claimed_digest))
             .flatten();
         if let Some(finished) = finished {
-            self.finish_incoming(id, finished);
+            self.finish_incoming(attempt, id, finished);
         }
     }
 
     /// Shows the outcome of a received file and tells the sender.
-    fn finish_incoming(&self, id: TransferId, (verdict, receiving): Finished<Receiving>) {
+    fn finish_incoming(
+        &self,
+        attempt: AttemptId,
+        id: TransferId,
+        (verdict, receiving): Finished<Receiving>,
+    ) {
         let key = receiving.key;
         let (state, ok) = match verdict {
             Ok(verified) => {
@@ -902,7 +1033,9 @@ impl FileTransfers {
             });
             row.state.set(state);
         }
-        self.session(|session| session.send_control(&Control::Verdict { id, ok }));
+        self.session_of(attempt, |session| {
+            session.send_control(&Control::Verdict { id, ok })
+        });
     }
 }
 

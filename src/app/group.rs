@@ -9,6 +9,11 @@
 //!
 //! Everything here ends with the group: Start over, a new invite and Leave drop [`GroupState`],
 //! and with it every member connection and every task of theirs.
+//!
+//! Files go member by member: each member connection opens a files channel of its own once
+//! the member said hello, and a file attached in a group is sent on each of them (`files.rs`).
+//! A member reached only through others gets no file: relaying bytes through a member is
+//! what a group of phones should not ask of one of them, and the row says so.
 
 use std::collections::HashMap;
 
@@ -17,6 +22,7 @@ use leptos::task::spawn_local;
 use web_sys::RtcPeerConnectionState;
 
 use super::attempt::{Attempt, AttemptId};
+use super::files::FileTarget;
 use super::TinCan;
 use crate::core::chat::prepare_draft;
 use crate::core::group::{
@@ -135,6 +141,38 @@ impl Groups {
             state: StoredValue::new_local(None),
             generation: StoredValue::new(0),
         }
+    }
+
+    /// Runs `act` on the member connection of attempt `id`, while it lives.
+    pub(super) fn with_member_attempt<R>(
+        &self,
+        id: AttemptId,
+        act: impl FnOnce(&mut Attempt) -> R,
+    ) -> Option<R> {
+        self.state
+            .try_update_value(|state| {
+                let link = state
+                    .as_mut()?
+                    .links
+                    .values_mut()
+                    .find(|link| link.attempt.id == id)?;
+                Some(act(&mut link.attempt))
+            })
+            .flatten()
+    }
+
+    /// Whether any member connection has a files channel.
+    pub(super) fn any_member_files(&self) -> bool {
+        self.state
+            .try_with_value(|state| {
+                state.as_ref().is_some_and(|state| {
+                    state
+                        .links
+                        .values()
+                        .any(|link| link.attempt.files.is_some())
+                })
+            })
+            .unwrap_or(false)
     }
 }
 
@@ -258,6 +296,7 @@ impl TinCan {
         self.groups.generation.update_value(|g| *g += 1);
         let ended = self.groups.state.try_update_value(Option::take).flatten();
         drop(ended);
+        self.files.sessions_gone();
         self.groups.active.set(false);
         self.groups.lines.set(Vec::new());
         self.groups.members.set(Vec::new());
@@ -352,8 +391,6 @@ impl TinCan {
     fn start_group(&self, state: GroupState) {
         self.groups.state.set_value(Some(state));
         self.groups.active.set(true);
-        // Files and calls run over the live chat's connection only: not offered in a group.
-        self.files.clear();
         let generation = self.groups.generation.get_value();
         let this = *self;
         spawn_local(async move {
@@ -510,7 +547,10 @@ impl TinCan {
                 (Slot::Adding, None) => None,
             })
             .flatten();
-        drop(replaced);
+        if replaced.is_some() {
+            drop(replaced);
+            self.files.sessions_gone();
+        }
         Some(peer)
     }
 
@@ -621,15 +661,16 @@ impl TinCan {
             return;
         }
         let now = now_ms();
+        let mut replaced = None;
         let outcome = self.with_group_mut(|state| {
             if *slot == Slot::Adding {
                 // The newcomer: its connection moves from "adding" to the members.
                 let (_, mut link) = state.adding.take()?;
                 link.member = Some(peer.clone());
-                let replaced = state.links.insert(peer.clone(), link);
-                drop(replaced);
+                replaced = state.links.insert(peer.clone(), link);
             }
             let link = state.links.get_mut(&peer)?;
+            let attempt = link.attempt.id;
             link.attempt.gate.accept_hello();
             let local = link
                 .attempt
@@ -658,11 +699,18 @@ impl TinCan {
                 Ok(more) => send.extend(more),
                 Err(error) => problem = Some(error.to_string()),
             }
-            Some((send, problem))
+            Some((send, problem, attempt))
         });
-        let Some(Some((send, problem))) = outcome else {
+        if replaced.is_some() {
+            drop(replaced);
+            self.files.sessions_gone();
+        }
+        let Some(Some((send, problem, attempt))) = outcome else {
             return;
         };
+        // Both sides open the member's files channel once they know who is at the other end.
+        let name = name.or_else(|| self.member_name(&peer));
+        self.files.attach_to(attempt, name);
         if *slot == Slot::Adding {
             self.groups.add.set(AddPerson::Closed);
             self.groups.add_problem.set(problem);
@@ -689,7 +737,10 @@ impl TinCan {
                 (state.group.neighbor_down(member, now), gone)
             })
             .unwrap_or_default();
-        drop(gone);
+        if gone.is_some() {
+            drop(gone);
+            self.files.sessions_gone();
+        }
         self.deliver(send);
         self.after_group_change();
     }
@@ -854,7 +905,10 @@ impl TinCan {
                         (!greeted).then(|| state.links.remove(&other)).flatten()
                     })
                     .flatten();
-                drop(gone);
+                if gone.is_some() {
+                    drop(gone);
+                    self.files.sessions_gone();
+                }
             }
         }
     }
@@ -924,7 +978,73 @@ impl TinCan {
             })
             .unwrap_or_default();
         self.deliver(send);
+        self.name_first_peer_files();
         self.show_group();
+    }
+
+    /// Rows of files with the live chat's peer name it, once the chat is a group.
+    fn name_first_peer_files(&self) {
+        let Some(attempt) = self.with_attempt(|attempt| attempt.id) else {
+            return;
+        };
+        let name = self
+            .first_peer_id()
+            .and_then(|peer| self.member_name(&peer));
+        self.files.name_peer(attempt, name);
+    }
+
+    /// A member's display name, as the member list shows it.
+    fn member_name(&self, id: &str) -> Option<String> {
+        self.with_group(|state| {
+            state
+                .group
+                .roster()
+                .record(id)
+                .map(|record| display_name(record.name.as_deref(), id))
+        })
+        .flatten()
+    }
+
+    /// Where a file attached in the group goes: every member connected directly (on the
+    /// connection to that member); and who it cannot go to.
+    fn group_file_targets(&self) -> (Vec<FileTarget>, Vec<String>) {
+        let first_peer = self.first_peer_id();
+        let first_attempt = self.with_attempt(|attempt| attempt.id);
+        self.with_group(|state| {
+            let me = state.group.me().to_owned();
+            let mut targets = Vec::new();
+            let mut unreachable = Vec::new();
+            for view in state.group.members() {
+                if view.id == me {
+                    continue;
+                }
+                let name = display_name(view.name.as_deref(), &view.id);
+                let attempt = match state.links.get(&view.id) {
+                    Some(link) if link.attempt.gate.greeted() => Some(link.attempt.id),
+                    _ if first_peer.as_deref() == Some(view.id.as_str()) => first_attempt,
+                    _ => None,
+                };
+                match (attempt, view.reach) {
+                    (Some(attempt), Reach::Direct) => targets.push(FileTarget {
+                        attempt,
+                        peer: Some(name),
+                    }),
+                    _ => unreachable.push(name),
+                }
+            }
+            (targets, unreachable)
+        })
+        .unwrap_or_default()
+    }
+
+    /// Files attached in the chat: to the peer, or in a group to every member.
+    pub fn send_files(&self, files: Vec<web_sys::File>) {
+        if !self.in_group() {
+            self.files.send_files(files);
+            return;
+        }
+        let (targets, unreachable) = self.group_file_targets();
+        self.files.send_files_to(files, targets, &unreachable);
     }
 
     fn show_group(&self) {
@@ -935,11 +1055,13 @@ impl TinCan {
                 if id == me {
                     return "You".to_owned();
                 }
-                group
-                    .roster()
-                    .record(id)
-                    .and_then(|record| record.name.clone())
-                    .unwrap_or_else(|| format!("Member {}", short_id(id)))
+                display_name(
+                    group
+                        .roster()
+                        .record(id)
+                        .and_then(|record| record.name.as_deref()),
+                    id,
+                )
             };
             let lines: Vec<GroupLine> = group
                 .history()
@@ -1134,12 +1256,14 @@ impl TinCan {
                     .keys()
                     .filter(|id| state.group.roster().is_present(id))
                     .map(|id| {
-                        state
-                            .group
-                            .roster()
-                            .record(id)
-                            .and_then(|record| record.name.clone())
-                            .unwrap_or_else(|| format!("Member {}", short_id(id)))
+                        display_name(
+                            state
+                                .group
+                                .roster()
+                                .record(id)
+                                .and_then(|record| record.name.as_deref()),
+                            id,
+                        )
                     })
                     .collect();
                 names.sort();
@@ -1162,7 +1286,10 @@ impl TinCan {
     }
 }
 
-/// The first characters of a browser id, for a member who gave no name.
-fn short_id(id: &str) -> &str {
-    id.get(..6).unwrap_or(id)
+/// A member's name, or for one who gave none the first characters of its browser id.
+fn display_name(name: Option<&str>, id: &str) -> String {
+    match name {
+        Some(name) => name.to_owned(),
+        None => format!("Member {}", id.get(..6).unwrap_or(id)),
+    }
 }

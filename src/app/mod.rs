@@ -153,6 +153,7 @@ impl TinCan {
             .map(|raw| Settings::from_json(&raw))
             .unwrap_or_default();
         let attempt = StoredValue::new_local(None);
+        let groups = Groups::new();
         let this = Self {
             connection: Connection {
                 phase: RwSignal::new(Phase::Start),
@@ -171,11 +172,11 @@ impl TinCan {
                 notice: RwSignal::new(None),
             },
             settings: RwSignal::new(settings),
-            files: FileTransfers::new(attempt),
+            files: FileTransfers::new(attempt, groups),
             storage: Storage::new(),
             identity: Identity::new(),
             call: Calls::new(),
-            groups: Groups::new(),
+            groups,
         };
         this.open_storage();
         this.load_identity();

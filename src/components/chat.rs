@@ -112,6 +112,7 @@ pub fn ChatView() -> impl IntoView {
             }>
                 <GroupLog/>
                 <GroupTyping/>
+                <TransferList/>
             </Show>
             <Composer/>
         </section>
@@ -180,7 +181,8 @@ pub fn ChatActions() -> impl IntoView {
     let panel = expect_context::<HeaderPanels>().safety;
     view! {
         <Show when=move || is_connected(tin_can)>
-            // Calls run over the live chat's connection only: not offered in a group.
+            // Calls run over the live chat's connection only: not offered in a group (a call
+            // with each member is a mesh of media, a separate piece of work).
             <Show when=move || !tin_can.groups.active.get()>
                 <CallControls/>
             </Show>
@@ -428,7 +430,7 @@ fn Composer() -> impl IntoView {
         // about 0.4 ms per message even when the submit event is cancelled (measured: a burst
         // sent through requestSubmit ran 8x slower than the same sends from a click handler).
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
-            <Show when=move || is_connected(tin_can) && !tin_can.groups.active.get()><AttachFile/></Show>
+            <Show when=move || is_connected(tin_can)><AttachFile/></Show>
             <label for="message" class="visually-hidden">"Message"</label>
             <textarea id="message" rows="1" placeholder="Write a message…" aria-describedby="message-keys"
                 node_ref=box_ref

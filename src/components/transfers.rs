@@ -43,11 +43,13 @@ pub fn TransferList() -> impl IntoView {
 fn TransferItem(row: TransferRow, files: FileTransfers) -> impl IntoView {
     let TransferRow {
         key,
+        peer,
         direction,
         name,
         size,
         progress,
         state,
+        ..
     } = row;
     // Copyable handles owned by this item, onto the row's own signals.
     let (progress, state) = (RwSignal::from(progress), RwSignal::from(state));
@@ -60,13 +62,28 @@ fn TransferItem(row: TransferRow, files: FileTransfers) -> impl IntoView {
         Direction::Receiving => "Receiving",
     };
     let status_name = name.clone();
+    // In a group: who it goes to or comes from.
+    let with = peer.clone().map(|peer| match direction {
+        Direction::Sending => format!("to {peer}"),
+        Direction::Receiving => format!("from {peer}"),
+    });
+    let checked_by = match &peer {
+        Some(peer) => format!("Sent · Verified by {peer}"),
+        None => "Sent · Verified by the other browser".to_owned(),
+    };
+    let awaiting_check = match &peer {
+        Some(peer) => format!("Sent · waiting for {peer} to check it"),
+        None => "Sent · waiting for the other browser to check it".to_owned(),
+    };
     // Names are peer input: they only ever go into text nodes and attributes, never markup.
     view! {
-        <li class="transfer" data-direction=direction.as_attr() data-state=move || state.with(RowState::as_attr)>
+        <li class="transfer" data-direction=direction.as_attr() data-state=move || state.with(RowState::as_attr)
+            data-peer=peer>
             <div class="transfer-head">
                 <span class="transfer-icon" aria-hidden="true">{arrow}</span>
                 <span class="visually-hidden">{label}" "</span>
                 <span class="file-name" data-testid="file-name">{name.clone()}</span>
+                {with.map(|with| view! { <span class="file-peer" data-testid="file-peer">{with}</span> })}
                 <span class="file-size">{format_bytes(size)}</span>
             </div>
             {move || {
@@ -77,7 +94,7 @@ fn TransferItem(row: TransferRow, files: FileTransfers) -> impl IntoView {
                     }.into_any(),
                     RowState::Sent { digest, confirmed } => view! {
                         <p class="transfer-status" data-tone=if confirmed { "ok" } else { "" }>
-                            {if confirmed { "Sent · Verified by the other browser" } else { "Sent · waiting for the other browser to check it" }}
+                            {if confirmed { checked_by.clone() } else { awaiting_check.clone() }}
                         </p>
                         <Digest digest/>
                     }.into_any(),
@@ -144,7 +161,8 @@ fn Digest(digest: String) -> impl IntoView {
 /// sent too.
 #[component]
 pub fn AttachFile() -> impl IntoView {
-    let files = expect_context::<TinCan>().files;
+    let tin_can = expect_context::<TinCan>();
+    let files = tin_can.files;
     let input = NodeRef::<html::Input>::new();
     let dragging = RwSignal::new(false);
 
@@ -169,7 +187,7 @@ pub fn AttachFile() -> impl IntoView {
         let dropped = files_of(event.data_transfer().and_then(|data| data.files()));
         if !dropped.is_empty() {
             event.prevent_default();
-            files.send_files(dropped);
+            tin_can.send_files(dropped);
         }
     });
     let on_paste = window_event_listener(ev::paste, move |event| {
@@ -177,7 +195,7 @@ pub fn AttachFile() -> impl IntoView {
         // Text pastes go to the message box as usual.
         if !pasted.is_empty() {
             event.prevent_default();
-            files.send_files(pasted);
+            tin_can.send_files(pasted);
         }
     });
     on_cleanup(move || {
@@ -194,7 +212,7 @@ pub fn AttachFile() -> impl IntoView {
         else {
             return;
         };
-        files.send_files(files_of(target.files()));
+        tin_can.send_files(files_of(target.files()));
         // Choosing the same file again must fire `change` again.
         target.set_value("");
     };
