@@ -2,6 +2,7 @@ import { test, expect } from './fixtures';
 import { createHash, randomBytes } from 'node:crypto';
 import { FilesPanel, hashList } from './pages/files';
 import { type GroupMember, namedPair, openNamed } from './pages/group';
+import { LINK, codeOf } from './pages/tincan-page';
 
 /** Every ordered pair's safety code: `x` with `y` equals `y` with `x`; returns the codes by pair. */
 async function expectMatchingCodes(members: GroupMember[]): Promise<Map<string, [string, string]>> {
@@ -107,6 +108,42 @@ test.describe('Group chats', () => {
       await expect(member.messagesBy('Cat')).toHaveCount(2);
       await expect(member.messages()).toHaveCount(6);
     }
+  });
+
+  test('a member who reloaded presses Reconnect; any member live in the group answers its link; a stranger’s link is turned away', async ({
+    browser,
+  }) => {
+    const [ann, bob] = await namedPair(browser);
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    await cat.app.reload();
+    await cat.app.expectStatus('Disconnected');
+    await cat.send('while away');
+
+    // Cat's Reconnect link goes to Ann by default, but Bob opens it, in his tab with the live group.
+    const link = await cat.app.reconnect();
+    await bob.app.visit(link);
+    const answerBox = bob.page.locator('#add-person-answer-link');
+    await expect(answerBox).toHaveValue(LINK);
+    await expect(bob.page.getByRole('alert')).toHaveCount(0);
+    await cat.app.acceptAnswer(codeOf(await answerBox.inputValue()));
+    await cat.app.expectConnected();
+    await expect(bob.page.getByTestId('add-person')).toBeHidden();
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    for (const member of [ann, bob]) await expect(member.messagesBy('Cat')).toHaveText([/while away/]);
+    await ann.send('welcome back');
+    await expect(cat.messagesBy('Ann')).toHaveText([/welcome back/]);
+
+    // Someone who is not a member: their invite is answered, but their hello is refused.
+    const dan = await openNamed(browser, 'Dan');
+    await bob.app.visit(await dan.createInvite());
+    await expect(answerBox).toHaveValue(LINK);
+    await dan.acceptAnswer(codeOf(await answerBox.inputValue()));
+    await expect(bob.page.getByTestId('add-person').getByRole('alert')).toContainText('not from a member of this group');
+    await expect(bob.page.getByRole('heading', { name: 'Group · 3 people' })).toBeVisible();
+    await expect(dan.page.getByRole('heading', { name: /Group/ })).toHaveCount(0);
+    await bob.send('still three');
+    for (const member of [ann, cat]) await expect(member.messagesBy('Bob')).toHaveText([/still three/]);
   });
 
   test('typing notices name who is typing', async ({ browser }) => {

@@ -33,7 +33,7 @@ use crate::core::outbox::TYPING_EVERY_MS;
 use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::safety::{safety_code, Fingerprint};
 use crate::core::session::Role;
-use crate::core::signal::{self, InviteId, SignalKind};
+use crate::core::signal::{self, InviteId, Signal, SignalKind};
 use crate::web::browser::{now_ms, random_invite_id};
 use crate::web::peer::{Peer, PeerEvent};
 use crate::web::timers::sleep_ms;
@@ -54,6 +54,8 @@ const ADD_DEADLINE_MS: i32 = 15_000;
 const ADD_FAILED: &str = "Could not connect to the new person: no path was found between your networks (a relay, a TURN server in Settings, may help). Press Add person to make a new link.";
 const NOT_AN_ADD_ANSWER: &str =
     "That is not the answer to your Add person link: paste the answer link the new person sent back.";
+const NOT_A_MEMBER: &str = "That invite link is not from a member of this group, so it was not answered here. Press Start over first to open it as a chat of its own.";
+const ADD_IN_PROGRESS: &str = "Finish or cancel Add person first, then open the link again.";
 
 /// One line of the group's log as the screen shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -107,6 +109,10 @@ pub enum AddPerson {
     },
     /// The answer is applied; the newcomer's connection is coming up.
     Connecting,
+    /// A member's Reconnect link was opened here: our answer link is out, for them to open.
+    Answer {
+        link: String,
+    },
 }
 
 /// The group on screen, if the chat is one. `Copy`: arena handles.
@@ -504,6 +510,35 @@ impl TinCan {
         });
     }
 
+    /// An invite link opened while this tab is live in the group: a member coming back (its
+    /// Reconnect link, which may go to any member) is answered on a connection of its own,
+    /// and the group takes that member back once its hello names it. Anyone else is turned
+    /// away then: a live group is not the place to start another chat.
+    pub(super) fn answer_into_group(&self, invite: Signal) {
+        if self.groups.add.get_untracked() != AddPerson::Closed {
+            self.groups
+                .add_problem
+                .set(Some(ADD_IN_PROGRESS.to_owned()));
+            return;
+        }
+        self.groups.add_problem.set(None);
+        let Some(peer) = self.new_member_link(Slot::Adding, Role::Invitee, Some(invite.invite_id))
+        else {
+            return;
+        };
+        self.groups.add.set(AddPerson::Preparing);
+        let offer = peer.apply_offer(&invite.sdp);
+        let this = *self;
+        self.spawn_on_link(&Slot::Adding, async move {
+            match peer.answer_offer(offer).await {
+                Ok(sdp) => this.groups.add.set(AddPerson::Answer {
+                    link: super::link_for(SignalKind::Answer, invite.invite_id, sdp),
+                }),
+                Err(error) => this.add_failed(error.to_string()),
+            }
+        });
+    }
+
     /// A new member connection in `slot` (replacing one there); returns its peer connection.
     fn new_member_link(
         &self,
@@ -604,6 +639,8 @@ impl TinCan {
     fn on_member_frame(&self, slot: &Slot, raw: &str) {
         enum Got {
             Hello(String, Option<String>),
+            /// On our answer to someone's invite: a hello for another conversation.
+            NotAMember,
             Group(String, GroupFrame),
             Typing(String),
             Bye,
@@ -625,6 +662,8 @@ impl TinCan {
                         let expected = link.member.as_ref().is_none_or(|m| *m == peer);
                         if conversation == group_id && expected {
                             Got::Hello(peer, name)
+                        } else if *slot == Slot::Adding && link.attempt.role == Role::Invitee {
+                            Got::NotAMember
                         } else {
                             link.attempt.gate.drop_one();
                             Got::Nothing
@@ -647,6 +686,7 @@ impl TinCan {
             .unwrap_or(Got::Nothing);
         match got {
             Got::Hello(peer, name) => self.on_member_hello(slot, peer, name),
+            Got::NotAMember => self.turn_away(),
             Got::Group(member, frame) => self.receive_group_frame(&member, frame),
             Got::Bye => self.member_link_down(slot),
             Got::Typing(member) => self.group_typing_from(&member),
@@ -662,10 +702,16 @@ impl TinCan {
         }
         let now = now_ms();
         let mut replaced = None;
+        let mut refused = None;
         let outcome = self.with_group_mut(|state| {
             if *slot == Slot::Adding {
                 // The newcomer: its connection moves from "adding" to the members.
-                let (_, mut link) = state.adding.take()?;
+                let (invite, mut link) = state.adding.take()?;
+                // Our answer to someone's invite takes back a member, and no one else.
+                if link.attempt.role == Role::Invitee && !state.group.roster().is_present(&peer) {
+                    refused = Some((invite, link));
+                    return None;
+                }
                 link.member = Some(peer.clone());
                 replaced = state.links.insert(peer.clone(), link);
             }
@@ -705,6 +751,11 @@ impl TinCan {
             drop(replaced);
             self.files.sessions_gone();
         }
+        if refused.is_some() {
+            drop(refused);
+            self.turn_away();
+            return;
+        }
         let Some(Some((send, problem, attempt))) = outcome else {
             return;
         };
@@ -719,10 +770,21 @@ impl TinCan {
         self.after_group_change();
     }
 
+    /// Our answer to an invite reached someone who is not a member: that connection closes.
+    fn turn_away(&self) {
+        let dropped = self.with_group_mut(|state| state.adding.take()).flatten();
+        drop(dropped);
+        self.groups.add.set(AddPerson::Closed);
+        self.groups.add_problem.set(Some(NOT_A_MEMBER.to_owned()));
+    }
+
     /// A member connection closed or failed.
     fn member_link_down(&self, slot: &Slot) {
         if *slot == Slot::Adding {
-            if self.groups.add.get_untracked() == AddPerson::Connecting {
+            if matches!(
+                self.groups.add.get_untracked(),
+                AddPerson::Connecting | AddPerson::Answer { .. }
+            ) {
                 self.add_failed(ADD_FAILED);
             }
             return;

@@ -397,6 +397,11 @@ impl TinCan {
             }
         };
         match signal.kind {
+            SignalKind::Invite
+                if self.connection.phase.get_untracked() == Phase::Connected && self.in_group() =>
+            {
+                self.answer_into_group(signal)
+            }
             SignalKind::Invite if self.connection.phase.get_untracked() == Phase::Connected => {
                 self.show_alert(STILL_IN_CHAT)
             }

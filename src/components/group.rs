@@ -82,6 +82,11 @@ fn AddPersonPanel() -> impl IntoView {
                 AddPerson::Closed => ().into_any(),
                 AddPerson::Preparing => view! { <p role="status">"Preparing the link…"</p> }.into_any(),
                 AddPerson::Connecting => view! { <p role="status">"Connecting to the new person…"</p> }.into_any(),
+                AddPerson::Answer { link } => view! {
+                    <p>"Someone sent you a link to come back into this group. Send them this answer link; once they open it, the group takes them back in (only a member of the group is let in)."</p>
+                    <LinkShare link label="Answer link for the member coming back" input_id="add-person-answer-link"
+                        copy_label="Copy answer link" share_label="Share answer" qr_test_id="add-person-answer-qr"/>
+                }.into_any(),
                 AddPerson::Invite { link } => view! {
                     <p>"Send this invite link to the person you want to add. Once they are connected to you, the group introduces them to everyone else."</p>
                     <LinkShare link label="Invite link for the new person" input_id="add-person-link"
