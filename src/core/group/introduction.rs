@@ -10,6 +10,16 @@
 //! now and then; a pair that has not connected within [`INTRODUCTION_TIMEOUT_MS`] has failed and
 //! its messages go forwarded through a member both reach (see `mesh`).
 //!
+//! Trying again: the introducer introduces a pair again [`RETRY_FIRST_MS`] after its direct
+//! connection broke or its introduction ran out, and twice as long after each further failure
+//! in a row, up to [`RETRY_MAX_MS`] (a connection that held [`CONNECTION_HELD_MS`] starts the
+//! count again). So a pair that lost its connection is direct again within seconds, and two
+//! members who cannot connect at all are not introduced in a loop. The introducer learns that a
+//! pair connected or broke from the links lists both ends announce (`mesh` calls
+//! [`Introductions::pair_connected`] and [`Introductions::pair_broke`]); the ends forget the pair
+//! when their connection closes ([`Introductions::disconnected`]), so they take the new
+//! introduction.
+//!
 //! Everything out of place is refused and changes nothing: an introduction from someone who is
 //! not a member, of a pair with a non-member or one over the limit, of a pair already being
 //! introduced or connected; an offer from the answerer, an answer without an offer, a second
@@ -25,9 +35,26 @@ use super::{Envelope, MAX_SDP_BYTES};
 /// (a few seconds, up to the gathering deadline) and travel two hops, then ICE checks run.
 pub const INTRODUCTION_TIMEOUT_MS: f64 = 30_000.0;
 
-/// An introducer does not introduce the same pair again sooner than this: a pair that cannot
-/// connect directly (symmetric NATs, no relay) stays forwarded instead of being retried in a loop.
-pub const RETRY_AFTER_MS: f64 = 120_000.0;
+/// A pair whose direct connection broke, or whose introduction ran out, is introduced again
+/// this long after. Not at once: the app checks every 2 s, so the new introduction goes within
+/// 2-4 s, and a burst of closes (a member's network changing) settles first.
+pub const RETRY_FIRST_MS: f64 = 2_000.0;
+
+/// Each failure in a row doubles the wait before the pair's next introduction, up to this: a
+/// pair that cannot connect directly (symmetric NATs, no relay) stays forwarded instead of
+/// being retried in a loop.
+pub const RETRY_MAX_MS: f64 = 120_000.0;
+
+/// A direct connection that lasted this long worked: when it breaks, the waits start again
+/// from [`RETRY_FIRST_MS`]. One that breaks sooner counts as a failure, so a connection that
+/// keeps dropping right after it opens backs off too.
+pub const CONNECTION_HELD_MS: f64 = 120_000.0;
+
+/// The wait before introducing a pair again after `failures` failures in a row (at least one).
+pub fn retry_delay(failures: u32) -> f64 {
+    let doublings = failures.saturating_sub(1).min(16);
+    (RETRY_FIRST_MS * f64::from(1u32 << doublings)).min(RETRY_MAX_MS)
+}
 
 /// The pair `a`, `b` in canonical order: the first one makes the offer.
 pub fn pair_of(a: &str, b: &str) -> (String, String) {
@@ -143,12 +170,27 @@ struct Pair {
     since_ms: f64,
 }
 
+/// How the latest introductions of a pair we introduce went, while they keep failing.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Retry {
+    /// Introductions in a row that ended without a connection that held: ran out, or broke
+    /// within [`CONNECTION_HELD_MS`].
+    failures: u32,
+    /// Not introduced again before this.
+    not_before_ms: f64,
+    /// Since when the pair is connected (as both of its members last said), while it is.
+    connected_since_ms: Option<f64>,
+}
+
 /// The introductions of one browser in one group.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Introductions {
     me: String,
     pairs: BTreeMap<String, Pair>,
+    /// Introductions we relay, while they run.
     relays: BTreeMap<(String, String), Relay>,
+    /// Pairs we introduce whose latest introductions failed.
+    retries: BTreeMap<(String, String), Retry>,
 }
 
 impl Introductions {
@@ -157,6 +199,7 @@ impl Introductions {
             me: me.to_owned(),
             pairs: BTreeMap::new(),
             relays: BTreeMap::new(),
+            retries: BTreeMap::new(),
         }
     }
 
@@ -190,14 +233,12 @@ impl Introductions {
             return Err(IntroRefusal::NotConnected);
         }
         let pair = pair_of(a, b);
-        // Running, or tried lately (see `RETRY_AFTER_MS`).
-        if self
-            .relays
-            .get(&pair)
-            .is_some_and(|relay| now_ms < relay.since_ms + RETRY_AFTER_MS)
-        {
+        // Running, or failed lately (see `retry_delay`).
+        if now_ms < self.next_try_ms(&pair) {
             return Err(IntroRefusal::Duplicate);
         }
+        // One that ran out and was not ticked away yet still counts as a failure.
+        self.end_relay(&pair);
         self.relays.insert(
             pair.clone(),
             Relay {
@@ -215,16 +256,61 @@ impl Introductions {
     }
 
     /// Of `candidates` (pairs the mesh wants introduced), those we may introduce now: not
-    /// running, not tried within [`RETRY_AFTER_MS`].
+    /// running, and not failed lately (see [`retry_delay`]).
     pub fn due(&self, candidates: Vec<(String, String)>, now_ms: f64) -> Vec<(String, String)> {
         candidates
             .into_iter()
-            .filter(|(a, b)| {
-                self.relays
-                    .get(&pair_of(a, b))
-                    .is_none_or(|relay| now_ms >= relay.since_ms + RETRY_AFTER_MS)
-            })
+            .filter(|(a, b)| now_ms >= self.next_try_ms(&pair_of(a, b)))
             .collect()
+    }
+
+    /// When we may introduce `pair` (again). A running introduction that ran out would be one
+    /// more failure: the wait after it counts from its deadline, whenever `tick` notices.
+    fn next_try_ms(&self, pair: &(String, String)) -> f64 {
+        let retry = self.retries.get(pair);
+        let failures = retry.map_or(0, |retry| retry.failures);
+        match self.relays.get(pair) {
+            Some(relay) => {
+                relay.since_ms + INTRODUCTION_TIMEOUT_MS + retry_delay(failures.saturating_add(1))
+            }
+            None => retry.map_or(f64::NEG_INFINITY, |retry| retry.not_before_ms),
+        }
+    }
+
+    /// The introduction of `pair` we relayed ran out without the pair connecting: a failure.
+    fn end_relay(&mut self, pair: &(String, String)) {
+        let Some(relay) = self.relays.remove(pair) else {
+            return;
+        };
+        let retry = self.retries.entry(pair.clone()).or_default();
+        retry.failures = retry.failures.saturating_add(1);
+        retry.not_before_ms =
+            relay.since_ms + INTRODUCTION_TIMEOUT_MS + retry_delay(retry.failures);
+    }
+
+    /// Both `a` and `b` (other members) now say they are connected to each other: an
+    /// introduction of theirs we relayed is done.
+    pub fn pair_connected(&mut self, a: &str, b: &str, now_ms: f64) {
+        let pair = pair_of(a, b);
+        self.relays.remove(&pair);
+        if let Some(retry) = self.retries.get_mut(&pair) {
+            retry.connected_since_ms.get_or_insert(now_ms);
+        }
+    }
+
+    /// `a` or `b` (other members) says their direct connection is gone: should we be the one
+    /// to introduce them, we do so again after [`retry_delay`].
+    pub fn pair_broke(&mut self, a: &str, b: &str, now_ms: f64) {
+        let retry = self.retries.entry(pair_of(a, b)).or_default();
+        let held = retry
+            .connected_since_ms
+            .take()
+            .is_some_and(|since| now_ms - since >= CONNECTION_HELD_MS);
+        if held {
+            retry.failures = 0;
+        }
+        retry.failures = retry.failures.saturating_add(1);
+        retry.not_before_ms = now_ms + retry_delay(retry.failures);
     }
 
     /// An introduction frame from the neighbour `from`.
@@ -439,15 +525,17 @@ impl Introductions {
 
     /// The direct connection with `other` is gone: it may be introduced again. Introductions
     /// we relay for it cannot finish now (its signals have no way to us): they are forgotten,
-    /// so that once it is back the pair is introduced again at once, not after
-    /// [`RETRY_AFTER_MS`].
+    /// and so are its failures, so that once it is back (maybe on another network) its pairs
+    /// are introduced again at once, not after a wait.
     pub fn disconnected(&mut self, other: &str) {
         self.pairs.remove(other);
         self.relays.retain(|(a, b), _| a != other && b != other);
+        self.retries.retain(|(a, b), _| a != other && b != other);
     }
 
     /// Introductions that ran out of time: ours have failed (the app closes those connection
-    /// attempts), the ones we relay are forgotten (a late signal for them is refused).
+    /// attempts), the ones we relay are forgotten (a late signal for them is refused) and
+    /// count as failures of their pairs.
     pub fn tick(&mut self, now_ms: f64) -> Vec<Connect> {
         let mut give_up = Vec::new();
         for (other, pair) in &mut self.pairs {
@@ -461,8 +549,15 @@ impl Introductions {
                 });
             }
         }
-        self.relays
-            .retain(|_, relay| now_ms < relay.since_ms + RETRY_AFTER_MS);
+        let ran_out: Vec<(String, String)> = self
+            .relays
+            .iter()
+            .filter(|(_, relay)| now_ms >= relay.since_ms + INTRODUCTION_TIMEOUT_MS)
+            .map(|(pair, _)| pair.clone())
+            .collect();
+        for pair in ran_out {
+            self.end_relay(&pair);
+        }
         give_up
     }
 }
@@ -831,16 +926,133 @@ mod tests {
             cid.state("bob"),
             Some(&PairState::Introduced { by: "dee".into() })
         );
-        // The introducer waits before trying the same pair again.
+        // The introducer waits before trying the same pair again (see the backoff tests).
         let mut ann = Introductions::new("ann");
         let both = neighbors(&["bob", "cid"]);
         let wanted = vec![pair_of("bob", "cid")];
         ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
-        assert!(ann.due(wanted.clone(), RETRY_AFTER_MS - 1.0).is_empty());
-        assert_eq!(ann.due(wanted.clone(), RETRY_AFTER_MS), wanted);
-        ann.tick(RETRY_AFTER_MS);
+        let retry_at = INTRODUCTION_TIMEOUT_MS + RETRY_FIRST_MS;
+        assert!(ann.due(wanted.clone(), retry_at - 1.0).is_empty());
+        assert_eq!(ann.due(wanted.clone(), retry_at), wanted);
+        ann.tick(retry_at);
         assert!(ann
-            .introduce("bob", "cid", &roster, &both, RETRY_AFTER_MS)
+            .introduce("bob", "cid", &roster, &both, retry_at)
             .is_ok());
+    }
+
+    #[test]
+    fn the_wait_doubles_from_a_few_seconds_up_to_two_minutes() {
+        let waits: Vec<f64> = (1..=8).map(retry_delay).collect();
+        assert_eq!(
+            waits,
+            [2_000.0, 4_000.0, 8_000.0, 16_000.0, 32_000.0, 64_000.0, 120_000.0, 120_000.0]
+        );
+        assert_eq!(retry_delay(0), RETRY_FIRST_MS);
+        assert_eq!(retry_delay(u32::MAX), RETRY_MAX_MS);
+    }
+
+    #[test]
+    fn a_broken_pair_waits_only_the_first_delay_even_right_after_its_introduction() {
+        let roster = roster();
+        let both = neighbors(&["bob", "cid"]);
+        let wanted = vec![pair_of("bob", "cid")];
+        let mut ann = Introductions::new("ann");
+        ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
+        // Running: never introduced twice.
+        assert!(ann.due(wanted.clone(), 5_000.0).is_empty());
+        assert_eq!(
+            ann.introduce("bob", "cid", &roster, &both, 5_000.0),
+            Err(IntroRefusal::Duplicate)
+        );
+        ann.pair_connected("bob", "cid", 6_000.0);
+        assert_eq!(ann.relay("bob", "cid"), None, "done");
+        ann.pair_broke("bob", "cid", 10_000.0);
+        assert!(ann
+            .due(wanted.clone(), 10_000.0 + RETRY_FIRST_MS - 1.0)
+            .is_empty());
+        assert_eq!(ann.due(wanted.clone(), 10_000.0 + RETRY_FIRST_MS), wanted);
+        // It breaks again soon after the new introduction connects: twice the wait.
+        let again = 10_000.0 + RETRY_FIRST_MS;
+        ann.introduce("bob", "cid", &roster, &both, again).unwrap();
+        ann.pair_connected("bob", "cid", again + 1_000.0);
+        ann.pair_broke("bob", "cid", again + 2_000.0);
+        assert!(ann
+            .due(wanted.clone(), again + 2_000.0 + 2.0 * RETRY_FIRST_MS - 1.0)
+            .is_empty());
+        assert_eq!(
+            ann.due(wanted.clone(), again + 2_000.0 + 2.0 * RETRY_FIRST_MS),
+            wanted
+        );
+    }
+
+    #[test]
+    fn a_running_introduction_that_ran_out_counts_without_a_tick() {
+        let roster = roster();
+        let both = neighbors(&["bob", "cid"]);
+        let wanted = vec![pair_of("bob", "cid")];
+        let mut ann = Introductions::new("ann");
+        ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
+        // Never ticked: the wait still counts from the deadline, and the failure is counted
+        // when the pair is introduced again.
+        let first_retry = INTRODUCTION_TIMEOUT_MS + RETRY_FIRST_MS;
+        assert!(ann.due(wanted.clone(), first_retry - 1.0).is_empty());
+        ann.introduce("bob", "cid", &roster, &both, first_retry)
+            .unwrap();
+        let second_retry = first_retry + INTRODUCTION_TIMEOUT_MS + 2.0 * RETRY_FIRST_MS;
+        assert!(ann.due(wanted.clone(), second_retry - 1.0).is_empty());
+        assert_eq!(ann.due(wanted.clone(), second_retry), wanted);
+        // A tick at any time after gives the same.
+        ann.tick(second_retry - 1_000.0);
+        assert!(ann.due(wanted.clone(), second_retry - 1.0).is_empty());
+        assert_eq!(ann.due(wanted.clone(), second_retry), wanted);
+    }
+
+    #[test]
+    fn the_introducer_that_forgot_a_member_may_start_again_whatever_failed_before() {
+        let roster = roster();
+        let both = neighbors(&["bob", "cid"]);
+        let wanted = vec![pair_of("bob", "cid")];
+        let introduce = GroupFrame::Introduce {
+            pair: pair_of("bob", "cid"),
+        };
+        let via_ann = neighbors(&["ann"]);
+        let mut ann = Introductions::new("ann");
+        let mut bob = Introductions::new("bob");
+        // Two failures: the third try would wait 4 s after the second ran out.
+        ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
+        ann.tick(INTRODUCTION_TIMEOUT_MS);
+        let second = INTRODUCTION_TIMEOUT_MS + RETRY_FIRST_MS;
+        ann.introduce("bob", "cid", &roster, &both, second).unwrap();
+        bob.receive("ann", &introduce, &roster, &via_ann, second)
+            .unwrap();
+        bob.offer_made("cid", "OFFER".into()).unwrap();
+        // Cid drops while it runs: Ann forgets the relay and the failures.
+        ann.disconnected("cid");
+        assert_eq!(ann.due(wanted.clone(), second + 1_000.0), wanted);
+        ann.introduce("bob", "cid", &roster, &both, second + 1_000.0)
+            .unwrap();
+        // Bob, still waiting for Cid's answer in Ann's earlier introduction, takes the new one.
+        let step = bob
+            .receive("ann", &introduce, &roster, &via_ann, second + 1_000.0)
+            .unwrap();
+        assert_eq!(
+            step.connect,
+            [Connect::MakeOffer {
+                other: "cid".into()
+            }]
+        );
+        // Another member's is still refused while Ann's runs.
+        let mut with_dan = roster.clone();
+        with_dan.joined("ann", "dan", None, 1, 3.0);
+        assert_eq!(
+            bob.receive(
+                "dan",
+                &introduce,
+                &with_dan,
+                &neighbors(&["ann", "dan"]),
+                second + 1_001.0
+            ),
+            Err(IntroRefusal::Duplicate)
+        );
     }
 }

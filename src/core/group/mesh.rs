@@ -481,8 +481,29 @@ impl Group {
         if b == self.me {
             return self.neighbors.contains(a);
         }
-        let claims = |x: &str, y: &str| self.links.get(x).is_some_and(|(_, l)| l.contains(y));
-        claims(a, b) && claims(b, a)
+        self.claims(a, b) && self.claims(b, a)
+    }
+
+    /// Whether `a`'s latest links list names `b`.
+    fn claims(&self, a: &str, b: &str) -> bool {
+        self.links
+            .get(a)
+            .is_some_and(|(_, links)| links.contains(b))
+    }
+
+    /// The other members `member` is directly connected to, as both last said (pairs we are
+    /// not in: the ones we may introduce).
+    fn direct_pairs_of(&self, member: &str) -> BTreeSet<String> {
+        self.links
+            .get(member)
+            .map(|(_, links)| {
+                links
+                    .iter()
+                    .filter(|other| **other != self.me && self.knows_direct(member, other))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     // ----- frames from neighbours -----
@@ -547,8 +568,18 @@ impl Group {
                 if !self.links.contains_key(&origin) && self.links.len() >= MAX_AUTHORS {
                     return Err(GroupError::OutOfBounds);
                 }
+                let was_direct = self.direct_pairs_of(&origin);
                 self.links
                     .insert(origin.clone(), (version, links.iter().cloned().collect()));
+                // Pairs of `origin` that connected or broke: an introducer of theirs learns
+                // how its introduction went, or that the pair needs a new one.
+                let is_direct = self.direct_pairs_of(&origin);
+                for other in is_direct.difference(&was_direct) {
+                    self.introductions.pair_connected(&origin, other, now_ms);
+                }
+                for other in was_direct.difference(&is_direct) {
+                    self.introductions.pair_broke(&origin, other, now_ms);
+                }
                 self.forward(&origin, &path, &mut out, |path| GroupFrame::Links {
                     from: origin.clone(),
                     version,
@@ -884,10 +915,11 @@ impl Group {
 
     /// Pairs of our neighbours that are members without a direct connection to each other,
     /// which we should introduce: of all members connected to both, we have the lowest id (so
-    /// exactly one member introduces each pair). Only neighbours whose sync we answered: a
-    /// newcomer must hold the entries that add the other before the introduction comes (the
-    /// channel keeps that order). Filtered by [`Introductions::due`] in
-    /// [`Group::introductions_due`].
+    /// exactly one member introduces each pair). Not while either of them still says it is
+    /// connected to the other (after a break, until both noticed): it would refuse the
+    /// introduction. Only neighbours whose sync we answered: a newcomer must hold the entries
+    /// that add the other before the introduction comes (the channel keeps that order).
+    /// Filtered by [`Introductions::due`] in [`Group::introductions_due`].
     pub fn introductions_wanted(&self) -> Vec<(String, String)> {
         let members: Vec<&str> = self
             .roster
@@ -902,7 +934,7 @@ impl Group {
         let ready = |id: &&String| members.contains(&id.as_str()) && self.synced.contains(*id);
         for a in self.neighbors.iter().filter(ready) {
             for b in self.neighbors.iter().filter(|b| *b > a).filter(ready) {
-                if self.knows_direct(a, b) {
+                if self.claims(a, b) || self.claims(b, a) {
                     continue;
                 }
                 let lowest = members
@@ -970,7 +1002,9 @@ fn clock_version(now_ms: f64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::introduction::INTRODUCTION_TIMEOUT_MS;
+    use super::super::introduction::{
+        retry_delay, CONNECTION_HELD_MS, INTRODUCTION_TIMEOUT_MS, RETRY_FIRST_MS, RETRY_MAX_MS,
+    };
     use super::super::testnet::{certificate, Net};
     use super::*;
 
@@ -1535,5 +1569,241 @@ mod tests {
             bob_fooled.safety_code_with("ann", &bob_fp)
         );
         assert_eq!(ann.safety_code_with("cid", &ann_fp), None);
+    }
+
+    /// Ann adds Bob and Cid over links and introduces them to each other (at `net.now`).
+    fn three_introduced() -> Net {
+        let mut net = Net::new("g1", "ann");
+        for name in ["ann", "bob", "cid"] {
+            net.certificates.insert(name.into(), certificate(name));
+        }
+        net.add("ann", "bob");
+        net.settle();
+        net.add("ann", "cid");
+        net.settle();
+        net.form_mesh();
+        assert!(net.linked("bob", "cid"));
+        net
+    }
+
+    fn bob_and_cid() -> Vec<(String, String)> {
+        vec![("bob".to_owned(), "cid".to_owned())]
+    }
+
+    /// Every member ticks (introductions run out).
+    fn tick_all(net: &mut Net) {
+        let now = net.now;
+        for member in ["ann", "bob", "cid"] {
+            net.group_mut(member).tick(now);
+        }
+    }
+
+    #[test]
+    fn a_broken_pair_is_introduced_again_within_seconds() {
+        let mut net = three_introduced();
+        let codes_before = net
+            .group("bob")
+            .safety_code_with("cid", &certificate("bob"));
+        // Ten seconds after Ann introduced them (far sooner than the longest wait), the
+        // connection between Bob and Cid breaks; both stay connected to Ann.
+        net.now += 10_000.0;
+        net.disconnect("bob", "cid");
+        net.settle();
+        assert_eq!(net.group("bob").reach("cid"), Reach::Via("ann".into()));
+        assert_eq!(net.group("cid").reach("bob"), Reach::Via("ann".into()));
+        // Meanwhile messages go through Ann.
+        net.write("bob", "while apart");
+        net.settle();
+        assert_eq!(net.texts("cid"), [("bob".into(), 1, "while apart".into())]);
+
+        let broke = net.now;
+        assert!(net.group("ann").introductions_due(broke).is_empty());
+        assert!(net
+            .group("ann")
+            .introductions_due(broke + RETRY_FIRST_MS - 1.0)
+            .is_empty());
+        assert_eq!(
+            net.group("ann").introductions_due(broke + RETRY_FIRST_MS),
+            bob_and_cid()
+        );
+        // Only Ann (the only member connected to both) introduces them.
+        for member in ["bob", "cid"] {
+            assert!(net
+                .group(member)
+                .introductions_due(broke + RETRY_FIRST_MS)
+                .is_empty());
+        }
+        // Both ends forgot the broken pair: they take the new introduction (`form_mesh`
+        // panics on any refusal) and connect again, with the same safety code at both ends.
+        net.now = broke + RETRY_FIRST_MS;
+        net.form_mesh();
+        assert!(net.linked("bob", "cid"));
+        assert!(codes_match(&net, "bob", "cid"));
+        assert_eq!(
+            net.group("bob")
+                .safety_code_with("cid", &certificate("bob")),
+            codes_before
+        );
+        assert_eq!(net.group("bob").reach("cid"), Reach::Direct);
+        assert_eq!(net.group("cid").reach("bob"), Reach::Direct);
+        assert_eq!(
+            net.group("cid").members()[1].introduction,
+            Some(PairState::Connected)
+        );
+        net.write("cid", "direct again");
+        net.settle();
+        assert_eq!(
+            net.texts("bob"),
+            [
+                ("bob".into(), 1, "while apart".into()),
+                ("cid".into(), 1, "direct again".into())
+            ]
+        );
+        assert_eq!(net.texts("cid").len(), 2);
+    }
+
+    #[test]
+    fn a_pair_is_introduced_again_only_once_both_ends_said_it_broke() {
+        let mut net = three_introduced();
+        net.now += 10_000.0;
+        // The connection is gone, but only Bob noticed yet (Cid's side notices later): Cid
+        // would refuse an introduction for a pair it thinks connected.
+        net.links.remove(&("bob".to_owned(), "cid".to_owned()));
+        net.queues.remove(&("bob".to_owned(), "cid".to_owned()));
+        net.queues.remove(&("cid".to_owned(), "bob".to_owned()));
+        let now = net.now;
+        let sends = net.group_mut("bob").neighbor_down("cid", now);
+        net.post("bob", sends);
+        net.settle();
+        assert!(net
+            .group("ann")
+            .introductions_due(now + RETRY_MAX_MS)
+            .is_empty());
+        net.now += 5_000.0;
+        let now = net.now;
+        let sends = net.group_mut("cid").neighbor_down("bob", now);
+        net.post("cid", sends);
+        net.settle();
+        // The wait counts from the first sign of the break: due now.
+        assert_eq!(net.group("ann").introductions_due(now), bob_and_cid());
+        net.form_mesh();
+        assert!(net.linked("bob", "cid"));
+        assert!(codes_match(&net, "bob", "cid"));
+    }
+
+    #[test]
+    fn repeated_failures_back_off() {
+        // Bob and Cid never connect (symmetric NATs, no relay): each introduction runs out,
+        // and the wait before the next one doubles, up to the longest.
+        let mut net = Net::new("g1", "ann");
+        net.add("ann", "bob");
+        net.settle();
+        net.add("ann", "cid");
+        net.settle();
+        net.blocked.insert(("bob".into(), "cid".into()));
+        net.form_mesh();
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            net.now += INTRODUCTION_TIMEOUT_MS;
+            tick_all(&mut net);
+            assert_eq!(
+                net.group("bob").members()[2].introduction,
+                Some(PairState::Failed)
+            );
+            let failed = net.now;
+            let mut wait = 0.0;
+            while net.group("ann").introductions_due(failed + wait).is_empty() {
+                wait += 1_000.0;
+                assert!(wait <= RETRY_MAX_MS, "never introduced again");
+            }
+            waits.push(wait);
+            // Not before, by anyone.
+            for member in ["ann", "bob", "cid"] {
+                assert!(net
+                    .group(member)
+                    .introductions_due(failed + wait - 1.0)
+                    .is_empty());
+            }
+            net.now = failed + wait;
+            net.form_mesh();
+            assert!(!net.linked("bob", "cid"));
+        }
+        assert_eq!(
+            waits,
+            [2_000.0, 4_000.0, 8_000.0, 16_000.0, 32_000.0, 64_000.0, 120_000.0, 120_000.0]
+        );
+        // Messages go through Ann all along.
+        net.write("bob", "through ann");
+        net.settle();
+        assert_eq!(net.texts("cid").len(), 1);
+    }
+
+    #[test]
+    fn a_connection_that_keeps_breaking_backs_off_and_one_that_held_starts_over() {
+        let mut net = three_introduced();
+        // Each time, the pair connects and breaks a second later: a failure each time.
+        for failures in 1..=4 {
+            net.now += 1_000.0;
+            net.disconnect("bob", "cid");
+            net.settle();
+            let broke = net.now;
+            let wait = retry_delay(failures);
+            assert!(net
+                .group("ann")
+                .introductions_due(broke + wait - 1.0)
+                .is_empty());
+            assert_eq!(
+                net.group("ann").introductions_due(broke + wait),
+                bob_and_cid()
+            );
+            net.now = broke + wait;
+            net.form_mesh();
+            assert!(net.linked("bob", "cid"));
+        }
+        assert_eq!(retry_delay(4), 16_000.0);
+        // This time it held: its break starts the waits over.
+        net.now += CONNECTION_HELD_MS;
+        net.disconnect("bob", "cid");
+        net.settle();
+        let broke = net.now;
+        assert_eq!(
+            net.group("ann").introductions_due(broke + RETRY_FIRST_MS),
+            bob_and_cid()
+        );
+    }
+
+    #[test]
+    fn an_introducer_that_forgot_a_member_introduces_it_again_at_once() {
+        // Two introductions of Bob and Cid failed: the next would wait 4 s after the second
+        // ran out. Cid drops its connection to Ann meanwhile (a reload, another network):
+        // Ann forgets the running introduction and the failures, and introduces the pair
+        // again as soon as Cid is back; Bob, still waiting in Ann's earlier introduction,
+        // takes Ann's new start.
+        let mut net = Net::new("g1", "ann");
+        net.add("ann", "bob");
+        net.settle();
+        net.add("ann", "cid");
+        net.settle();
+        net.blocked.insert(("bob".into(), "cid".into()));
+        net.form_mesh();
+        net.now += INTRODUCTION_TIMEOUT_MS;
+        tick_all(&mut net);
+        net.now += RETRY_FIRST_MS;
+        net.form_mesh();
+        assert_eq!(
+            net.group("bob").members()[2].introduction,
+            Some(PairState::AnswerReceived { by: "ann".into() })
+        );
+        net.now += 1_000.0;
+        net.disconnect("ann", "cid");
+        net.settle();
+        net.blocked.clear();
+        net.now += 1_000.0;
+        net.connect("ann", "cid");
+        net.settle();
+        assert_eq!(net.group("ann").introductions_due(net.now), bob_and_cid());
+        net.form_mesh();
+        assert!(net.linked("bob", "cid"));
+        assert_eq!(net.group("bob").reach("cid"), Reach::Direct);
     }
 }

@@ -20,7 +20,8 @@
 //!   other. It sends both an introduction ([`GroupFrame::Introduce`]) and relays the offer one
 //!   way and the answer the other ([`GroupFrame::Signal`]). Whoever adds a newcomer introduces
 //!   it to the members it is connected to; after a break, the member with the lowest id among
-//!   those connected to both ends introduces the pair again ([`Group::introductions_due`]).
+//!   those connected to both ends introduces the pair again, once both ends said the pair
+//!   broke, within seconds ([`Group::introductions_due`]).
 //! - **Offerer**: of each pair, the member with the lower browser id makes the offer; both ends
 //!   and the introducer know it without asking, so two offers never cross (no glare).
 //! - **Neighbour**: a member with an open, greeted direct channel to us. Messages go to the
@@ -68,8 +69,10 @@
 //!   within JavaScript's safe integers, every frame within `MAX_FRAME_BYTES`.
 //! - Held entries: [`mesh::MAX_HELD_PER_AUTHOR`] per author past a gap,
 //!   [`mesh::MAX_STRANGERS`] from not-yet-added authors.
-//! - An introduction has [`introduction::INTRODUCTION_TIMEOUT_MS`] to connect; the same pair is
-//!   introduced again at most every [`introduction::RETRY_AFTER_MS`].
+//! - An introduction has [`introduction::INTRODUCTION_TIMEOUT_MS`] to connect. A pair whose
+//!   connection broke or whose introduction failed is introduced again after
+//!   [`introduction::RETRY_FIRST_MS`], doubling with each failure in a row up to
+//!   [`introduction::RETRY_MAX_MS`].
 //!
 //! # What the app wiring does
 //!
