@@ -64,6 +64,56 @@ export class GroupMember {
     });
   }
 
+  /**
+   * Records each data channel this tab's connections make from now on, with its connection, so
+   * that a test can break one member pair's connection ({@link closeDirectConnectionWith}).
+   * Call before the connections of interest are made.
+   */
+  async recordChannels(): Promise<void> {
+    await this.page.evaluate(() => {
+      type Made = { connection: RTCPeerConnection; channel: RTCDataChannel };
+      const w = window as unknown as { __channels?: Made[] };
+      if (w.__channels) return;
+      const made: Made[] = (w.__channels = []);
+      const create = RTCPeerConnection.prototype.createDataChannel;
+      RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnection, ...args: Parameters<typeof create>) {
+        const channel = create.apply(this, args);
+        made.push({ connection: this, channel });
+        return channel;
+      };
+    });
+  }
+
+  /** The DTLS fingerprints of this tab's recorded connections (its own certificates). */
+  async localFingerprints(): Promise<string[]> {
+    return this.page.evaluate(() => {
+      const made = (window as unknown as { __channels?: { connection: RTCPeerConnection }[] }).__channels ?? [];
+      return made
+        .map(({ connection }) => /a=fingerprint:(\S+ \S+)/.exec(connection.localDescription?.sdp ?? '')?.[1])
+        .filter((fingerprint): fingerprint is string => !!fingerprint);
+    });
+  }
+
+  /**
+   * Breaks this member's direct connection with `other`, and no other: closes the chat channel
+   * of the recorded connection whose remote certificate is `other`'s. Both ends see it close,
+   * as when the connection fails. Both tabs must have called {@link recordChannels} first.
+   */
+  async closeDirectConnectionWith(other: GroupMember): Promise<void> {
+    const theirs = await other.localFingerprints();
+    const closed = await this.page.evaluate((theirs) => {
+      const made = (window as unknown as { __channels?: { connection: RTCPeerConnection; channel: RTCDataChannel }[] }).__channels ?? [];
+      const remote = (connection: RTCPeerConnection) =>
+        /a=fingerprint:(\S+ \S+)/.exec(connection.remoteDescription?.sdp ?? '')?.[1] ?? '';
+      const hits = made.filter(
+        ({ connection, channel }) => channel.label === 'chat' && channel.readyState === 'open' && theirs.includes(remote(connection)),
+      );
+      for (const { channel } of hits) channel.close();
+      return hits.length;
+    }, theirs);
+    expect(closed, `${this.name} had one open connection with ${other.name}`).toBe(1);
+  }
+
   get log(): Locator {
     return this.page.getByTestId('group-log');
   }

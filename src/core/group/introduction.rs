@@ -11,9 +11,10 @@
 //! its messages go forwarded through a member both reach (see `mesh`).
 //!
 //! Trying again: the introducer introduces a pair again [`RETRY_FIRST_MS`] after its direct
-//! connection broke or its introduction ran out, and twice as long after each further failure
-//! in a row, up to [`RETRY_MAX_MS`] (a connection that held [`CONNECTION_HELD_MS`] starts the
-//! count again). So a pair that lost its connection is direct again within seconds, and two
+//! connection broke, and twice as long after each further failure in a row, up to
+//! [`RETRY_MAX_MS`]; after an introduction that ran out, at least as long as it ran
+//! ([`wait_after_failure`]). A connection that held [`CONNECTION_HELD_MS`] starts the count
+//! again. So a pair that lost its connection is direct again within seconds, and two
 //! members who cannot connect at all are not introduced in a loop. The introducer learns that a
 //! pair connected or broke from the links lists both ends announce (`mesh` calls
 //! [`Introductions::pair_connected`] and [`Introductions::pair_broke`]); the ends forget the pair
@@ -54,6 +55,14 @@ pub const CONNECTION_HELD_MS: f64 = 120_000.0;
 pub fn retry_delay(failures: u32) -> f64 {
     let doublings = failures.saturating_sub(1).min(16);
     (RETRY_FIRST_MS * f64::from(1u32 << doublings)).min(RETRY_MAX_MS)
+}
+
+/// The wait after an introduction that ran out (`failures` in a row, this one included): as
+/// [`retry_delay`], and never shorter than the introduction ran. Two members who could not
+/// connect spend at most half the time being introduced (their browsers gathering candidates,
+/// their lists saying "Connecting…"), and the rest shown as reached through another member.
+pub fn wait_after_failure(failures: u32) -> f64 {
+    retry_delay(failures).max(INTRODUCTION_TIMEOUT_MS)
 }
 
 /// The pair `a`, `b` in canonical order: the first one makes the offer.
@@ -271,7 +280,9 @@ impl Introductions {
         let failures = retry.map_or(0, |retry| retry.failures);
         match self.relays.get(pair) {
             Some(relay) => {
-                relay.since_ms + INTRODUCTION_TIMEOUT_MS + retry_delay(failures.saturating_add(1))
+                relay.since_ms
+                    + INTRODUCTION_TIMEOUT_MS
+                    + wait_after_failure(failures.saturating_add(1))
             }
             None => retry.map_or(f64::NEG_INFINITY, |retry| retry.not_before_ms),
         }
@@ -285,7 +296,7 @@ impl Introductions {
         let retry = self.retries.entry(pair.clone()).or_default();
         retry.failures = retry.failures.saturating_add(1);
         retry.not_before_ms =
-            relay.since_ms + INTRODUCTION_TIMEOUT_MS + retry_delay(retry.failures);
+            relay.since_ms + INTRODUCTION_TIMEOUT_MS + wait_after_failure(retry.failures);
     }
 
     /// Both `a` and `b` (other members) now say they are connected to each other: an
@@ -931,7 +942,7 @@ mod tests {
         let both = neighbors(&["bob", "cid"]);
         let wanted = vec![pair_of("bob", "cid")];
         ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
-        let retry_at = INTRODUCTION_TIMEOUT_MS + RETRY_FIRST_MS;
+        let retry_at = 2.0 * INTRODUCTION_TIMEOUT_MS;
         assert!(ann.due(wanted.clone(), retry_at - 1.0).is_empty());
         assert_eq!(ann.due(wanted.clone(), retry_at), wanted);
         ann.tick(retry_at);
@@ -949,6 +960,12 @@ mod tests {
         );
         assert_eq!(retry_delay(0), RETRY_FIRST_MS);
         assert_eq!(retry_delay(u32::MAX), RETRY_MAX_MS);
+        // After one that ran out, at least as long as it ran.
+        let waits: Vec<f64> = (1..=8).map(wait_after_failure).collect();
+        assert_eq!(
+            waits,
+            [30_000.0, 30_000.0, 30_000.0, 30_000.0, 32_000.0, 64_000.0, 120_000.0, 120_000.0]
+        );
     }
 
     #[test]
@@ -994,11 +1011,11 @@ mod tests {
         ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
         // Never ticked: the wait still counts from the deadline, and the failure is counted
         // when the pair is introduced again.
-        let first_retry = INTRODUCTION_TIMEOUT_MS + RETRY_FIRST_MS;
+        let first_retry = 2.0 * INTRODUCTION_TIMEOUT_MS;
         assert!(ann.due(wanted.clone(), first_retry - 1.0).is_empty());
         ann.introduce("bob", "cid", &roster, &both, first_retry)
             .unwrap();
-        let second_retry = first_retry + INTRODUCTION_TIMEOUT_MS + 2.0 * RETRY_FIRST_MS;
+        let second_retry = first_retry + 2.0 * INTRODUCTION_TIMEOUT_MS;
         assert!(ann.due(wanted.clone(), second_retry - 1.0).is_empty());
         assert_eq!(ann.due(wanted.clone(), second_retry), wanted);
         // A tick at any time after gives the same.
@@ -1018,10 +1035,10 @@ mod tests {
         let via_ann = neighbors(&["ann"]);
         let mut ann = Introductions::new("ann");
         let mut bob = Introductions::new("bob");
-        // Two failures: the third try would wait 4 s after the second ran out.
+        // Two failures: the third try would wait 30 s after the second ran out.
         ann.introduce("bob", "cid", &roster, &both, 0.0).unwrap();
         ann.tick(INTRODUCTION_TIMEOUT_MS);
-        let second = INTRODUCTION_TIMEOUT_MS + RETRY_FIRST_MS;
+        let second = 2.0 * INTRODUCTION_TIMEOUT_MS;
         ann.introduce("bob", "cid", &roster, &both, second).unwrap();
         bob.receive("ann", &introduce, &roster, &via_ann, second)
             .unwrap();

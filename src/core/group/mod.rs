@@ -70,9 +70,9 @@
 //! - Held entries: [`mesh::MAX_HELD_PER_AUTHOR`] per author past a gap,
 //!   [`mesh::MAX_STRANGERS`] from not-yet-added authors.
 //! - An introduction has [`introduction::INTRODUCTION_TIMEOUT_MS`] to connect. A pair whose
-//!   connection broke or whose introduction failed is introduced again after
-//!   [`introduction::RETRY_FIRST_MS`], doubling with each failure in a row up to
-//!   [`introduction::RETRY_MAX_MS`].
+//!   connection broke is introduced again after [`introduction::RETRY_FIRST_MS`], doubling
+//!   with each failure in a row up to [`introduction::RETRY_MAX_MS`]; after an introduction
+//!   that ran out, at least as long as it ran.
 //!
 //! # What the app wiring does
 //!
