@@ -65,6 +65,28 @@ export class GroupMember {
   }
 
   /**
+   * From now on this member relays the offers and answers of the pairs it introduces without
+   * their candidates: like two strict NATs with no relay, those pairs have no path, and their
+   * introductions run out (30 s).
+   */
+  async relayWithoutCandidates(): Promise<void> {
+    await this.page.evaluate(() => {
+      const send = RTCDataChannel.prototype.send;
+      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: unknown) {
+        if (typeof data === 'string' && data.includes('"group_signal"')) {
+          const frame = JSON.parse(data);
+          frame.sdp = String(frame.sdp)
+            .split('\r\n')
+            .filter((line: string) => !line.startsWith('a=candidate'))
+            .join('\r\n');
+          return send.call(this, JSON.stringify(frame));
+        }
+        return send.call(this, data as string);
+      };
+    });
+  }
+
+  /**
    * Records each data channel this tab's connections make from now on, with its connection, so
    * that a test can break one member pair's connection ({@link closeDirectConnectionWith}).
    * Call before the connections of interest are made.

@@ -127,7 +127,7 @@ pub struct Groups {
     pub add_problem: RwSignal<Option<String>>,
     /// The live chat's peer said it can be in a group (its hello's capabilities).
     pub peer_can_group: RwSignal<bool>,
-    /// Names of the members typing now (over their direct connections).
+    /// Names of the members typing now.
     pub typing: RwSignal<Vec<String>>,
     state: StoredValue<Option<GroupState>, LocalStorage>,
     /// Bumped when a group ends: its tick loop and pending acknowledgement see it and stop.
@@ -881,10 +881,14 @@ impl TinCan {
             send,
             connect,
             delivered,
+            typing,
         } = outcome;
         self.deliver(send);
         for step in connect {
             self.connect_step(step);
+        }
+        if let Some(member) = typing {
+            self.group_typing_from(&member);
         }
         if !delivered.is_empty() {
             // A message from someone ends their "typing".
@@ -1241,37 +1245,28 @@ impl TinCan {
         }
     }
 
-    /// Called as the user types in a group: every member connected directly is told, at most
-    /// every [`TYPING_EVERY_MS`]. Members reached only through others see nothing (notices are
-    /// not forwarded).
+    /// Called as the user types in a group: every member is told, at most every
+    /// [`TYPING_EVERY_MS`]; the group's typing notice goes to each member connected directly,
+    /// and members pass it on to those reached only through them.
     pub(super) fn group_typing(&self) {
         let now = now_ms();
-        let due = self
+        let send = self
             .with_group_mut(|state| {
                 let due = state
                     .typing_sent_ms
                     .is_none_or(|sent| now - sent >= TYPING_EVERY_MS);
-                if due {
-                    state.typing_sent_ms = Some(now);
+                if !due {
+                    return Vec::new();
                 }
-                due
+                state.typing_sent_ms = Some(now);
+                state.group.typing(now)
             })
-            .unwrap_or(false);
-        if !due {
-            return;
-        }
-        let notice = Frame::Typing.encode();
-        self.with_group(|state| {
-            for link in state.links.values().filter(|l| l.attempt.gate.greeted()) {
-                let _ = link.attempt.peer.send(&notice);
-            }
-        });
-        if self.greeted() {
-            self.send_frame(&Frame::Typing);
-        }
+            .unwrap_or_default();
+        self.deliver(send);
     }
 
-    /// A typing notice from `member` over its direct connection.
+    /// A typing notice from `member`: the group's (directly or passed on by others), or the
+    /// two-person one over its direct connection (an app from before group notices).
     pub(super) fn group_typing_from(&self, member: &str) {
         let Some(notice) = self.with_group_mut(|state| {
             state.typing_notices += 1;

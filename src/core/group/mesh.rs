@@ -85,6 +85,8 @@ pub struct Outcome {
     /// Entries the log took: `history()[delivered]` (may include other authors' entries that
     /// waited for this one).
     pub delivered: Range<usize>,
+    /// A member is typing (its notice came directly or through others).
+    pub typing: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -156,6 +158,11 @@ pub struct Group {
     waiting_sync: BTreeMap<String, Counters>,
     /// Version of our latest links list.
     links_version: u64,
+    /// Version of our latest typing notice.
+    typing_version: u64,
+    /// The latest typing notice's version of each member: an older or repeated one (the same
+    /// notice forwarded along another way) is neither shown nor passed on again.
+    typing_seen: BTreeMap<String, u64>,
     /// Our log holds every entry we ever wrote: we founded the group, wrote since, or our
     /// stored log came back. Until then (a newcomer, or a member whose storage was lost) our
     /// own earlier entries may come with a sync.
@@ -186,6 +193,8 @@ impl Group {
             synced: BTreeSet::new(),
             waiting_sync: BTreeMap::new(),
             links_version: 0,
+            typing_version: 0,
+            typing_seen: BTreeMap::new(),
             own_complete: false,
             fingerprints: BTreeMap::new(),
             introductions: Introductions::new(me),
@@ -231,8 +240,9 @@ impl Group {
                 return Err(GroupError::Damaged);
             }
         }
-        // Links lists announced from here on are newer than any announced before the reload.
+        // Links lists and typing notices from here on are newer than any before the reload.
         group.links_version = clock_version(now_ms);
+        group.typing_version = clock_version(now_ms);
         group.own_complete = group.roster.participant(me);
         Ok(group)
     }
@@ -374,6 +384,26 @@ impl Group {
                 frame: GroupFrame::Ack {
                     from: self.me.clone(),
                     acks: acks.clone(),
+                    path: vec![self.me.clone()],
+                },
+            })
+            .collect()
+    }
+
+    /// We are typing: a notice to every neighbour, which passes it on to the members it
+    /// reaches that we do not. The app sends it at most every few seconds while keys go down.
+    pub fn typing(&mut self, now_ms: f64) -> Vec<Envelope> {
+        if !self.roster.is_member(&self.me) {
+            return Vec::new();
+        }
+        self.typing_version = (self.typing_version + 1).max(clock_version(now_ms));
+        self.neighbors
+            .iter()
+            .map(|to| Envelope {
+                to: to.clone(),
+                frame: GroupFrame::Typing {
+                    from: self.me.clone(),
+                    version: self.typing_version,
                     path: vec![self.me.clone()],
                 },
             })
@@ -595,6 +625,28 @@ impl Group {
                 } else {
                     self.answer_sync(from, seen, &mut out)?;
                 }
+            }
+            GroupFrame::Typing {
+                from: origin,
+                version,
+                path,
+            } => {
+                self.check_path(from, &path)?;
+                let newer = self
+                    .typing_seen
+                    .get(&origin)
+                    .is_none_or(|seen| version > *seen);
+                // Members only (which bounds what we keep), never in our name.
+                if origin == self.me || !self.roster.is_member(&origin) || !newer {
+                    return Ok(out);
+                }
+                self.typing_seen.insert(origin.clone(), version);
+                self.forward(&origin, &path, &mut out, |path| GroupFrame::Typing {
+                    from: origin.clone(),
+                    version,
+                    path,
+                });
+                out.typing = Some(origin);
             }
             GroupFrame::Introduce { .. } | GroupFrame::Signal { .. } => {
                 let step = self
@@ -1806,5 +1858,101 @@ mod tests {
         net.form_mesh();
         assert!(net.linked("bob", "cid"));
         assert_eq!(net.group("bob").reach("cid"), Reach::Direct);
+    }
+
+    fn typing_frame(from: &str, version: u64, path: &[&str]) -> GroupFrame {
+        GroupFrame::Typing {
+            from: from.into(),
+            version,
+            path: path.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn typing_reaches_members_through_others_once() {
+        // Ann–Bob and Bob–Cid only.
+        let mut net = Net::new("g1", "ann");
+        net.add("ann", "bob");
+        net.settle();
+        net.add("bob", "cid");
+        net.settle();
+        let sends = net.group_mut("cid").typing(5_000.0);
+        assert_eq!(sends.len(), 1);
+        assert_eq!(sends[0].to, "bob");
+        let out = net
+            .group_mut("bob")
+            .receive("cid", sends[0].frame.clone(), 5_000.0)
+            .unwrap();
+        assert_eq!(out.typing.as_deref(), Some("cid"));
+        // Bob passes it on to Ann, who does not reach Cid herself…
+        assert_eq!(
+            out.send,
+            [Envelope {
+                to: "ann".into(),
+                frame: typing_frame("cid", 5_000, &["cid", "bob"])
+            }]
+        );
+        let at_ann = net
+            .group_mut("ann")
+            .receive("bob", out.send[0].frame.clone(), 5_000.0)
+            .unwrap();
+        assert_eq!(at_ann.typing.as_deref(), Some("cid"));
+        assert!(at_ann.send.is_empty());
+        // …once: the same notice again, or an older one, is neither shown nor passed on.
+        for version in [5_000, 4_000] {
+            let again = net
+                .group_mut("ann")
+                .receive(
+                    "bob",
+                    typing_frame("cid", version, &["cid", "bob"]),
+                    6_000.0,
+                )
+                .unwrap();
+            assert_eq!(
+                again,
+                Outcome {
+                    delivered: again.delivered.clone(),
+                    ..Outcome::default()
+                }
+            );
+        }
+        // The next notice, a moment later, is.
+        let sends = net.group_mut("cid").typing(5_001.0);
+        let out = net
+            .group_mut("bob")
+            .receive("cid", sends[0].frame.clone(), 5_001.0)
+            .unwrap();
+        assert_eq!(out.typing.as_deref(), Some("cid"));
+        assert_eq!(out.send.len(), 1);
+    }
+
+    #[test]
+    fn typing_in_a_full_mesh_is_one_frame_per_neighbour_and_nobody_types_for_strangers() {
+        let mut net = three();
+        let sends = net.group_mut("ann").typing(7_000.0);
+        let to: BTreeSet<&str> = sends.iter().map(|send| send.to.as_str()).collect();
+        assert_eq!(to, ["bob", "cid"].into_iter().collect());
+        for send in sends {
+            let out = net
+                .group_mut(&send.to)
+                .receive("ann", send.frame, 7_000.0)
+                .unwrap();
+            assert_eq!(out.typing.as_deref(), Some("ann"));
+            assert!(out.send.is_empty(), "everyone reaches Ann directly");
+        }
+        let cid = net.group_mut("cid");
+        // Not for someone who is no member, not in our own name, not on a looping path.
+        for frame in [
+            typing_frame("eve", 1, &["bob"]),
+            typing_frame("cid", 1, &["bob"]),
+        ] {
+            assert_eq!(cid.receive("bob", frame, 7_000.0).unwrap().typing, None);
+        }
+        assert_eq!(
+            cid.receive("bob", typing_frame("ann", 9, &["cid", "bob"]), 7_000.0),
+            Err(GroupError::BadPath)
+        );
+        // A member who is not in yet (no log) says nothing.
+        assert!(Group::join("g1", "dan").unwrap().typing(7_000.0).is_empty());
     }
 }

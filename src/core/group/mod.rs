@@ -110,10 +110,12 @@
 //!   [`Group::neighbor_up`]: the syncs both ways bring each side what the other wrote
 //!   meanwhile, once, and the introductions that follow rebuild the mesh. `now_ms` is the wall
 //!   clock (`Date.now()`): links lists announced after a reload must be newer than before it.
-//! - **Typing and files.** Typing notices stay the two-person `Typing` frame on each direct
-//!   channel (the channel names the sender); files go over each pair's file channel. Neither
-//!   is forwarded by this module: a member reached only through others sees no typing from
-//!   that member, and the file wiring decides how to serve it.
+//! - **Typing and files.** [`Group::typing`] gives a typing notice for every neighbour; each
+//!   member shows it ([`Outcome::typing`]) and passes it on, once, to the members it reaches
+//!   that the typist does not, so a member reached only through others sees who is typing too
+//!   (a two-person `Typing` frame on a direct channel, from an older app, still names its
+//!   sender). Files go over each pair's file channel and are not forwarded by this module: the
+//!   file wiring decides how to serve a member reached only through others.
 //! - **Sending order.** Send each `Envelope` on the channel to its `to`, in the order given; a
 //!   channel that is gone drops it (the sync on the next connection makes up for it).
 //! - **The member list** shows each of [`Group::members`]: name; "Direct", "Through Bob"

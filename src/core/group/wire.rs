@@ -85,6 +85,14 @@ pub enum GroupFrame {
         offer: bool,
         sdp: String,
     },
+    /// `from` is typing. Not stored, not synced: each member passes on a newer `version`
+    /// (the typist's clock, growing) once, to the members it reaches that `from` does not, so
+    /// a member reached only through others sees who is typing too.
+    Typing {
+        from: String,
+        version: u64,
+        path: Vec<String>,
+    },
     /// A group kind from a newer version, or not a group frame at all.
     Unknown,
 }
@@ -136,6 +144,7 @@ const LINKS: &str = "group_links";
 const SYNC: &str = "group_sync";
 const INTRODUCE: &str = "group_introduce";
 const SIGNAL: &str = "group_signal";
+const TYPING: &str = "group_typing";
 
 /// Why a group frame was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -190,6 +199,16 @@ impl GroupFrame {
                 wire.sdp = Some(sdp.clone());
                 SIGNAL
             }
+            GroupFrame::Typing {
+                from,
+                version,
+                path,
+            } => {
+                wire.from = Some(from.clone());
+                wire.version = Some(*version);
+                wire.path = Some(path.clone());
+                TYPING
+            }
             // Never sent: an empty string is dropped by the peer.
             GroupFrame::Unknown => return String::new(),
         };
@@ -239,6 +258,11 @@ impl GroupFrame {
                 offer: wire.offer?,
                 sdp: wire.sdp?,
             }),
+            TYPING => Some(GroupFrame::Typing {
+                from: wire.from?,
+                version: wire.version?,
+                path: wire.path?,
+            }),
             _ => Some(GroupFrame::Unknown),
         }
     }
@@ -267,6 +291,11 @@ impl GroupFrame {
             GroupFrame::Signal { pair, sdp, .. } => {
                 pair_ok(pair) && !sdp.is_empty() && sdp.len() <= MAX_SDP_BYTES
             }
+            GroupFrame::Typing {
+                from,
+                version,
+                path,
+            } => id_ok(from) && (1..=MAX_NUMBER).contains(version) && path_ok(path),
             GroupFrame::Unknown => true,
         }
     }
@@ -494,6 +523,11 @@ mod tests {
                 offer: true,
                 sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n".into(),
             },
+            GroupFrame::Typing {
+                from: "cid".into(),
+                version: 1_700_000_000_000,
+                path: vec!["cid".into(), "ann".into()],
+            },
         ]
     }
 
@@ -605,6 +639,7 @@ mod tests {
             r#"{"k":"group_signal","pair":["a","b","c"],"offer":true,"sdp":"v=0"}"#,
             r#"{"k":"group_sync","seen":[],"seen":[]}"#,
             r#"{"k":"group_introduce","pair":"a b"}"#,
+            r#"{"k":"group_typing","from":"a","path":["a"]}"#,
             "{\"k\":\"group_sync\",\"seen\":[]",
         ] {
             assert_eq!(
@@ -770,6 +805,21 @@ mod tests {
                 pair: ("a".into(), "b".into()),
                 offer: false,
                 sdp: "a".repeat(MAX_SDP_BYTES + 1),
+            },
+            GroupFrame::Typing {
+                from: "a".into(),
+                version: 0,
+                path: vec!["a".into()],
+            },
+            GroupFrame::Typing {
+                from: "<a>".into(),
+                version: 1,
+                path: vec!["a".into()],
+            },
+            GroupFrame::Typing {
+                from: "a".into(),
+                version: 1,
+                path: vec![],
             },
         ];
         for frame in refused {
