@@ -167,21 +167,12 @@ pub enum IntroRefusal {
     NotAnIntroduction,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-struct Relay {
-    state: RelayState,
-    since_ms: f64,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-struct Pair {
-    state: PairState,
-    since_ms: f64,
-}
-
-/// How the latest introductions of a pair we introduce went, while they keep failing.
+/// A pair we introduce: the introduction we relay while it runs, and how the latest ones went.
+/// (One map for both: each B-tree map type costs the wasm a few KB.)
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Retry {
+struct Relay {
+    /// The running introduction: how far it got, and since when.
+    running: Option<(RelayState, f64)>,
     /// Introductions in a row that ended without a connection that held: ran out, or broke
     /// within [`CONNECTION_HELD_MS`].
     failures: u32,
@@ -191,15 +182,19 @@ struct Retry {
     connected_since_ms: Option<f64>,
 }
 
+#[derive(Clone, Debug, PartialEq)]
+struct Pair {
+    state: PairState,
+    since_ms: f64,
+}
+
 /// The introductions of one browser in one group.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Introductions {
     me: String,
     pairs: BTreeMap<String, Pair>,
-    /// Introductions we relay, while they run.
+    /// Pairs we introduce: while an introduction runs, or while they keep failing.
     relays: BTreeMap<(String, String), Relay>,
-    /// Pairs we introduce whose latest introductions failed.
-    retries: BTreeMap<(String, String), Retry>,
 }
 
 impl Introductions {
@@ -208,7 +203,6 @@ impl Introductions {
             me: me.to_owned(),
             pairs: BTreeMap::new(),
             relays: BTreeMap::new(),
-            retries: BTreeMap::new(),
         }
     }
 
@@ -219,7 +213,10 @@ impl Introductions {
 
     /// How far the pair `a`, `b` we introduce got.
     pub fn relay(&self, a: &str, b: &str) -> Option<RelayState> {
-        self.relays.get(&pair_of(a, b)).map(|relay| relay.state)
+        self.relays
+            .get(&pair_of(a, b))
+            .and_then(|relay| relay.running)
+            .map(|(state, _)| state)
     }
 
     /// We introduce `a` and `b` to each other: both must be members, directly connected to us
@@ -248,13 +245,8 @@ impl Introductions {
         }
         // One that ran out and was not ticked away yet still counts as a failure.
         self.end_relay(&pair);
-        self.relays.insert(
-            pair.clone(),
-            Relay {
-                state: RelayState::Introduced,
-                since_ms: now_ms,
-            },
-        );
+        self.relays.entry(pair.clone()).or_default().running =
+            Some((RelayState::Introduced, now_ms));
         Ok([&pair.0, &pair.1]
             .into_iter()
             .map(|to| Envelope {
@@ -276,52 +268,60 @@ impl Introductions {
     /// When we may introduce `pair` (again). A running introduction that ran out would be one
     /// more failure: the wait after it counts from its deadline, whenever `tick` notices.
     fn next_try_ms(&self, pair: &(String, String)) -> f64 {
-        let retry = self.retries.get(pair);
-        let failures = retry.map_or(0, |retry| retry.failures);
-        match self.relays.get(pair) {
-            Some(relay) => {
-                relay.since_ms
+        let Some(relay) = self.relays.get(pair) else {
+            return f64::NEG_INFINITY;
+        };
+        match relay.running {
+            Some((_, since_ms)) => {
+                since_ms
                     + INTRODUCTION_TIMEOUT_MS
-                    + wait_after_failure(failures.saturating_add(1))
+                    + wait_after_failure(relay.failures.saturating_add(1))
             }
-            None => retry.map_or(f64::NEG_INFINITY, |retry| retry.not_before_ms),
+            None => relay.not_before_ms,
         }
     }
 
     /// The introduction of `pair` we relayed ran out without the pair connecting: a failure.
     fn end_relay(&mut self, pair: &(String, String)) {
-        let Some(relay) = self.relays.remove(pair) else {
+        let Some(relay) = self.relays.get_mut(pair) else {
             return;
         };
-        let retry = self.retries.entry(pair.clone()).or_default();
-        retry.failures = retry.failures.saturating_add(1);
-        retry.not_before_ms =
-            relay.since_ms + INTRODUCTION_TIMEOUT_MS + wait_after_failure(retry.failures);
+        let Some((_, since_ms)) = relay.running.take() else {
+            return;
+        };
+        relay.failures = relay.failures.saturating_add(1);
+        relay.not_before_ms =
+            since_ms + INTRODUCTION_TIMEOUT_MS + wait_after_failure(relay.failures);
     }
 
     /// Both `a` and `b` (other members) now say they are connected to each other: an
     /// introduction of theirs we relayed is done.
     pub fn pair_connected(&mut self, a: &str, b: &str, now_ms: f64) {
         let pair = pair_of(a, b);
-        self.relays.remove(&pair);
-        if let Some(retry) = self.retries.get_mut(&pair) {
-            retry.connected_since_ms.get_or_insert(now_ms);
+        let Some(relay) = self.relays.get_mut(&pair) else {
+            return;
+        };
+        relay.running = None;
+        if relay.failures == 0 {
+            self.relays.remove(&pair);
+        } else {
+            relay.connected_since_ms.get_or_insert(now_ms);
         }
     }
 
     /// `a` or `b` (other members) says their direct connection is gone: should we be the one
     /// to introduce them, we do so again after [`retry_delay`].
     pub fn pair_broke(&mut self, a: &str, b: &str, now_ms: f64) {
-        let retry = self.retries.entry(pair_of(a, b)).or_default();
-        let held = retry
+        let relay = self.relays.entry(pair_of(a, b)).or_default();
+        let held = relay
             .connected_since_ms
             .take()
             .is_some_and(|since| now_ms - since >= CONNECTION_HELD_MS);
         if held {
-            retry.failures = 0;
+            relay.failures = 0;
         }
-        retry.failures = retry.failures.saturating_add(1);
-        retry.not_before_ms = now_ms + retry_delay(retry.failures);
+        relay.failures = relay.failures.saturating_add(1);
+        relay.not_before_ms = now_ms + retry_delay(relay.failures);
     }
 
     /// An introduction frame from the neighbour `from`.
@@ -453,10 +453,13 @@ impl Introductions {
         let Some(relay) = self.relays.get_mut(pair) else {
             return Err(IntroRefusal::UnknownPair);
         };
-        if now_ms >= relay.since_ms + INTRODUCTION_TIMEOUT_MS {
+        let Some((state, since_ms)) = relay.running else {
+            return Err(IntroRefusal::UnknownPair);
+        };
+        if now_ms >= since_ms + INTRODUCTION_TIMEOUT_MS {
             return Err(IntroRefusal::UnknownPair);
         }
-        let (to, next) = match (relay.state, offer) {
+        let (to, next) = match (state, offer) {
             (RelayState::Introduced, true) if from == pair.0 => (&pair.1, RelayState::OfferRelayed),
             (RelayState::OfferRelayed, false) if from == pair.1 => {
                 (&pair.0, RelayState::AnswerRelayed)
@@ -469,7 +472,7 @@ impl Introductions {
         if !neighbors.contains(to) {
             return Err(IntroRefusal::NotConnected);
         }
-        relay.state = next;
+        relay.running = Some((next, since_ms));
         Ok(IntroStep {
             send: vec![Envelope {
                 to: to.clone(),
@@ -541,7 +544,6 @@ impl Introductions {
     pub fn disconnected(&mut self, other: &str) {
         self.pairs.remove(other);
         self.relays.retain(|(a, b), _| a != other && b != other);
-        self.retries.retain(|(a, b), _| a != other && b != other);
     }
 
     /// Introductions that ran out of time: ours have failed (the app closes those connection
@@ -563,7 +565,11 @@ impl Introductions {
         let ran_out: Vec<(String, String)> = self
             .relays
             .iter()
-            .filter(|(_, relay)| now_ms >= relay.since_ms + INTRODUCTION_TIMEOUT_MS)
+            .filter(|(_, relay)| {
+                relay
+                    .running
+                    .is_some_and(|(_, since_ms)| now_ms >= since_ms + INTRODUCTION_TIMEOUT_MS)
+            })
             .map(|(pair, _)| pair.clone())
             .collect();
         for pair in ran_out {

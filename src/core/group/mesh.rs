@@ -523,7 +523,7 @@ impl Group {
 
     /// The other members `member` is directly connected to, as both last said (pairs we are
     /// not in: the ones we may introduce).
-    fn direct_pairs_of(&self, member: &str) -> BTreeSet<String> {
+    fn direct_pairs_of(&self, member: &str) -> Vec<String> {
         self.links
             .get(member)
             .map(|(_, links)| {
@@ -604,10 +604,10 @@ impl Group {
                 // Pairs of `origin` that connected or broke: an introducer of theirs learns
                 // how its introduction went, or that the pair needs a new one.
                 let is_direct = self.direct_pairs_of(&origin);
-                for other in is_direct.difference(&was_direct) {
+                for other in is_direct.iter().filter(|o| !was_direct.contains(o)) {
                     self.introductions.pair_connected(&origin, other, now_ms);
                 }
-                for other in was_direct.difference(&is_direct) {
+                for other in was_direct.iter().filter(|o| !is_direct.contains(o)) {
                     self.introductions.pair_broke(&origin, other, now_ms);
                 }
                 self.forward(&origin, &path, &mut out, |path| GroupFrame::Links {
