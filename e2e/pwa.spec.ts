@@ -285,6 +285,41 @@ test.describe('Lazy files', () => {
   });
 });
 
+test.describe('Split wasm', () => {
+  test('Settings is a part of the wasm of its own: not in the page load, fetched at install, opens offline', async ({
+    browser,
+  }) => {
+    const server = await AppServer.start();
+    try {
+      const app = new TinCanPage(await (await contextFor(browser, server)).newPage());
+      const pageRequests: string[] = [];
+      app.page.on('request', (request) => pageRequests.push(new URL(request.url()).pathname));
+      await app.open();
+      await untilControlled(app.page);
+      const isChunk = (url: string) => /\/tincan-split-.*\.wasm$/.test(url);
+      expect(pageRequests.filter(isChunk), 'the page load does not fetch the Settings part').toEqual([]);
+      expect(
+        server.log.filter((entry) => isChunk(entry.url)).length,
+        'the worker fetched the Settings part at install',
+      ).toBe(1);
+
+      // Never opened online: with the server gone, Settings still opens, whole and working.
+      await server.stop();
+      await app.openSettings();
+      await expect(app.iceServersBox).toBeVisible();
+      await app.iceServersBox.fill('stun:stun.example.net:3478');
+      await app.saveButton.click();
+      await expect(app.settingsDialog).toBeHidden();
+      await app.openSettings();
+      await expect(app.iceServersBox).toHaveValue('stun:stun.example.net:3478');
+      expect(pageRequests.filter(isChunk)).toHaveLength(1);
+    } finally {
+      await server.stop().catch(() => {});
+      server.remove();
+    }
+  });
+});
+
 test.describe('Updates', () => {
   test('a new version is detected and offered; Reload brings it whole, never a mix', async ({ browser }) => {
     test.setTimeout(60_000);

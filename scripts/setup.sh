@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 TRUNK_VERSION=0.21.14           # trunk 0.22 needs rustc 1.96
 BINARYEN_VERSION=132            # wasm-opt; Debian's binaryen is too old for current rustc output
+WASM_SPLIT_VERSION=0.2.4        # wasm-split-cli (scripts/wasm-link.sh); reads wasm_split_helpers 0.2's marks
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -27,6 +28,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # Not --locked: its lock file pins a webpki-roots that is no longer on crates.io.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# The wasm32 linker (scripts/wasm-link.sh) splits the app's lazily loaded parts off with it. It
+# has no --version: cargo's own list of what it installed says which one is there.
+if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:" || ! command -v wasm-split-cli >/dev/null; then
+  log "installing wasm-split-cli $WASM_SPLIT_VERSION (about 2 minutes, once)"
+  cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked --force
 fi
 
 missing_debs=()

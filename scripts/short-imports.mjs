@@ -161,6 +161,9 @@ for (const wasmName of modules) {
   const moduleNames = new Map();
   const renamed = renameImports(wasm, (module, field) => {
     if (!moduleNames.has(module)) moduleNames.set(module, `${moduleNames.size}`);
+    // The split chunks' loader (scripts/wasm-split.mjs): its imports are the named exports of an
+    // ES module, not keys of an object in the glue, so they keep their names.
+    if (module === './__wasm_split.js') return [moduleNames.get(module), field];
     // wasm-bindgen gives every import its own name; one imported twice keeps one short name.
     if (!fields.has(field)) fields.set(field, names.next().value);
     return [moduleNames.get(module), fields.get(field)];

@@ -47,9 +47,9 @@ function filesUnder(folder) {
   });
 }
 
-// Fetched at install: the page, what it names, and what the manifest names. The rest (the QR
-// decoder's worker and wasm, loaded only when someone scans) is `lazy`: fetched, checked and
-// kept when first asked for.
+// Fetched at install: the page, what it names, what the manifest names, and the app's split-off
+// wasm chunks. The rest (the QR decoder's worker and wasm, loaded only when someone scans) is
+// `lazy`: fetched, checked and kept when first asked for.
 const named = readFileSync(join(dir, 'index.html'), 'utf8') + readFileSync(join(dir, 'manifest.webmanifest'), 'utf8');
 const files = filesUnder(dir)
   .map((path) => relative(dir, path).split(sep).join('/'))
@@ -59,7 +59,9 @@ const files = filesUnder(dir)
     // The page is cached under the app's address, where it is opened.
     url: name === 'index.html' ? './' : `./${name.split('/').map(encodeURIComponent).join('/')}`,
     sha256: createHash('sha256').update(readFileSync(join(dir, name))).digest('base64'),
-    ...(name === 'index.html' || named.includes(name) ? {} : { lazy: true }),
+    // The app's split-off wasm chunks (scripts/wasm-split.mjs) are fetched at install too: each
+    // part must open offline even if it was never opened online.
+    ...(name === 'index.html' || named.includes(name) || /^tincan-split-.*\.wasm$/.test(name) ? {} : { lazy: true }),
   }));
 if (!files.some((file) => file.url === './')) {
   console.error('sw-precache.mjs: the build has no index.html');

@@ -41,6 +41,54 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
         }
     });
 
+    let form = SettingsForm {
+        tin_can,
+        open,
+        ice_servers,
+        turn_username,
+        turn_credential,
+        relay_only,
+        display_name,
+        error,
+    };
+
+    view! {
+        <dialog node_ref=dialog class="settings" aria-labelledby="settings-title" on:close=move |_| open.set(false)>
+            // Built when opened, not at load, and from a separately loaded part of the wasm
+            // (scripts/wasm-link.sh): the first screen of a slow phone waits for less.
+            <Show when=move || open.get()>
+                <Suspense fallback=|| ()>{move || Suspend::new(settings_form(form))}</Suspense>
+            </Show>
+        </dialog>
+    }
+}
+
+/// What the dialog's lazily loaded content works on: all arena handles, so `Copy`.
+#[derive(Clone, Copy)]
+struct SettingsForm {
+    tin_can: TinCan,
+    open: RwSignal<bool>,
+    ice_servers: RwSignal<String>,
+    turn_username: RwSignal<String>,
+    turn_credential: RwSignal<String>,
+    relay_only: RwSignal<bool>,
+    display_name: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+}
+
+/// The dialog's content, in its own wasm chunk: fetched the first time Settings opens.
+#[lazy]
+fn settings_form(form: SettingsForm) -> AnyView {
+    let SettingsForm {
+        tin_can,
+        open,
+        ice_servers,
+        turn_username,
+        turn_credential,
+        relay_only,
+        display_name,
+        error,
+    } = form;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let parsed = Settings::from_form(
@@ -60,9 +108,6 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
     };
 
     view! {
-        <dialog node_ref=dialog class="settings" aria-labelledby="settings-title" on:close=move |_| open.set(false)>
-            // Built when opened, not at load: the first screen of a slow phone waits for less.
-            <Show when=move || open.get()>
             <form id="settings-form" on:submit=save>
                 <h2 id="settings-title">"Settings"</h2>
                 <label for="display-name">"Display name"</label>
@@ -112,9 +157,8 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
                 <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
                 <button type="submit" form="settings-form" class="primary">"Save"</button>
             </div>
-            </Show>
-        </dialog>
     }
+    .into_any()
 }
 
 /// "Test servers": one short gathering per server in the form (saved or not), and what each
