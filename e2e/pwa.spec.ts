@@ -318,6 +318,29 @@ test.describe('Split wasm', () => {
       server.remove();
     }
   });
+
+  test('a Settings part that cannot be fetched: a clear message, the app goes on, and the next opening loads it', async ({
+    browser,
+  }) => {
+    // No worker: the fetch goes to the network, where this test fails it.
+    const context = await TinCanPage.newContext(browser, { contextOptions: { serviceWorkers: 'block' } });
+    const app = new TinCanPage(await context.newPage());
+    await app.open();
+    const chunk = /\/tincan-split-[^/]*\.wasm$/;
+    await app.page.route(chunk, (route) => route.abort('internetdisconnected'));
+    await app.settingsButton.click();
+    await expect(app.settingsDialog.getByRole('alert')).toContainText('Settings could not be loaded');
+    await app.settingsDialog.getByRole('button', { name: 'Close', exact: true }).click();
+    await expect(app.settingsDialog).toBeHidden();
+    // The rest of the app still works.
+    await app.createInviteButton.click();
+    await expect(app.inviteLinkBox).toHaveValue(/#/);
+
+    await app.page.unroute(chunk);
+    await app.openSettings();
+    await expect(app.iceServersBox).toBeVisible();
+    await expect(app.settingsDialog.getByRole('alert')).toHaveCount(0);
+  });
 });
 
 test.describe('Updates', () => {

@@ -64,7 +64,7 @@ for (const name of readdirSync(splitDir).filter((file) => file.endsWith('.wasm')
     copyFileSync(source, optimized);
   }
   const bytes = readFileSync(optimized);
-  const hashed = `tincan-split-${name.replace(/\.wasm$/, '')}-${hashOf(bytes)}.wasm`;
+  const hashed = `tincan-split-${name.replace(/^split_/, '').replace(/\.wasm$/, '')}-${hashOf(bytes)}.wasm`;
   writeFileSync(join(dir, hashed), bytes);
   rmSync(optimized);
   loader = replaceOnce(loader, `"./${name}"`, `"./${hashed}"`, `${LOADER}: chunk`);

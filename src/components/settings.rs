@@ -2,6 +2,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use leptos::task::spawn_local;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 use crate::app::TinCan;
 use crate::components::identity::IdentitySettings;
@@ -57,7 +58,16 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
             // Built when opened, not at load, and from a separately loaded part of the wasm
             // (scripts/wasm-link.sh): the first screen of a slow phone waits for less.
             <Show when=move || open.get()>
-                <Suspense fallback=|| ()>{move || Suspend::new(settings_form(form))}</Suspense>
+                <Suspense fallback=|| ()>{move || Suspend::new(async move {
+                    settings_form(form).await.unwrap_or_else(|_| view! {
+                        <p class="alert" role="alert">
+                            "Settings could not be loaded: this browser could not fetch that part of Tin Can. Check the connection, then open Settings again."
+                        </p>
+                        <div class="actions end">
+                            <button type="button" class="secondary" on:click=move |_| open.set(false)>"Close"</button>
+                        </div>
+                    }.into_any())
+                })}</Suspense>
             </Show>
         </dialog>
     }
@@ -76,9 +86,11 @@ struct SettingsForm {
     error: RwSignal<Option<String>>,
 }
 
-/// The dialog's content, in its own wasm chunk: fetched the first time Settings opens.
-#[lazy]
-fn settings_form(form: SettingsForm) -> AnyView {
+/// The dialog's content, in a part of the wasm of its own (scripts/wasm-link.sh): fetched the
+/// first time Settings opens (the service worker keeps it for offline use). `fallible`: a failed
+/// fetch is an `Err` the dialog shows, where Leptos' `#[lazy]` would panic.
+#[wasm_split(settings, fallible)]
+fn settings_form(form: SettingsForm) -> Result<AnyView, SplitLoaderError> {
     let SettingsForm {
         tin_can,
         open,
@@ -107,7 +119,7 @@ fn settings_form(form: SettingsForm) -> AnyView {
         }
     };
 
-    view! {
+    Ok(view! {
             <form id="settings-form" on:submit=save>
                 <h2 id="settings-title">"Settings"</h2>
                 <label for="display-name">"Display name"</label>
@@ -158,7 +170,7 @@ fn settings_form(form: SettingsForm) -> AnyView {
                 <button type="submit" form="settings-form" class="primary">"Save"</button>
             </div>
     }
-    .into_any()
+    .into_any())
 }
 
 /// "Test servers": one short gathering per server in the form (saved or not), and what each
