@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -298,10 +298,12 @@ test.describe('Split wasm', () => {
       await untilControlled(app.page);
       const isChunk = (url: string) => /\/tincan-split-.*\.wasm$/.test(url);
       expect(pageRequests.filter(isChunk), 'the page load does not fetch the Settings part').toEqual([]);
+      const chunks = readdirSync(DIST).filter((name) => isChunk(`/${name}`));
+      expect(chunks.some((name) => name.startsWith('tincan-split-settings-')), 'a Settings part').toBe(true);
       expect(
-        server.log.filter((entry) => isChunk(entry.url)).length,
-        'the worker fetched the Settings part at install',
-      ).toBe(1);
+        server.log.filter((entry) => isChunk(entry.url)).map((entry) => path.basename(entry.url)).sort(),
+        'the worker fetched every part at install',
+      ).toEqual(chunks.sort());
 
       // Never opened online: with the server gone, Settings still opens, whole and working.
       await server.stop();
@@ -312,7 +314,10 @@ test.describe('Split wasm', () => {
       await expect(app.settingsDialog).toBeHidden();
       await app.openSettings();
       await expect(app.iceServersBox).toHaveValue('stun:stun.example.net:3478');
-      expect(pageRequests.filter(isChunk)).toHaveLength(1);
+      // Settings' part (and any part it shares with another), not the others.
+      const loaded = pageRequests.filter(isChunk).map((url) => path.basename(url));
+      expect(loaded.filter((name) => name.startsWith('tincan-split-settings-'))).toHaveLength(1);
+      expect(loaded.filter((name) => name.startsWith('tincan-split-scan-'))).toEqual([]);
     } finally {
       await server.stop().catch(() => {});
       server.remove();
@@ -340,6 +345,21 @@ test.describe('Split wasm', () => {
     await app.openSettings();
     await expect(app.iceServersBox).toBeVisible();
     await expect(app.settingsDialog.getByRole('alert')).toHaveCount(0);
+  });
+
+  test('a scanner part that cannot be fetched: the scan ends with a clear message and the paste path stays', async ({
+    browser,
+  }) => {
+    const context = await TinCanPage.newContext(browser, { contextOptions: { serviceWorkers: 'block' } });
+    const app = new TinCanPage(await context.newPage());
+    await app.open();
+    await app.page.route(/\/tincan-split-scan-[^/]*\.wasm$/, (route) => route.abort('internetdisconnected'));
+    await app.page.getByRole('button', { name: 'Scan QR code', exact: true }).click();
+    await expect(app.page.getByTestId('scan-problem')).toContainText(
+      'The QR code reader could not be loaded (this browser could not fetch that part of Tin Can',
+    );
+    await expect(app.page.getByRole('button', { name: 'Scan QR code', exact: true })).toBeVisible();
+    await expect(app.page.getByTestId('scan-video')).toHaveCount(0);
   });
 });
 

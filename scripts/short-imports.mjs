@@ -183,7 +183,13 @@ for (const wasmName of modules) {
     js = js.replace(key, short);
   }
   for (const [module, short] of moduleNames) {
-    replaceOnce(`"${module}":`, `"${short}":`, 'import module');
+    if (module === './__wasm_split.js') {
+      // wasm-bindgen names the loader once per split function, each key the same module.
+      if (!js.includes(`"${module}":`)) fail(`${jsName}: import module ${module} is not a key`);
+      js = js.replaceAll(`"${module}":`, `"${short}":`);
+    } else {
+      replaceOnce(`"${module}":`, `"${short}":`, 'import module');
+    }
   }
 
   for (const [file, before, after] of [

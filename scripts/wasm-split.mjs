@@ -76,8 +76,11 @@ writeFileSync(join(dir, loaderName), loader);
 
 const glueFile = join(dir, glueName);
 const glueBefore = readFileSync(glueFile);
-// Only the ES import: the import object's key stays the module name the wasm asks for.
-const glue = replaceOnce(glueBefore.toString('utf8'), `from "./${LOADER}"`, `from "./${loaderName}"`, `${glueName}: loader import`);
+// Only the ES imports (wasm-bindgen writes one per split function, each the same module): the
+// import object's keys stay the module name the wasm asks for.
+const glueText = glueBefore.toString('utf8');
+if (!glueText.includes(`from "./${LOADER}"`)) fail(`${glueName} does not import ${LOADER}`);
+const glue = glueText.replaceAll(`from "./${LOADER}"`, `from "./${loaderName}"`);
 writeFileSync(glueFile, glue);
 
 const indexFile = join(dir, 'index.html');

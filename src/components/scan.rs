@@ -2,11 +2,14 @@
 //! kind this screen expects is read. What a text means is `core::scan`; the camera and the
 //! readers are `web::scanner`.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 use crate::core::scan::{read_scanned, Expecting, Guidance, ScanProblem, ScanWatch};
 use crate::web::browser::{app_base_url, now_ms};
@@ -48,7 +51,7 @@ pub fn ScanQrCode(expecting: Expecting, #[prop(into)] on_link: Callback<String>)
         let current = Rc::new(ScanSession::default());
         session.set_value(Some(Rc::clone(&current)));
         spawn_local(async move {
-            let outcome = scan(&current, video, expecting, guidance, problem).await;
+            let outcome = scan(Rc::clone(&current), video, expecting, guidance, problem).await;
             // A newer scan, Cancel or the component's end: nothing to say any more.
             if current.is_cancelled() {
                 return;
@@ -109,16 +112,55 @@ pub fn ScanQrCode(expecting: Expecting, #[prop(into)] on_link: Callback<String>)
     }
 }
 
-/// Opens the camera, loads a reader and reads frames until a usable link (`Some(Ok)`), a
-/// problem that ends the scan (`Some(Err)`), or cancellation (`None`). A code that is not the
-/// right kind of link is said in `problem` while scanning goes on.
+/// What one scan gives: a usable link (`Some(Ok)`), a problem that ends the scan (`Some(Err)`),
+/// or nothing after cancellation (`None`).
+type ScanOutcome = Option<Result<String, ScanProblem>>;
+
+/// One scan, from a part of the wasm of its own (scripts/wasm-link.sh): the camera, the frame
+/// loop and the readers are fetched when someone first scans (the service worker keeps them for
+/// offline use). A part that cannot be fetched ends the scan with a problem the user can read.
 async fn scan(
+    session: Rc<ScanSession>,
+    video: NodeRef<html::Video>,
+    expecting: Expecting,
+    guidance: RwSignal<Guidance>,
+    problem: RwSignal<Option<String>>,
+) -> ScanOutcome {
+    scan_in_part(session, video, expecting, guidance, problem)
+        .await
+        .unwrap_or_else(|_| {
+            Some(Err(ScanProblem::ReaderFailed(
+                "this browser could not fetch that part of Tin Can; check the connection"
+                    .to_owned(),
+            )))
+        })
+}
+
+#[wasm_split(
+    scan,
+    fallible,
+    return_wrapper(let scanning = _; { Ok(scanning.await) } -> Result<ScanOutcome, SplitLoaderError>)
+)]
+fn scan_in_part(
+    session: Rc<ScanSession>,
+    video: NodeRef<html::Video>,
+    expecting: Expecting,
+    guidance: RwSignal<Guidance>,
+    problem: RwSignal<Option<String>>,
+) -> Pin<Box<dyn Future<Output = ScanOutcome>>> {
+    Box::pin(async move { scan_frames(&session, video, expecting, guidance, problem).await })
+}
+
+/// Opens the camera, loads a reader and reads frames until a usable link, a problem that ends
+/// the scan, or cancellation. A code that is not the right kind of link is said in `problem`
+/// while scanning goes on.
+async fn scan_frames(
     session: &ScanSession,
     video: NodeRef<html::Video>,
     expecting: Expecting,
     guidance: RwSignal<Guidance>,
     problem: RwSignal<Option<String>>,
-) -> Option<Result<String, ScanProblem>> {
+) -> ScanOutcome {
     let camera = match Camera::open().await {
         Ok(camera) => camera,
         Err(trouble) => return Some(Err(trouble)),
