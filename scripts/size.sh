@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prints the shipped size of a build: each asset raw and gzipped (-9), and the totals.
-# First load is index.html and what it names; the rest (the QR decoder worker, fetched only when
-# a browser without BarcodeDetector scans a code) is printed apart as "lazy".
+# First load is index.html and what it names (among them the split parts' small JS loader, which
+# index.html preloads); the rest (the QR decoder worker, fetched only when a browser without
+# BarcodeDetector scans a code, and the app's split-off wasm parts, tincan-split-*.wasm, fetched
+# when first used) is printed apart as "lazy".
 set -euo pipefail
 dist=${1:-dist}
 total_raw=0; total_gz=0; lazy_raw=0; lazy_gz=0; lazy_rows=""
