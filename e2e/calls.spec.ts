@@ -33,10 +33,11 @@ const MiB = 1024 * 1024;
 /** Two connected Chromium tabs whose peer connections and media tracks are recorded. */
 async function callPair(
   browser: Browser,
-  options: { refuseAtInvitee?: 'video' | 'audio'; oldInvitee?: boolean } = {},
+  options: { refuseAtInvitee?: 'video' | 'audio'; oldInvitee?: boolean; noServiceWorker?: boolean } = {},
 ): Promise<{ inviter: TinCanPage; invitee: TinCanPage; caller: CallPanel; callee: CallPanel }> {
-  const inviterContext = await TinCanPage.newContext(browser);
-  const inviteeContext = await TinCanPage.newContext(browser);
+  const contextOptions = options.noServiceWorker ? { serviceWorkers: 'block' as const } : {};
+  const inviterContext = await TinCanPage.newContext(browser, { contextOptions });
+  const inviteeContext = await TinCanPage.newContext(browser, { contextOptions });
   await recordMedia(inviterContext);
   await recordMedia(inviteeContext, { refuse: options.refuseAtInvitee });
   if (options.oldInvitee) await actAsOlderApp(inviteeContext);
@@ -192,6 +193,23 @@ test.describe('Calls (issue #20)', () => {
     expect(await callee.trackStates(), 'the callee never opened a device').toEqual([]);
     await startCall(caller, callee, 'Call');
     await callee.rises(audioPackets, 10);
+  });
+
+  test("the call's part of the app cannot be fetched: a clear message, and Hang up still ends the call", async ({
+    browser,
+  }) => {
+    // No worker (it would serve the part from its cache): the caller's fetch of it fails.
+    const { inviter, caller, callee } = await callPair(browser, { noServiceWorker: true });
+    await inviter.page.route(/\/tincan-split-call-[^/]*\.wasm$/, (route) => route.abort('internetdisconnected'));
+    await startCall(caller, callee, 'Call');
+    await expect(inviter.page.getByTestId('call-panel').getByRole('alert')).toContainText(
+      "The call's controls could not be loaded",
+    );
+    await expect(callee.button('Mute')).toBeVisible();
+    await caller.button('Hang up').click();
+    await caller.expectState('idle');
+    await callee.expectState('idle');
+    await expect.poll(() => caller.trackStates()).not.toContain('live');
   });
 
   test('a call while a 24 MiB file transfers: the file is still verified', async ({ browser }, testInfo) => {

@@ -3,6 +3,7 @@
 //! Camera off, Share screen, Hang up).
 use leptos::html;
 use leptos::prelude::*;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 use crate::app::TinCan;
 use crate::components::icons::{Icon, IconSvg};
@@ -73,15 +74,29 @@ pub fn CallControls() -> impl IntoView {
                         <button type="button" class="danger" on:click=move |_| tin_can.decline_call()>"Decline"</button>
                     </div>
                 }.into_any(),
-                _ => view! { <InCall/> }.into_any(),
+                // From a part of the wasm of its own, fetched when the first call starts.
+                _ => view! {
+                    <Suspense fallback=|| ()>{move || Suspend::new(async move {
+                        in_call(tin_can).await.unwrap_or_else(|_| view! {
+                            <p class="error" role="alert">
+                                "The call's controls could not be loaded: this browser could not fetch that part of Tin Can."
+                            </p>
+                            <div class="actions">
+                                <button type="button" class="danger" on:click=move |_| tin_can.hang_up()>"Hang up"</button>
+                            </div>
+                        }.into_any())
+                    })}</Suspense>
+                }.into_any(),
             }}
         </section>
     }
 }
 
-#[component]
-fn InCall() -> impl IntoView {
-    let tin_can = expect_context::<TinCan>();
+/// A running call: the videos, the duration, what the other side turned off, and the buttons.
+/// In a part of the wasm of its own (scripts/wasm-link.sh); a part that cannot be fetched is an
+/// `Err`, and the call still offers Hang up.
+#[wasm_split(call, fallible)]
+fn in_call(tin_can: TinCan) -> Result<AnyView, SplitLoaderError> {
     let calls = tin_can.call;
     let remote_video = NodeRef::<html::Video>::new();
     let own_video = NodeRef::<html::Video>::new();
@@ -131,7 +146,7 @@ fn InCall() -> impl IntoView {
         said.join(" ")
     };
     let can_share = media::can_share_screen();
-    view! {
+    Ok(view! {
         <div class="call-media" data-video=move || kind().has_video().to_string()>
             <video class="remote-video" data-testid="remote-video" node_ref=remote_video autoplay playsinline aria-label="The other person's video"></video>
             <video class="own-video" data-testid="own-video" node_ref=own_video autoplay playsinline muted aria-label="Your video"></video>
@@ -155,4 +170,5 @@ fn InCall() -> impl IntoView {
             <button type="button" class="danger" on:click=move |_| tin_can.hang_up()>"Hang up"</button>
         </div>
     }
+    .into_any())
 }
