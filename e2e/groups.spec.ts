@@ -184,20 +184,7 @@ test.describe('Group chats', () => {
     const [ann, bob] = await namedPair(browser);
     // Ann relays Bob's and Cat's offer and answer without their candidates: like two strict
     // NATs with no relay, the pair has no path, and its introduction runs out (30 s).
-    await ann.page.evaluate(() => {
-      const send = RTCDataChannel.prototype.send;
-      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: unknown) {
-        if (typeof data === 'string' && data.includes('"group_signal"')) {
-          const frame = JSON.parse(data);
-          frame.sdp = String(frame.sdp)
-            .split('\r\n')
-            .filter((line: string) => !line.startsWith('a=candidate'))
-            .join('\r\n');
-          return send.call(this, JSON.stringify(frame));
-        }
-        return send.call(this, data as string);
-      };
-    });
+    await ann.relayWithoutCandidates();
     const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
     await bob.members();
     await expect(bob.memberNamed('Cat')).toHaveAttribute('data-reach', 'via');

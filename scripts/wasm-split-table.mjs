@@ -7,6 +7,7 @@
 //
 // Usage: node scripts/wasm-split-table.mjs main.wasm
 import { readFileSync, writeFileSync } from 'node:fs';
+import { leb, readLeb } from './wasm-leb.mjs';
 
 const FROM = '__indirect_function_table';
 const TO = '__wasm_split_table';
@@ -16,28 +17,6 @@ function fail(message) {
   process.exit(1);
 }
 
-function readLeb(bytes, at) {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    if (at >= bytes.length) fail('wasm ends inside a number');
-    const byte = bytes[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (byte < 0x80) return [value, at];
-  }
-}
-
-function leb(value) {
-  const out = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    out.push(byte);
-  } while (value > 0);
-  return Buffer.from(out);
-}
 
 const file = process.argv[2];
 if (!file) fail('no wasm file given');
