@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { leb, readLeb } from './wasm-leb.mjs';
+import { name, readLeb, readName, rewriteVectorSection } from './wasm-binary.mjs';
 
 const dir = process.env.TRUNK_STAGING_DIR ?? process.argv[2];
 if (!dir) {
@@ -30,11 +30,6 @@ function fail(message) {
   process.exit(1);
 }
 
-
-function name(text) {
-  const bytes = Buffer.from(text, 'utf8');
-  return Buffer.concat([leb(bytes.length), bytes]);
-}
 
 /** Skips one import's description (function, table, memory, global or tag). */
 function skipImportDesc(bytes, at) {
@@ -82,42 +77,21 @@ function* shortNames() {
 
 /** Rewrites the import section of `wasm` with `rename(module, field)`; returns the new bytes. */
 function renameImports(wasm, rename) {
-  if (wasm.readUInt32LE(0) !== 0x6d736100) fail('not a wasm module');
-  const parts = [wasm.subarray(0, 8)];
-  let at = 8;
-  let found = false;
-  while (at < wasm.length) {
-    const id = wasm[at];
-    const [size, body] = readLeb(wasm, at + 1);
-    const end = body + size;
-    if (id !== 2) {
-      parts.push(wasm.subarray(at, end));
-      at = end;
-      continue;
-    }
-    found = true;
-    let [count, cursor] = readLeb(wasm, body);
-    const entries = [leb(count)];
-    for (let i = 0; i < count; i++) {
-      let length;
-      [length, cursor] = readLeb(wasm, cursor);
-      const module = wasm.subarray(cursor, cursor + length).toString('utf8');
-      cursor += length;
-      [length, cursor] = readLeb(wasm, cursor);
-      const field = wasm.subarray(cursor, cursor + length).toString('utf8');
-      cursor += length;
-      const descEnd = skipImportDesc(wasm, cursor);
+  let renamed;
+  let sections;
+  try {
+    [renamed, sections] = rewriteVectorSection(wasm, 2, (bytes, at) => {
+      const [module, afterModule] = readName(bytes, at);
+      const [field, cursor] = readName(bytes, afterModule);
+      const descEnd = skipImportDesc(bytes, cursor);
       const [newModule, newField] = rename(module, field);
-      entries.push(name(newModule), name(newField), wasm.subarray(cursor, descEnd));
-      cursor = descEnd;
-    }
-    if (cursor !== end) fail('import section has bytes past its last import');
-    const section = Buffer.concat(entries);
-    parts.push(Buffer.from([2]), leb(section.length), section);
-    at = end;
+      return [Buffer.concat([name(newModule), name(newField), bytes.subarray(cursor, descEnd)]), descEnd];
+    });
+  } catch (error) {
+    fail(error.message);
   }
-  if (!found) fail('the wasm has no import section');
-  return Buffer.concat(parts);
+  if (sections === 0) fail('the wasm has no import section');
+  return renamed;
 }
 
 const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;

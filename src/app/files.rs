@@ -130,8 +130,8 @@ pub struct Progress {
 pub struct TransferRow {
     /// Unique in this tab (the peer's ids may repeat).
     pub key: u64,
-    /// The connection it runs on.
-    pub attempt: AttemptId,
+    /// The connection it runs on; `None` for a file refused before it went anywhere.
+    pub attempt: Option<AttemptId>,
     /// Who it is to or from, in a group (a two-person chat has only one other side).
     pub peer: Option<String>,
     pub direction: Direction,
@@ -140,6 +140,25 @@ pub struct TransferRow {
     pub size: u64,
     pub progress: ArcRwSignal<Progress>,
     pub state: ArcRwSignal<RowState>,
+}
+
+impl TransferRow {
+    /// A row on no connection, nobody named; see the fields to set the rest.
+    fn new(key: u64, direction: Direction, name: String, size: u64, state: RowState) -> Self {
+        Self {
+            key,
+            attempt: None,
+            peer: None,
+            direction,
+            name,
+            size,
+            progress: ArcRwSignal::new(Progress {
+                done: 0,
+                detail: progress_text(0, size, &RateMeter::default()),
+            }),
+            state: ArcRwSignal::new(state),
+        }
+    }
 }
 
 /// Where a file is sent: a connection with a file session, and who is at its other end.
@@ -288,7 +307,10 @@ impl FileTransfers {
     pub fn sessions_gone(&self) {
         for row in self.rows.get_untracked() {
             if row.state.get_untracked().is_active()
-                && self.session_of(row.attempt, |_| ()).is_none()
+                && row
+                    .attempt
+                    .and_then(|id| self.session_of(id, |_| ()))
+                    .is_none()
             {
                 let why = match row.direction {
                     Direction::Sending => PEER_GONE_SENDING,
@@ -366,13 +388,7 @@ impl FileTransfers {
                 } else {
                     NO_MEMBER_CONNECTED
                 };
-                let key = self.new_key();
-                let target = FileTarget {
-                    attempt: 0,
-                    peer: None,
-                };
-                let state = RowState::Failed(why.to_owned());
-                self.push_row(key, &target, Direction::Sending, name.clone(), size, state);
+                self.refuse(&name, size, None, why.to_owned());
             }
             for target in &targets {
                 let key = self.new_key();
@@ -389,7 +405,11 @@ impl FileTransfers {
                     RowState::Queued
                 };
                 let queued = state == RowState::Queued;
-                self.push_row(key, target, Direction::Sending, name.clone(), size, state);
+                self.push_row(TransferRow {
+                    attempt: Some(target.attempt),
+                    peer: target.peer.clone(),
+                    ..TransferRow::new(key, Direction::Sending, name.clone(), size, state)
+                });
                 if let (true, Some(id)) = (queued, id) {
                     let file = file.clone();
                     self.session_of(target.attempt, |session| {
@@ -398,27 +418,25 @@ impl FileTransfers {
                 }
             }
             for member in unreachable {
-                let key = self.new_key();
-                let target = FileTarget {
-                    attempt: 0,
-                    peer: Some(member.clone()),
-                };
                 let why = format!(
                     "Not sent to {member}: files need a direct connection, and messages reach {member} only through others."
                 );
-                self.push_row(
-                    key,
-                    &target,
-                    Direction::Sending,
-                    name.clone(),
-                    size,
-                    RowState::Failed(why),
-                );
+                self.refuse(&name, size, Some(member.clone()), why);
             }
         }
         for attempt in attempts {
             self.start_pump(attempt);
         }
+    }
+
+    /// A file that goes nowhere (to `peer`, in a group): its row says why.
+    fn refuse(&self, name: &str, size: u64, peer: Option<String>, why: String) {
+        let key = self.new_key();
+        let state = RowState::Failed(why);
+        self.push_row(TransferRow {
+            peer,
+            ..TransferRow::new(key, Direction::Sending, name.to_owned(), size, state)
+        });
     }
 
     /// Stops a transfer on both sides.
@@ -427,7 +445,8 @@ impl FileTransfers {
         if !row.state.get_untracked().is_active() {
             return;
         }
-        self.session_of(row.attempt, |session| match row.direction {
+        let Some(attempt) = row.attempt else { return };
+        self.session_of(attempt, |session| match row.direction {
             Direction::Sending => {
                 session.queue.retain(|job| job.key != key);
                 if let Some(sending) = session.sending.as_mut() {
@@ -477,28 +496,7 @@ impl FileTransfers {
         }
     }
 
-    fn push_row(
-        &self,
-        key: u64,
-        target: &FileTarget,
-        direction: Direction,
-        name: String,
-        size: u64,
-        state: RowState,
-    ) {
-        let row = TransferRow {
-            key,
-            attempt: target.attempt,
-            peer: target.peer.clone(),
-            direction,
-            name,
-            size,
-            progress: ArcRwSignal::new(Progress {
-                done: 0,
-                detail: progress_text(0, size, &RateMeter::default()),
-            }),
-            state: ArcRwSignal::new(state),
-        };
+    fn push_row(&self, row: TransferRow) {
         let mut dropped = Vec::new();
         self.rows.update(|rows| {
             rows.push(row);
@@ -885,15 +883,11 @@ impl FileTransfers {
             })
             .flatten();
         if let Some(Ok((key, name, peer))) = accepted {
-            let from = FileTarget { attempt, peer };
-            self.push_row(
-                key,
-                &from,
-                Direction::Receiving,
-                name,
-                size,
-                RowState::Running,
-            );
+            self.push_row(TransferRow {
+                attempt: Some(attempt),
+                peer,
+                ..TransferRow::new(key, Direction::Receiving, name, size, RowState::Running)
+            });
         }
     }
 

@@ -301,8 +301,7 @@ impl TinCan {
     pub(super) fn end_group(&self) {
         self.groups.generation.update_value(|g| *g += 1);
         let ended = self.groups.state.try_update_value(Option::take).flatten();
-        drop(ended);
-        self.files.sessions_gone();
+        self.close_connections(ended);
         self.groups.active.set(false);
         self.groups.lines.set(Vec::new());
         self.groups.members.set(Vec::new());
@@ -448,17 +447,28 @@ impl TinCan {
 
     /// Cancel on the "Add person" panel: its connection closes.
     pub fn cancel_add_person(&self) {
-        let dropped = self.with_group_mut(|state| state.adding.take()).flatten();
-        drop(dropped);
-        self.groups.add.set(AddPerson::Closed);
-        self.groups.add_problem.set(None);
+        self.close_add_person(None);
     }
 
     fn add_failed(&self, why: impl Into<String>) {
-        let dropped = self.with_group_mut(|state| state.adding.take()).flatten();
-        drop(dropped);
+        self.close_add_person(Some(why.into()));
+    }
+
+    /// Closes the "Add person" panel and its connection, saying `problem` if there is one.
+    fn close_add_person(&self, problem: Option<String>) {
+        let adding = self.with_group_mut(|state| state.adding.take()).flatten();
+        self.close_connections(adding);
         self.groups.add.set(AddPerson::Closed);
-        self.groups.add_problem.set(Some(why.into()));
+        self.groups.add_problem.set(problem);
+    }
+
+    /// Closes member connections taken out of the group's state (dropped here, outside its
+    /// borrow: their `Drop` closes them), and stops the transfers that ran on them.
+    fn close_connections<T>(&self, taken: Option<T>) {
+        if taken.is_some() {
+            drop(taken);
+            self.files.sessions_gone();
+        }
     }
 
     /// The invite id of the "Add person" link that is out, if any.
@@ -582,10 +592,7 @@ impl TinCan {
                 (Slot::Adding, None) => None,
             })
             .flatten();
-        if replaced.is_some() {
-            drop(replaced);
-            self.files.sessions_gone();
-        }
+        self.close_connections(replaced);
         Some(peer)
     }
 
@@ -686,7 +693,8 @@ impl TinCan {
             .unwrap_or(Got::Nothing);
         match got {
             Got::Hello(peer, name) => self.on_member_hello(slot, peer, name),
-            Got::NotAMember => self.turn_away(),
+            // Our answer to an invite reached someone who is not a member: it closes.
+            Got::NotAMember => self.add_failed(NOT_A_MEMBER),
             Got::Group(member, frame) => self.receive_group_frame(&member, frame),
             Got::Bye => self.member_link_down(slot),
             Got::Typing(member) => self.group_typing_from(&member),
@@ -747,13 +755,10 @@ impl TinCan {
             }
             Some((send, problem, attempt))
         });
-        if replaced.is_some() {
-            drop(replaced);
-            self.files.sessions_gone();
-        }
+        self.close_connections(replaced);
         if refused.is_some() {
-            drop(refused);
-            self.turn_away();
+            self.close_connections(refused);
+            self.add_failed(NOT_A_MEMBER);
             return;
         }
         let Some(Some((send, problem, attempt))) = outcome else {
@@ -768,14 +773,6 @@ impl TinCan {
         }
         self.deliver(send);
         self.after_group_change();
-    }
-
-    /// Our answer to an invite reached someone who is not a member: that connection closes.
-    fn turn_away(&self) {
-        let dropped = self.with_group_mut(|state| state.adding.take()).flatten();
-        drop(dropped);
-        self.groups.add.set(AddPerson::Closed);
-        self.groups.add_problem.set(Some(NOT_A_MEMBER.to_owned()));
     }
 
     /// A member connection closed or failed.
@@ -799,10 +796,7 @@ impl TinCan {
                 (state.group.neighbor_down(member, now), gone)
             })
             .unwrap_or_default();
-        if gone.is_some() {
-            drop(gone);
-            self.files.sessions_gone();
-        }
+        self.close_connections(gone);
         self.deliver(send);
         self.after_group_change();
     }
@@ -971,10 +965,7 @@ impl TinCan {
                         (!greeted).then(|| state.links.remove(&other)).flatten()
                     })
                     .flatten();
-                if gone.is_some() {
-                    drop(gone);
-                    self.files.sessions_gone();
-                }
+                self.close_connections(gone);
             }
         }
     }

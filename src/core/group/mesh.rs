@@ -1638,6 +1638,19 @@ mod tests {
         net
     }
 
+    /// Ann adds Bob and Cid over links and introduces them, but they have no path to each
+    /// other (symmetric NATs, no relay): the introduction runs (at `net.now`) and will run out.
+    fn bob_and_cid_cannot_connect() -> Net {
+        let mut net = Net::new("g1", "ann");
+        net.add("ann", "bob");
+        net.settle();
+        net.add("ann", "cid");
+        net.settle();
+        net.blocked.insert(("bob".into(), "cid".into()));
+        net.form_mesh();
+        net
+    }
+
     fn bob_and_cid() -> Vec<(String, String)> {
         vec![("bob".to_owned(), "cid".to_owned())]
     }
@@ -1748,13 +1761,7 @@ mod tests {
         // Bob and Cid never connect (symmetric NATs, no relay): each introduction runs out,
         // and the wait before the next one is as long as it ran, then doubles up to the
         // longest.
-        let mut net = Net::new("g1", "ann");
-        net.add("ann", "bob");
-        net.settle();
-        net.add("ann", "cid");
-        net.settle();
-        net.blocked.insert(("bob".into(), "cid".into()));
-        net.form_mesh();
+        let mut net = bob_and_cid_cannot_connect();
         let mut waits = Vec::new();
         for _ in 0..8 {
             net.now += INTRODUCTION_TIMEOUT_MS;
@@ -1832,13 +1839,7 @@ mod tests {
         // Ann forgets the running introduction and the failures, and introduces the pair
         // again as soon as Cid is back; Bob, still waiting in Ann's earlier introduction,
         // takes Ann's new start.
-        let mut net = Net::new("g1", "ann");
-        net.add("ann", "bob");
-        net.settle();
-        net.add("ann", "cid");
-        net.settle();
-        net.blocked.insert(("bob".into(), "cid".into()));
-        net.form_mesh();
+        let mut net = bob_and_cid_cannot_connect();
         net.now += INTRODUCTION_TIMEOUT_MS;
         tick_all(&mut net);
         net.now += INTRODUCTION_TIMEOUT_MS;
