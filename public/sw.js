@@ -70,7 +70,15 @@ self.addEventListener('fetch', (event) => {
 async function precache() {
   const entries = await Promise.all(BUILD.files.filter((file) => !file.lazy).map(fetchChecked));
   const cache = await caches.open(CACHE);
-  await Promise.all(entries.map(([address, response]) => cache.put(address, response)));
+  const stored = await Promise.allSettled(entries.map(([address, response]) => cache.put(address, response)));
+  const failed = stored.find((outcome) => outcome.status === 'rejected');
+  if (failed) {
+    // A half-stored build opens nothing offline, and its files would take the room the
+    // conversations need (a phone whose storage is full refuses the wasm first): none of it
+    // stays, and the browser tries the install again later.
+    await caches.delete(CACHE);
+    throw failed.reason;
+  }
 }
 
 /** One file of this build from the server, checked against its digest (or an error). */
