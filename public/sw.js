@@ -69,6 +69,13 @@ self.addEventListener('fetch', (event) => {
  */
 async function precache() {
   const entries = await Promise.all(BUILD.files.filter((file) => !file.lazy).map(fetchChecked));
+  // Only when the whole build fits: a half-stored one would take the room first, if only for a
+  // moment, and a message written in that moment is refused.
+  const needed = entries.reduce((sum, [, , size]) => sum + size, 0);
+  const { quota, usage } = (await navigator.storage?.estimate?.()) ?? {};
+  if (quota !== undefined && usage !== undefined && quota - usage < needed) {
+    throw new Error(`sw: ${needed} bytes do not fit in this site's storage; the app stays online-only for now`);
+  }
   const cache = await caches.open(CACHE);
   const stored = await Promise.allSettled(entries.map(([address, response]) => cache.put(address, response)));
   const failed = stored.find((outcome) => outcome.status === 'rejected');
@@ -92,7 +99,7 @@ async function fetchChecked({ url, sha256 }) {
   }
   // A fresh response: a redirected one may not answer a navigation.
   const headers = { 'Content-Type': response.headers.get('Content-Type') ?? 'application/octet-stream' };
-  return [address, new Response(bytes, { headers })];
+  return [address, new Response(bytes, { headers }), bytes.byteLength];
 }
 
 /**
