@@ -11,7 +11,6 @@
 //! browser carry it, and state reached through the app answers only for the current attempt.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -25,6 +24,7 @@ use crate::core::outbox::Outbox;
 use crate::core::protocol::FrameGate;
 use crate::core::safety::Fingerprint;
 use crate::core::session::Role;
+use crate::core::sorted_vec::SortedMap;
 use crate::web::media::CallMedia;
 use crate::web::peer::Peer;
 
@@ -55,7 +55,7 @@ pub struct Attempt {
 #[derive(Default)]
 struct Tasks {
     last: u64,
-    running: HashMap<u64, AbortHandle>,
+    running: SortedMap<u64, AbortHandle>,
 }
 
 impl Attempt {
@@ -103,7 +103,8 @@ impl Attempt {
 
 impl Drop for Attempt {
     fn drop(&mut self) {
-        for (_, task) in self.tasks.borrow_mut().running.drain() {
+        let running = std::mem::take(&mut self.tasks.borrow_mut().running);
+        for (_, task) in running {
             task.abort();
         }
         // The file channel first (its Drop closes it and removes its handlers), then the

@@ -15,8 +15,6 @@
 //! A member reached only through others gets no file: relaying bytes through a member is
 //! what a group of phones should not ask of one of them, and the row says so.
 
-use std::collections::HashMap;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::RtcPeerConnectionState;
@@ -34,6 +32,8 @@ use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
 use crate::core::safety::{safety_code, Fingerprint};
 use crate::core::session::Role;
 use crate::core::signal::{self, InviteId, Signal, SignalKind};
+use crate::core::small_sort::sort_small;
+use crate::core::sorted_vec::SortedMap;
 use crate::web::browser::{now_ms, random_invite_id};
 use crate::web::peer::{Peer, PeerEvent};
 use crate::web::timers::sleep_ms;
@@ -200,28 +200,28 @@ enum Slot {
 
 struct GroupState {
     group: Group,
-    links: HashMap<String, MemberLink>,
+    links: SortedMap<String, MemberLink>,
     adding: Option<(InviteId, MemberLink)>,
     /// Our own certificate's fingerprint, as each member's connection proved it.
-    local_fingerprints: HashMap<String, Fingerprint>,
+    local_fingerprints: SortedMap<String, Fingerprint>,
     ack_scheduled: bool,
     /// When our latest typing notice went.
     typing_sent_ms: Option<f64>,
     /// Members typing, each with the number of its latest notice (a newer one keeps it shown).
-    typing: HashMap<String, u64>,
+    typing: SortedMap<String, u64>,
     typing_notices: u64,
 }
 
 impl GroupState {
-    fn new(group: Group, local_fingerprints: HashMap<String, Fingerprint>) -> Self {
+    fn new(group: Group, local_fingerprints: SortedMap<String, Fingerprint>) -> Self {
         Self {
             group,
-            links: HashMap::new(),
+            links: SortedMap::new(),
             adding: None,
             local_fingerprints,
             ack_scheduled: false,
             typing_sent_ms: None,
-            typing: HashMap::new(),
+            typing: SortedMap::new(),
             typing_notices: 0,
         }
     }
@@ -341,7 +341,7 @@ impl TinCan {
             Err(_) => return,
         };
         if let Ok(group) = Group::restore(&id, &self.chat.my_id(), entries, now_ms()) {
-            self.start_group(GroupState::new(group, HashMap::new()));
+            self.start_group(GroupState::new(group, SortedMap::new()));
             self.show_group();
         }
     }
@@ -379,7 +379,7 @@ impl TinCan {
                 .neighbor_up(&peer, remote, now)
                 .map_err(|e| e.to_string())?,
         );
-        let mut local_fingerprints = HashMap::new();
+        let mut local_fingerprints = SortedMap::new();
         if let Some(local) = local {
             local_fingerprints.insert(peer, local);
         }
@@ -821,7 +821,7 @@ impl TinCan {
             let Ok(send) = group.neighbor_up(&peer, remote, now_ms()) else {
                 return;
             };
-            let mut local_fingerprints = HashMap::new();
+            let mut local_fingerprints = SortedMap::new();
             if let Some(local) = local {
                 local_fingerprints.insert(peer.clone(), local);
             }
@@ -1314,7 +1314,8 @@ impl TinCan {
                         )
                     })
                     .collect();
-                names.sort();
+                // A few names: no need for the standard sort's code.
+                sort_small(&mut names);
                 names
             })
             .unwrap_or_default();

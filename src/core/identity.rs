@@ -12,11 +12,10 @@
 //! The table is stored as one JSON record ([`KnownPeers::to_json`]), read back strictly: anything
 //! but exactly the shape written here is refused whole ([`KnownPeersError::Damaged`]).
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::core::safety::Fingerprint;
+use crate::core::sorted_vec::SortedMap;
 use crate::core::store::id_ok;
 
 pub const DAY_MS: f64 = 86_400_000.0;
@@ -122,7 +121,7 @@ pub enum KnownPeersError {
 /// The known-peers table: peer id to what this browser knows of it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KnownPeers {
-    peers: BTreeMap<String, KnownPeer>,
+    peers: SortedMap<String, KnownPeer>,
 }
 
 impl KnownPeers {
@@ -341,7 +340,7 @@ impl KnownPeers {
         if record.v != RECORD_VERSION || record.peers.len() > MAX_KNOWN_PEERS {
             return Err(KnownPeersError::Damaged);
         }
-        let mut peers = BTreeMap::new();
+        let mut peers = SortedMap::new();
         for peer in record.peers {
             let fingerprint = canonical_fingerprint(&peer.fp)?;
             let next = peer

@@ -19,5 +19,6 @@ pub mod session;
 pub mod settings;
 pub mod signal;
 pub mod small_sort;
+pub mod sorted_vec;
 pub mod store;
 pub mod transfer;

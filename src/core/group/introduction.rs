@@ -26,11 +26,10 @@
 //! introduced or connected; an offer from the answerer, an answer without an offer, a second
 //! offer, a signal from anyone but the pair's introducer or for a pair nobody introduced.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::roster::Roster;
 use super::wire::GroupFrame;
 use super::{Envelope, MAX_SDP_BYTES};
+use crate::core::sorted_vec::{SortedMap, SortedSet};
 
 /// How long an introduced pair has to connect: the offer and answer each gather candidates
 /// (a few seconds, up to the gathering deadline) and travel two hops, then ICE checks run.
@@ -192,17 +191,17 @@ struct Pair {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Introductions {
     me: String,
-    pairs: BTreeMap<String, Pair>,
+    pairs: SortedMap<String, Pair>,
     /// Pairs we introduce: while an introduction runs, or while they keep failing.
-    relays: BTreeMap<(String, String), Relay>,
+    relays: SortedMap<(String, String), Relay>,
 }
 
 impl Introductions {
     pub fn new(me: &str) -> Self {
         Self {
             me: me.to_owned(),
-            pairs: BTreeMap::new(),
-            relays: BTreeMap::new(),
+            pairs: SortedMap::new(),
+            relays: SortedMap::new(),
         }
     }
 
@@ -226,7 +225,7 @@ impl Introductions {
         a: &str,
         b: &str,
         roster: &Roster,
-        neighbors: &BTreeSet<String>,
+        neighbors: &SortedSet<String>,
         now_ms: f64,
     ) -> Result<Vec<Envelope>, IntroRefusal> {
         if a == b || a == self.me || b == self.me {
@@ -330,7 +329,7 @@ impl Introductions {
         from: &str,
         frame: &GroupFrame,
         roster: &Roster,
-        neighbors: &BTreeSet<String>,
+        neighbors: &SortedSet<String>,
         now_ms: f64,
     ) -> Result<IntroStep, IntroRefusal> {
         if !neighbors.contains(from) {
@@ -447,7 +446,7 @@ impl Introductions {
         offer: bool,
         sdp: &str,
         roster: &Roster,
-        neighbors: &BTreeSet<String>,
+        neighbors: &SortedSet<String>,
         now_ms: f64,
     ) -> Result<IntroStep, IntroRefusal> {
         let Some(relay) = self.relays.get_mut(pair) else {
@@ -592,7 +591,7 @@ mod tests {
         roster
     }
 
-    fn neighbors(ids: &[&str]) -> BTreeSet<String> {
+    fn neighbors(ids: &[&str]) -> SortedSet<String> {
         ids.iter().map(|id| id.to_string()).collect()
     }
 

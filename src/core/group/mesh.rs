@@ -25,7 +25,7 @@
 //!   was on the lost connection is then either in the answer or forwarded afterwards. A member
 //!   who drops and rejoins through any member gets what was written meanwhile, once, in order.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::ops::Range;
 
 use super::introduction::{Connect, IntroRefusal, Introductions, PairState};
@@ -34,6 +34,7 @@ use super::wire::{entry_ok, Body, Counters, Entry, GroupFrame};
 use super::{Envelope, MAX_AUTHORS, MAX_MEMBERS};
 use crate::core::protocol::{clean_name, MAX_TEXT_CHARS};
 use crate::core::safety::{safety_code, Fingerprint};
+use crate::core::sorted_vec::{SortedMap, SortedSet};
 use crate::core::store::{id_ok, MAX_NUMBER};
 
 /// Entries held per author while an earlier one is missing. Beyond, they are dropped: the sync
@@ -135,40 +136,40 @@ pub struct Group {
     /// Every entry, in the order this member took them.
     log: Vec<Entry>,
     /// Highest number taken in order, per author.
-    upto: BTreeMap<String, u64>,
+    upto: SortedMap<String, u64>,
     /// Entries past a gap, per author.
-    held: BTreeMap<String, BTreeMap<u64, (Entry, Vec<String>)>>,
+    held: SortedMap<String, SortedMap<u64, (Entry, Vec<String>)>>,
     /// The number we had of an author when its gap made us ask for a sync (once per gap).
-    gap_asked: BTreeMap<String, u64>,
+    gap_asked: SortedMap<String, u64>,
     /// Entries whose author the log has not added yet, with their paths.
     strangers: Vec<(Entry, Vec<String>)>,
     /// A stranger's entry was dropped: ask for a sync once its author is added.
     strangers_dropped: bool,
     roster: Roster,
     /// What each other member said it has, per author.
-    acks: BTreeMap<String, BTreeMap<String, u64>>,
+    acks: SortedMap<String, SortedMap<String, u64>>,
     /// Each other member's latest links list, with its version.
-    links: BTreeMap<String, (u64, BTreeSet<String>)>,
+    links: SortedMap<String, (u64, SortedSet<String>)>,
     /// Members with an open, greeted direct channel to us.
-    neighbors: BTreeSet<String>,
+    neighbors: SortedSet<String>,
     /// Neighbours whose sync we answered on their current channel: they have our log, so an
     /// introduction sent to them now comes after the entries that add the other member.
-    synced: BTreeSet<String>,
+    synced: SortedSet<String>,
     /// Syncs from neighbours the log has not added yet, answered once it has.
-    waiting_sync: BTreeMap<String, Counters>,
+    waiting_sync: SortedMap<String, Counters>,
     /// Version of our latest links list.
     links_version: u64,
     /// Version of our latest typing notice.
     typing_version: u64,
     /// The latest typing notice's version of each member: an older or repeated one (the same
     /// notice forwarded along another way) is neither shown nor passed on again.
-    typing_seen: BTreeMap<String, u64>,
+    typing_seen: SortedMap<String, u64>,
     /// Our log holds every entry we ever wrote: we founded the group, wrote since, or our
     /// stored log came back. Until then (a newcomer, or a member whose storage was lost) our
     /// own earlier entries may come with a sync.
     own_complete: bool,
     /// Each member's DTLS fingerprint as our direct connection with it saw it.
-    fingerprints: BTreeMap<String, Fingerprint>,
+    fingerprints: SortedMap<String, Fingerprint>,
     introductions: Introductions,
 }
 
@@ -181,22 +182,22 @@ impl Group {
             id: id.to_owned(),
             me: me.to_owned(),
             log: Vec::new(),
-            upto: BTreeMap::new(),
-            held: BTreeMap::new(),
-            gap_asked: BTreeMap::new(),
+            upto: SortedMap::new(),
+            held: SortedMap::new(),
+            gap_asked: SortedMap::new(),
             strangers: Vec::new(),
             strangers_dropped: false,
             roster: Roster::default(),
-            acks: BTreeMap::new(),
-            links: BTreeMap::new(),
-            neighbors: BTreeSet::new(),
-            synced: BTreeSet::new(),
-            waiting_sync: BTreeMap::new(),
+            acks: SortedMap::new(),
+            links: SortedMap::new(),
+            neighbors: SortedSet::new(),
+            synced: SortedSet::new(),
+            waiting_sync: SortedMap::new(),
             links_version: 0,
             typing_version: 0,
-            typing_seen: BTreeMap::new(),
+            typing_seen: SortedMap::new(),
             own_complete: false,
-            fingerprints: BTreeMap::new(),
+            fingerprints: SortedMap::new(),
             introductions: Introductions::new(me),
         })
     }
@@ -264,7 +265,7 @@ impl Group {
         &self.roster
     }
 
-    pub fn neighbors(&self) -> &BTreeSet<String> {
+    pub fn neighbors(&self) -> &SortedSet<String> {
         &self.neighbors
     }
 
@@ -679,7 +680,7 @@ impl Group {
             });
         }
         self.synced.insert(from.to_owned());
-        let seen: BTreeMap<&str, u64> = seen.iter().map(|(a, s)| (a.as_str(), *s)).collect();
+        let seen: SortedMap<&str, u64> = seen.iter().map(|(a, s)| (a.as_str(), *s)).collect();
         out.send.extend(
             self.log
                 .iter()
@@ -795,7 +796,7 @@ impl Group {
                 self.pass_on(&next, &path, out);
                 self.deliver(next, out);
             }
-            if self.held.get(&author).is_some_and(BTreeMap::is_empty) {
+            if self.held.get(&author).is_some_and(SortedMap::is_empty) {
                 self.held.remove(&author);
             }
             return Taken::Delivered;
@@ -914,7 +915,7 @@ impl Group {
             return Reach::Direct;
         }
         // Breadth first over what each member said it is connected to.
-        let mut first_hop: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut first_hop: SortedMap<&str, &str> = SortedMap::new();
         let mut queue: VecDeque<&str> = VecDeque::new();
         for neighbor in &self.neighbors {
             first_hop.insert(neighbor, neighbor);
@@ -1411,7 +1412,7 @@ mod tests {
         assert!(out.delivered.is_empty());
         // Once added, Eve gets the log her sync asked for.
         let sends = ann.add_member("eve", Some("Eve"), 0.0).unwrap();
-        let to_eve: BTreeSet<(String, u64)> = sends
+        let to_eve: SortedSet<(String, u64)> = sends
             .iter()
             .filter(|send| send.to == "eve")
             .filter_map(|send| match &send.frame {
@@ -1419,7 +1420,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        let log: BTreeSet<(String, u64)> = ann
+        let log: SortedSet<(String, u64)> = ann
             .history()
             .iter()
             .map(|e| (e.author.clone(), e.seq))
@@ -1931,7 +1932,7 @@ mod tests {
     fn typing_in_a_full_mesh_is_one_frame_per_neighbour_and_nobody_types_for_strangers() {
         let mut net = three();
         let sends = net.group_mut("ann").typing(7_000.0);
-        let to: BTreeSet<&str> = sends.iter().map(|send| send.to.as_str()).collect();
+        let to: SortedSet<&str> = sends.iter().map(|send| send.to.as_str()).collect();
         assert_eq!(to, ["bob", "cid"].into_iter().collect());
         for send in sends {
             let out = net

@@ -12,9 +12,9 @@
 //!   outside, on every member alike. Adding checks the limit first, so this takes a race.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use super::{MAX_AUTHORS, MAX_MEMBERS};
+use crate::core::sorted_vec::SortedMap;
 
 /// What the log says about one person.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,10 +40,10 @@ impl MemberRecord {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Roster {
-    records: BTreeMap<String, MemberRecord>,
+    records: SortedMap<String, MemberRecord>,
     /// The highest generation each member left: kept apart, so that a leave read before the
     /// join it ends still counts.
-    left: BTreeMap<String, u32>,
+    left: SortedMap<String, u32>,
 }
 
 impl Roster {

@@ -1,13 +1,12 @@
 //! The receiving end: one file checked chunk by chunk against its offer ([`Incoming`]), and
 //! every running one with its limits ([`Inbox`]), which is what a hostile peer talks to.
 
-use std::collections::BTreeMap;
-
 use super::{
     safe_file_name, sniff_image, CancelReason, ChunkDigest, ChunkHeader, DigestList, ImageKind,
     TransferError, TransferId, CHUNK_HEADER_BYTES, FILES_PROTOCOL_VERSION, HEAD_BYTES,
     MAX_FILE_BYTES, MAX_INCOMING,
 };
+use crate::core::sorted_vec::SortedMap;
 
 /// The receiving end of one file: checks each chunk against the offer and collects the chunks'
 /// digests.
@@ -168,13 +167,13 @@ pub enum ChunkOutcome<'a, T> {
 /// Every incoming transfer that is running, each with something the caller keeps alongside (the
 /// browser side keeps the received parts there).
 pub struct Inbox<T> {
-    running: BTreeMap<TransferId, (Incoming, T)>,
+    running: SortedMap<TransferId, (Incoming, T)>,
 }
 
 impl<T> Default for Inbox<T> {
     fn default() -> Self {
         Self {
-            running: BTreeMap::new(),
+            running: SortedMap::new(),
         }
     }
 }
