@@ -5,20 +5,19 @@
 
 /// Sorts `items` ascending; equal ones keep their order. Quadratic: short lists only.
 pub fn sort_small<T: PartialOrd>(items: &mut [T]) {
-    for unsorted in 1..items.len() {
-        let mut at = unsorted;
-        while at > 0 && items[at - 1] > items[at] {
-            items.swap(at - 1, at);
-            at -= 1;
-        }
-    }
+    sort_small_by(items, |a, b| a > b);
 }
 
 /// Sorts `items` by `key`, ascending; equal keys keep their order. Quadratic: short lists only.
 pub fn sort_small_by_key<T, K: PartialOrd>(items: &mut [T], key: impl Fn(&T) -> K) {
+    sort_small_by(items, |a, b| key(a) > key(b));
+}
+
+/// Insertion sort: `after(a, b)` says that `a` goes after `b`.
+fn sort_small_by<T>(items: &mut [T], after: impl Fn(&T, &T) -> bool) {
     for unsorted in 1..items.len() {
         let mut at = unsorted;
-        while at > 0 && key(&items[at - 1]) > key(&items[at]) {
+        while at > 0 && after(&items[at - 1], &items[at]) {
             items.swap(at - 1, at);
             at -= 1;
         }
