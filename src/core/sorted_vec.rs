@@ -3,7 +3,7 @@
 //! key order like the standard library's `BTreeMap`/`BTreeSet`, so everything that depends on a
 //! stable order (what a group sends, its tests) stays as it was. The B-tree's code (node
 //! splitting, merging, stealing, its iterators) is built again for every key and value type it
-//! holds: 51 KB of the wasm for the app's fourteen kinds, measured by function names after
+//! holds: 51 KB of the wasm for the app's sixteen kinds, measured by function names after
 //! wasm-opt. A sorted `Vec` is a binary search and a move of the tail: a few hundred bytes per
 //! kind, and on collections of tens of entries at least as fast.
 
