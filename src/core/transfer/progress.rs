@@ -50,26 +50,28 @@ impl RateMeter {
 /// "532 B", "12.3 KB", "24.0 MB", "1.50 GB" (decimal units, as file managers show).
 ///
 /// Integer arithmetic only: formatting an `f64` pulls about 11 KB of float-printing code into
-/// the wasm, for this one line of text.
+/// the wasm, for this one line of text. And `u64` only: `u128` brings its own division and
+/// printing code (about 2.5 KB).
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
     if bytes < 1000 {
         return format!("{bytes} B");
     }
     let mut unit = 0;
-    let mut divisor: u128 = 1000;
-    while unit + 1 < UNITS.len() && u128::from(bytes) >= divisor * 1000 {
+    // At most 10^15: times 1000 still fits a u64.
+    let mut divisor: u64 = 1000;
+    while unit + 1 < UNITS.len() && bytes >= divisor * 1000 {
         divisor *= 1000;
         unit += 1;
     }
-    // Two decimals below 10, one above, rounded half up.
-    let decimals: u32 = if u128::from(bytes) < divisor * 10 {
-        2
-    } else {
-        1
-    };
-    let scale = 10u128.pow(decimals);
-    let scaled = (u128::from(bytes) * scale + divisor / 2) / divisor;
+    // Two decimals below 10, one above, rounded half up: (bytes · scale + divisor / 2) / divisor,
+    // divided through by scale first (exact: the divisor is a multiple of 20 · scale) so that
+    // nothing overflows. Saturating only changes the sum within half a step of u64::MAX, where
+    // the result is the same.
+    let decimals: u32 = if bytes < divisor * 10 { 2 } else { 1 };
+    let scale = 10u64.pow(decimals);
+    let step = divisor / scale;
+    let scaled = bytes.saturating_add(step / 2) / step;
     format!(
         "{}.{:0width$} {}",
         scaled / scale,
@@ -140,5 +142,61 @@ mod tests {
         assert_eq!(percent(1, 3), 33);
         assert_eq!(percent(5, 3), 100);
         assert_eq!(percent(0, 0), 100);
+    }
+
+    /// The sizes as the first version printed them, with `u128` arithmetic.
+    fn format_bytes_u128(bytes: u64) -> String {
+        const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
+        if bytes < 1000 {
+            return format!("{bytes} B");
+        }
+        let mut unit = 0;
+        let mut divisor: u128 = 1000;
+        while unit + 1 < UNITS.len() && u128::from(bytes) >= divisor * 1000 {
+            divisor *= 1000;
+            unit += 1;
+        }
+        let decimals: u32 = if u128::from(bytes) < divisor * 10 {
+            2
+        } else {
+            1
+        };
+        let scale = 10u128.pow(decimals);
+        let scaled = (u128::from(bytes) * scale + divisor / 2) / divisor;
+        format!(
+            "{}.{:0width$} {}",
+            scaled / scale,
+            scaled % scale,
+            UNITS[unit],
+            width = decimals as usize
+        )
+    }
+
+    #[test]
+    fn sizes_at_every_edge_read_as_before() {
+        for power in 0..20u32 {
+            let base = 10u64.saturating_pow(power);
+            for bytes in [
+                base.saturating_sub(1),
+                base,
+                base.saturating_add(base / 2),
+                base.saturating_mul(5).saturating_sub(1),
+            ] {
+                assert_eq!(format_bytes(bytes), format_bytes_u128(bytes), "{bytes}");
+            }
+        }
+        for bytes in [u64::MAX, u64::MAX - 1, u64::MAX - 50_000_000_000_000] {
+            assert_eq!(format_bytes(bytes), format_bytes_u128(bytes), "{bytes}");
+        }
+    }
+
+    // proptest is a host-only dev-dependency.
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn sizes_read_as_before(bytes in proptest::num::u64::ANY, shift in 0u32..64) {
+            let bytes = bytes >> shift;
+            proptest::prop_assert_eq!(format_bytes(bytes), format_bytes_u128(bytes));
+        }
     }
 }
