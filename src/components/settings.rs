@@ -15,24 +15,13 @@ use crate::web::server_check::{probe_server, PROBE_DEADLINE_MS};
 pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let dialog = NodeRef::<html::Dialog>::new();
-    let ice_servers = RwSignal::new(String::new());
-    let turn_username = RwSignal::new(String::new());
-    let turn_credential = RwSignal::new(String::new());
-    let relay_only = RwSignal::new(false);
-    let display_name = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let form = SettingsForm::new(tin_can, open);
 
     // Sync the native <dialog> with the `open` signal; fill the form from the current settings.
     Effect::new(move |_| {
         let Some(dialog) = dialog.get() else { return };
         if open.get() {
-            let settings = tin_can.settings.get_untracked();
-            ice_servers.set(settings.ice_servers_text());
-            turn_username.set(settings.turn_username);
-            turn_credential.set(settings.turn_credential);
-            relay_only.set(settings.relay_only);
-            display_name.set(settings.display_name);
-            error.set(None);
+            form.fill();
             tin_can.identity.status.set(None);
             if !dialog.open() {
                 let _ = dialog.show_modal();
@@ -41,17 +30,6 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
             dialog.close();
         }
     });
-
-    let form = SettingsForm {
-        tin_can,
-        open,
-        ice_servers,
-        turn_username,
-        turn_credential,
-        relay_only,
-        display_name,
-        error,
-    };
 
     view! {
         <dialog node_ref=dialog class="settings" aria-labelledby="settings-title" on:close=move |_| open.set(false)>
@@ -73,7 +51,8 @@ pub fn SettingsDialog(open: RwSignal<bool>) -> impl IntoView {
     }
 }
 
-/// What the dialog's lazily loaded content works on: all arena handles, so `Copy`.
+/// The form's fields and what the dialog's lazily loaded content works on: all arena handles,
+/// so `Copy`.
 #[derive(Clone, Copy)]
 struct SettingsForm {
     tin_can: TinCan,
@@ -86,13 +65,56 @@ struct SettingsForm {
     error: RwSignal<Option<String>>,
 }
 
+impl SettingsForm {
+    /// Empty: [`SettingsForm::fill`] puts the current settings in each time the dialog opens.
+    fn new(tin_can: TinCan, open: RwSignal<bool>) -> Self {
+        Self {
+            tin_can,
+            open,
+            ice_servers: RwSignal::new(String::new()),
+            turn_username: RwSignal::new(String::new()),
+            turn_credential: RwSignal::new(String::new()),
+            relay_only: RwSignal::new(false),
+            display_name: RwSignal::new(String::new()),
+            error: RwSignal::new(None),
+        }
+    }
+
+    fn fill(&self) {
+        let settings = self.tin_can.settings.get_untracked();
+        self.ice_servers.set(settings.ice_servers_text());
+        self.turn_username.set(settings.turn_username);
+        self.turn_credential.set(settings.turn_credential);
+        self.relay_only.set(settings.relay_only);
+        self.display_name.set(settings.display_name);
+        self.error.set(None);
+    }
+
+    /// "Save": the fields as settings, stored; the dialog closes, or says what is wrong.
+    fn save(&self) {
+        let parsed = Settings::from_form(
+            &self.ice_servers.get_untracked(),
+            &self.turn_username.get_untracked(),
+            &self.turn_credential.get_untracked(),
+            self.relay_only.get_untracked(),
+        )
+        .map(|settings| settings.with_display_name(&self.display_name.get_untracked()));
+        match parsed
+            .map_err(|e| e.to_string())
+            .and_then(|settings| self.tin_can.save_settings(settings))
+        {
+            Ok(()) => self.open.set(false),
+            Err(message) => self.error.set(Some(message)),
+        }
+    }
+}
+
 /// The dialog's content, in a part of the wasm of its own (scripts/wasm-link.sh): fetched the
 /// first time Settings opens (the service worker keeps it for offline use). `fallible`: a failed
 /// fetch is an `Err` the dialog shows, where Leptos' `#[lazy]` would panic.
 #[wasm_split(settings, fallible)]
 fn settings_form(form: SettingsForm) -> Result<AnyView, SplitLoaderError> {
     let SettingsForm {
-        tin_can,
         open,
         ice_servers,
         turn_username,
@@ -100,23 +122,11 @@ fn settings_form(form: SettingsForm) -> Result<AnyView, SplitLoaderError> {
         relay_only,
         display_name,
         error,
+        ..
     } = form;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let parsed = Settings::from_form(
-            &ice_servers.get_untracked(),
-            &turn_username.get_untracked(),
-            &turn_credential.get_untracked(),
-            relay_only.get_untracked(),
-        )
-        .map(|settings| settings.with_display_name(&display_name.get_untracked()));
-        match parsed
-            .map_err(|e| e.to_string())
-            .and_then(|settings| tin_can.save_settings(settings))
-        {
-            Ok(()) => open.set(false),
-            Err(message) => error.set(Some(message)),
-        }
+        form.save();
     };
 
     Ok(view! {
