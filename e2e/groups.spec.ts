@@ -311,4 +311,58 @@ test.describe('Group chats', () => {
       expect(theirs, `the honest pair ${pair} still matches`).toBe(mine);
     }
   });
+
+  // The group's code is a part of the wasm of its own (README, "Shipped size"), fetched when the
+  // other side says it can be in a group. These hold or fail that fetch for Bob. His context has
+  // no service worker: it would serve the part from its cache.
+  const GROUP_PART = /\/tincan-split-group-[^/]*\.wasm$/;
+  const NO_WORKER = { contextOptions: { serviceWorkers: 'block' as const } };
+
+  test('the group part arrives late: what the group sent meanwhile waits, then is applied in order', async ({ browser }) => {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const asked: string[] = [];
+    const [ann, bob] = await namedPair(browser, NO_WORKER, async (bob) => {
+      await bob.page.route(GROUP_PART, async (route) => {
+        asked.push(route.request().url());
+        await released;
+        await route.continue();
+      });
+    });
+    await expect.poll(() => asked.length, 'Bob asks for the part once Ann says she can be in a group').toBe(1);
+
+    // Ann makes it a group and writes while Bob's part is still on its way.
+    const cat = await ann.add(await openNamed(browser, 'Cat'), 'Cat');
+    await ann.send('first while Bob loads');
+    await ann.send('second while Bob loads');
+    await expect(bob.page.getByRole('heading', { name: /^Group/ })).toHaveCount(0);
+    await bob.app.expectStatus('Connected');
+
+    release();
+    for (const member of [ann, bob, cat]) await member.expectFullMesh(3);
+    await expect(bob.messagesBy('Ann')).toHaveText([/first while Bob loads/, /second while Bob loads/]);
+    await bob.send('here now');
+    for (const member of [ann, cat]) await expect(member.messagesBy('Bob')).toHaveText([/here now/]);
+    expect(asked, 'one fetch').toHaveLength(1);
+  });
+
+  test('the group part cannot be fetched: a clear message, the chat goes on, and the next group frame loads it', async ({
+    browser,
+  }) => {
+    const [ann, bob] = await namedPair(browser, NO_WORKER, async (bob) => {
+      await bob.page.route(GROUP_PART, (route) => route.abort('internetdisconnected'));
+    });
+    await ann.addPersonButton.click();
+    await expect(ann.page.locator('#add-person-link')).toHaveValue(LINK);
+    await ann.send('lost on the way');
+    const problem = bob.page.getByRole('alert').filter({ hasText: "The group's part of Tin Can could not be loaded" });
+    await expect(problem).toBeVisible();
+    await bob.app.expectStatus('Connected');
+
+    await bob.page.unroute(GROUP_PART);
+    await ann.send('after the network came back');
+    await expect(bob.page.getByRole('heading', { name: 'Group · 2 people' })).toBeVisible();
+    await expect(bob.messagesBy('Ann')).toHaveText([/lost on the way/, /after the network came back/]);
+    await expect(problem).toHaveCount(0);
+  });
 });

@@ -1,5 +1,5 @@
 import { expect, type Browser, type Locator } from '@playwright/test';
-import { LINK, TinCanPage, codeOf } from './tincan-page';
+import { type ContextOptions, LINK, TinCanPage, codeOf } from './tincan-page';
 
 /** One member of a group chat: a Tin Can tab with the group's parts of the chat screen. */
 export class GroupMember {
@@ -171,8 +171,8 @@ export class GroupMember {
 }
 
 /** A Tin Can tab in a new browser context whose display name is `name`. */
-export async function openNamed(browser: Browser, name: string): Promise<TinCanPage> {
-  const app = await TinCanPage.launch(browser);
+export async function openNamed(browser: Browser, name: string, options: ContextOptions = {}): Promise<TinCanPage> {
+  const app = await TinCanPage.launch(browser, options);
   await app.openSettings();
   await app.page.getByLabel('Display name', { exact: true }).fill(name);
   await app.saveButton.click();
@@ -180,10 +180,18 @@ export async function openNamed(browser: Browser, name: string): Promise<TinCanP
   return app;
 }
 
-/** Ann and Bob in a two-person chat, the way every group starts. */
-export async function namedPair(browser: Browser): Promise<[GroupMember, GroupMember]> {
+/**
+ * Ann and Bob in a two-person chat, the way every group starts. `beforeConnect` runs on Bob's
+ * tab before the two connect.
+ */
+export async function namedPair(
+  browser: Browser,
+  bobOptions: ContextOptions = {},
+  beforeConnect: (bob: TinCanPage) => Promise<void> = async () => {},
+): Promise<[GroupMember, GroupMember]> {
   const ann = await openNamed(browser, 'Ann');
-  const bob = await openNamed(browser, 'Bob');
+  const bob = await openNamed(browser, 'Bob', bobOptions);
+  await beforeConnect(bob);
   const answer = await bob.openInvite(await ann.createInvite());
   await ann.acceptAnswer(codeOf(answer));
   await ann.expectConnected();

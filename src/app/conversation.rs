@@ -4,9 +4,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::TinCan;
+use super::{GroupCall, TinCan};
 use crate::core::chat::{prepare_draft, Conversation, Received};
-use crate::core::group::admit_group_frame;
 use crate::core::history::{History, PEER_ID_KEY};
 use crate::core::outbox::Resend;
 use crate::core::protocol::{clean_name, Frame, CAPABILITIES, PROTOCOL_VERSION};
@@ -108,7 +107,7 @@ impl TinCan {
         self.show_dropped();
     }
 
-    fn show_dropped(&self) {
+    pub(super) fn show_dropped(&self) {
         let dropped = self
             .with_attempt(|attempt| attempt.gate.dropped())
             .unwrap_or(0);
@@ -138,16 +137,15 @@ impl TinCan {
     pub(super) fn on_frame(&self, raw: &str) {
         // Junk, oversized and out-of-place frames are dropped (and counted) without a trace in
         // the conversation.
-        let (frame, group_frame) = self
-            .with_attempt_mut(|attempt| match attempt.gate.admit(raw) {
-                Some(frame) => (Some(frame), None),
-                // Not a two-person frame: perhaps a group's (`app::group`).
-                None => (None, admit_group_frame(&mut attempt.gate, raw)),
-            })
-            .unwrap_or_default();
+        let Some((frame, attempt)) =
+            self.with_attempt_mut(|attempt| (attempt.gate.admit(raw), attempt.id))
+        else {
+            return;
+        };
         self.show_dropped();
-        if let Some(group_frame) = group_frame {
-            self.on_first_peer_group_frame(group_frame);
+        if frame.is_none() {
+            // Not a two-person frame: perhaps a group's (`group_part.rs`).
+            self.on_other_frame(attempt, raw);
             return;
         }
         match frame {
@@ -332,7 +330,7 @@ impl TinCan {
 
     fn on_typing(&self) {
         if self.in_group() {
-            self.group_typing_from_first_peer();
+            self.group(GroupCall::TypingFromFirstPeer);
             return;
         }
         if !self.live() {
@@ -354,7 +352,7 @@ impl TinCan {
     /// Called as the user types: tells the peer, at most every few seconds.
     pub fn typing(&self) {
         if self.in_group() {
-            self.group_typing();
+            self.group(GroupCall::Typing);
             return;
         }
         let now = now_ms();
@@ -370,7 +368,10 @@ impl TinCan {
     /// (so the box can be cleared).
     pub fn send(&self, draft: &str) -> bool {
         if self.in_group() {
-            return self.send_to_group(draft);
+            // In a group the part is loaded (only its code starts a group).
+            return self
+                .group(GroupCall::Send(draft.to_owned()))
+                .unwrap_or(false);
         }
         let text = match prepare_draft(draft) {
             Ok(text) => text,

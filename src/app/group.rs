@@ -21,6 +21,7 @@ use web_sys::RtcPeerConnectionState;
 
 use super::attempt::{Attempt, AttemptId};
 use super::files::FileTarget;
+use super::group_part::{GroupCall, GroupPart};
 use super::TinCan;
 use crate::core::chat::prepare_draft;
 use crate::core::group::{
@@ -132,6 +133,8 @@ pub struct Groups {
     state: StoredValue<Option<GroupState>, LocalStorage>,
     /// Bumped when a group ends: its tick loop and pending acknowledgement see it and stop.
     generation: StoredValue<u64>,
+    /// The group's part of the wasm (`group_part.rs`).
+    pub(super) part: StoredValue<GroupPart, LocalStorage>,
 }
 
 impl Groups {
@@ -146,6 +149,7 @@ impl Groups {
             typing: RwSignal::new(Vec::new()),
             state: StoredValue::new_local(None),
             generation: StoredValue::new(0),
+            part: StoredValue::new_local(GroupPart::default()),
         }
     }
 
@@ -276,6 +280,31 @@ impl TinCan {
         self.with_group(|_| ()).is_some()
     }
 
+    /// The group's id (its conversation's), while there is a group.
+    pub(super) fn group_id(&self) -> Option<String> {
+        self.with_group(|state| state.group.id().to_owned())
+    }
+
+    /// What the part does with each call (`group_part.rs`); the answer is `send`'s "taken" and
+    /// `GoesOnWithoutFirstPeer`'s "goes on", `false` for the others.
+    pub(super) fn run_group_call(&self, call: GroupCall) -> bool {
+        match call {
+            GroupCall::FirstPeerFrame { attempt, raw } => self.on_first_peer_frame(attempt, &raw),
+            GroupCall::Restore { id, log } => self.restore_group(&id, &log),
+            GroupCall::AddPerson => self.make_add_person_invite(),
+            GroupCall::CancelAddPerson => self.close_add_person(None),
+            GroupCall::UseAddPersonAnswer(pasted) => self.take_add_person_answer(&pasted),
+            GroupCall::AnswerIntoGroup(invite) => self.answer_into_group(invite),
+            GroupCall::Typing => self.group_typing(),
+            GroupCall::TypingFromFirstPeer => self.group_typing_from_first_peer(),
+            GroupCall::Send(draft) => return self.send_to_group(&draft),
+            GroupCall::GoesOnWithoutFirstPeer => return self.group_goes_on_without_first_peer(),
+            GroupCall::SendFiles(files) => self.send_files_to_members(files),
+            GroupCall::Leave => self.leave_and_start_over(),
+        }
+        false
+    }
+
     /// The live chat's peer, as a member: its browser id and what the connection proved.
     /// The browser id of the live chat's peer: the group's first connection (the other ones
     /// are [`MemberLink`]s).
@@ -310,47 +339,34 @@ impl TinCan {
         self.groups.typing.set(Vec::new());
     }
 
-    /// After the conversation on screen changed: a group from another conversation ends, and a
-    /// stored group comes back from its log (no connections yet: the sync of the next one
-    /// brings what the others wrote meanwhile, and takes what was written here).
-    pub(super) fn group_follows_conversation(&self) {
-        let Some((id, log)) = self
+    /// The stored group of conversation `id` comes back from its log, if that conversation is
+    /// still the one on screen and no group runs yet (the call may have waited for the part).
+    fn restore_group(&self, id: &str, log: &str) {
+        let shown = self
             .chat
             .conversation
-            .try_with_untracked(|c| {
-                c.as_ref()
-                    .map(|c| (c.id.clone(), c.group_log().map(str::to_owned)))
-            })
-            .flatten()
-        else {
-            if self.in_group() {
-                self.end_group();
-            }
+            .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == id));
+        if !shown || self.in_group() {
             return;
-        };
-        match self.with_group(|state| state.group.id() == id) {
-            Some(true) => return,
-            Some(false) => self.end_group(),
-            None => {}
         }
-        let Some(log) = log else {
-            return;
-        };
-        let entries = match entries_from_json(&log) {
+        let entries = match entries_from_json(log) {
             Ok(entries) => entries,
             Err(_) => return,
         };
-        if let Ok(group) = Group::restore(&id, &self.chat.my_id(), entries, now_ms()) {
+        if let Ok(group) = Group::restore(id, &self.chat.my_id(), entries, now_ms()) {
             self.start_group(GroupState::new(group, SortedMap::new()));
             self.show_group();
         }
     }
 
-    /// The live chat's peer listed its capabilities.
+    /// The live chat's peer listed its capabilities. One that can be in a group may make this
+    /// chat one at any moment: the group's part is fetched now, so it is there when needed.
     pub(super) fn on_peer_group_capability(&self, caps: &[String]) {
-        self.groups
-            .peer_can_group
-            .set(caps.iter().any(|c| c == GROUP_CAPABILITY));
+        let can_group = caps.iter().any(|c| c == GROUP_CAPABILITY);
+        self.groups.peer_can_group.set(can_group);
+        if can_group {
+            self.load_group_part();
+        }
     }
 
     /// Starts the group from the two-person chat: this browser founds it and adds the peer.
@@ -417,7 +433,7 @@ impl TinCan {
 
     /// "Add person": founds the group if this is still a two-person chat, then makes an invite
     /// link on a connection of its own.
-    pub fn add_person(&self) {
+    fn make_add_person_invite(&self) {
         self.groups.add_problem.set(None);
         if let Err(problem) = self.found_group() {
             self.groups.add_problem.set(Some(problem));
@@ -443,11 +459,6 @@ impl TinCan {
                 Err(error) => this.add_failed(error.to_string()),
             }
         });
-    }
-
-    /// Cancel on the "Add person" panel: its connection closes.
-    pub fn cancel_add_person(&self) {
-        self.close_add_person(None);
     }
 
     fn add_failed(&self, why: impl Into<String>) {
@@ -478,7 +489,7 @@ impl TinCan {
     }
 
     /// The newcomer's answer link, pasted into the panel (or opened in this browser).
-    pub fn use_add_person_answer(&self, pasted: &str) {
+    fn take_add_person_answer(&self, pasted: &str) {
         let answer = match signal::decode(pasted) {
             Ok(answer) => answer,
             Err(error) => {
@@ -524,7 +535,7 @@ impl TinCan {
     /// Reconnect link, which may go to any member) is answered on a connection of its own,
     /// and the group takes that member back once its hello names it. Anyone else is turned
     /// away then: a live group is not the place to start another chat.
-    pub(super) fn answer_into_group(&self, invite: Signal) {
+    fn answer_into_group(&self, invite: Signal) {
         if self.groups.add.get_untracked() != AddPerson::Closed {
             self.groups
                 .add_problem
@@ -801,9 +812,25 @@ impl TinCan {
         self.after_group_change();
     }
 
+    /// A frame that looks like a group's on the live chat's connection of attempt `attempt`:
+    /// its gate admits or drops it, if that attempt is still the current one.
+    fn on_first_peer_frame(&self, attempt: AttemptId, raw: &str) {
+        let admitted = self
+            .with_attempt_mut(|current| {
+                (current.id == attempt)
+                    .then(|| admit_group_frame(&mut current.gate, raw))
+                    .flatten()
+            })
+            .flatten();
+        self.show_dropped();
+        if let Some(frame) = admitted {
+            self.on_first_peer_group_frame(frame);
+        }
+    }
+
     /// A group frame on the live chat's connection (past its gate). The first one from the
     /// peer of a two-person chat means the peer made it a group: this browser joins it.
-    pub(super) fn on_first_peer_group_frame(&self, frame: GroupFrame) {
+    fn on_first_peer_group_frame(&self, frame: GroupFrame) {
         let Some((peer, local, remote)) = self.first_peer() else {
             return;
         };
@@ -845,7 +872,7 @@ impl TinCan {
 
     /// The live chat's peer is gone while in a group: it leaves the mesh, and the group goes on
     /// if other members are still connected. Returns whether it does.
-    pub(super) fn group_goes_on_without_first_peer(&self) -> bool {
+    fn group_goes_on_without_first_peer(&self) -> bool {
         let Some(peer) = self.first_peer_id() else {
             return false;
         };
@@ -1095,11 +1122,7 @@ impl TinCan {
     }
 
     /// Files attached in the chat: to the peer, or in a group to every member.
-    pub fn send_files(&self, files: Vec<web_sys::File>) {
-        if !self.in_group() {
-            self.files.send_files(files);
-            return;
-        }
+    fn send_files_to_members(&self, files: Vec<web_sys::File>) {
         let (targets, unreachable) = self.group_file_targets();
         self.files.send_files_to(files, targets, &unreachable);
     }
@@ -1212,7 +1235,7 @@ impl TinCan {
     }
 
     /// Sends a message to the group; true when it was taken.
-    pub(super) fn send_to_group(&self, draft: &str) -> bool {
+    fn send_to_group(&self, draft: &str) -> bool {
         let text = match prepare_draft(draft) {
             Ok(text) => text,
             Err(error) => {
@@ -1239,7 +1262,7 @@ impl TinCan {
     /// Called as the user types in a group: every member is told, at most every
     /// [`TYPING_EVERY_MS`]; the group's typing notice goes to each member connected directly,
     /// and members pass it on to those reached only through them.
-    pub(super) fn group_typing(&self) {
+    fn group_typing(&self) {
         let now = now_ms();
         let send = self
             .with_group_mut(|state| {
@@ -1290,7 +1313,7 @@ impl TinCan {
     }
 
     /// The live chat's peer typed (its notice came on the live chat's connection).
-    pub(super) fn group_typing_from_first_peer(&self) {
+    fn group_typing_from_first_peer(&self) {
         if let Some(peer) = self.first_peer_id() {
             self.group_typing_from(&peer);
         }
@@ -1325,7 +1348,7 @@ impl TinCan {
     }
 
     /// "Leave group": the others are told, then every connection closes.
-    pub fn leave_group(&self) {
+    fn leave_and_start_over(&self) {
         let send = self
             .with_group_mut(|state| state.group.leave(now_ms()))
             .and_then(Result::ok)

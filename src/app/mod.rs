@@ -14,6 +14,7 @@ mod conversation;
 mod file_session;
 pub mod files;
 mod group;
+mod group_part;
 mod identity;
 mod renegotiation;
 mod storage;
@@ -21,6 +22,7 @@ mod storage;
 pub use call::Calls;
 pub use conversation::Chat;
 pub use group::{AddPerson, GroupLine, Groups, LineKind, MemberRow};
+use group_part::GroupCall;
 pub use identity::Identity;
 pub use storage::{Storage, StorageState};
 
@@ -400,7 +402,7 @@ impl TinCan {
             SignalKind::Invite
                 if self.connection.phase.get_untracked() == Phase::Connected && self.in_group() =>
             {
-                self.answer_into_group(signal)
+                self.group(GroupCall::AnswerIntoGroup(signal));
             }
             SignalKind::Invite if self.connection.phase.get_untracked() == Phase::Connected => {
                 self.show_alert(STILL_IN_CHAT)
@@ -684,7 +686,7 @@ impl TinCan {
         // In a group, the others may still be connected: the chat goes on with them.
         if self.connection.phase.get_untracked() == Phase::Connected
             && self.in_group()
-            && self.group_goes_on_without_first_peer()
+            && self.group(GroupCall::GoesOnWithoutFirstPeer) == Some(true)
         {
             self.files.detach();
             self.end_attempt();

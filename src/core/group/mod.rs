@@ -138,8 +138,8 @@ pub use introduction::{Connect, IntroRefusal, Introductions, PairState, RelaySta
 pub use mesh::{Group, GroupError, MemberView, Outcome, Reach, Receipt};
 pub use roster::{MemberRecord, Roster};
 pub use wire::{
-    admit_group_frame, entries_from_json, entries_to_json, Body, Counters, Entry, GroupFrame,
-    GroupFrameError,
+    admit_group_frame, entries_from_json, entries_to_json, is_group_frame, Body, Counters, Entry,
+    GroupFrame, GroupFrameError,
 };
 
 /// What a hello lists when its app can be in a group.

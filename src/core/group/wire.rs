@@ -421,18 +421,23 @@ fn pair_ok((first, second): &(String, String)) -> bool {
     id_ok(first) && id_ok(second) && first < second
 }
 
+/// Whether `raw`, a frame the connection's [`FrameGate`] did not take, is a group's (its kind
+/// starts with `group_`): only the tag is read, so the app can tell without the group's code.
+pub fn is_group_frame(raw: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Kind {
+        k: String,
+    }
+    raw.len() <= MAX_FRAME_BYTES
+        && serde_json::from_str::<Kind>(raw).is_ok_and(|kind| kind.k.starts_with("group_"))
+}
+
 /// Decodes a frame that the connection's [`FrameGate`] did not take (`gate.admit` gave `None`)
 /// and decides whether it may be acted on: a group frame passes only once the peer's hello was
 /// accepted. A malformed or early group frame is counted as dropped on the gate; a frame of
 /// another kind is left alone (the gate already judged it).
 pub fn admit_group_frame(gate: &mut FrameGate, raw: &str) -> Option<GroupFrame> {
-    #[derive(Deserialize)]
-    struct Kind {
-        k: String,
-    }
-    let is_group = raw.len() <= MAX_FRAME_BYTES
-        && serde_json::from_str::<Kind>(raw).is_ok_and(|kind| kind.k.starts_with("group_"));
-    if !is_group {
+    if !is_group_frame(raw) {
         return None;
     }
     match GroupFrame::decode(raw) {
