@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { crc32, deflateSync } from 'node:zlib';
 import { test, expect } from './fixtures';
 import { FilesPanel, hashList } from './pages/files';
-import { connectPair } from './pages/tincan-page';
+import { TinCanPage, connectPair } from './pages/tincan-page';
 
 const MiB = 1024 * 1024;
 
@@ -211,5 +211,67 @@ test.describe('Files', () => {
     await inviter.expectStatus('Disconnected', { timeout: 15_000 });
     await expect(sender.transfer('before-leaving.bin')).toContainText('Verified by the other browser');
     await expect(sender.checksum('before-leaving.bin')).toHaveText(file.checksum);
+  });
+
+  // The transfers' code is a part of the wasm of its own (README, "Shipped size"), fetched when
+  // the files channel opens. These hold or fail that fetch for the invitee, whose context has no
+  // service worker (it would serve the part from its cache).
+  const FILES_PART = /\/tincan-split-files-[^/]*\.wasm$/;
+
+  async function inviteeWithoutWorker(browser: import('@playwright/test').Browser) {
+    return TinCanPage.newContext(browser, { contextOptions: { serviceWorkers: 'block' } });
+  }
+
+  test('the files part arrives late at the receiver: a file sent meanwhile waits, then arrives whole and verified', async ({
+    browser,
+  }) => {
+    const inviteeContext = await inviteeWithoutWorker(browser);
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    await inviteeContext.route(FILES_PART, async (route) => {
+      asked += 1;
+      await released;
+      await route.continue();
+    });
+    const { inviter, invitee } = await connectPair(browser, { inviteeContext });
+    await expect.poll(() => asked, 'the invitee asks for the part when the files channel opens').toBe(1);
+
+    const sender = new FilesPanel(inviter);
+    const receiver = new FilesPanel(invitee);
+    const data = randomBytes(700 * 1024);
+    await sender.attach([{ name: 'early.bin', mimeType: 'application/octet-stream', buffer: data }]);
+    // Every chunk has left the sender; the receiver holds them until its part is there.
+    await expect(sender.transfer('early.bin')).toHaveAttribute('data-state', 'sent');
+    await expect(receiver.transfer('early.bin')).toHaveCount(0);
+
+    release();
+    await receiver.expectReceived('early.bin');
+    await expect(receiver.checksum('early.bin')).toHaveText(hashList(data));
+    const saved = await receiver.download('early.bin');
+    expect(saved.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    await expect(sender.transfer('early.bin')).toContainText('Verified by the other browser');
+    expect(asked, 'one fetch').toBe(1);
+  });
+
+  test('the files part cannot be fetched: a clear message, the chat goes on, and a file sent again arrives', async ({
+    browser,
+  }) => {
+    const inviteeContext = await inviteeWithoutWorker(browser);
+    await inviteeContext.route(FILES_PART, (route) => route.abort('internetdisconnected'));
+    const { inviter, invitee } = await connectPair(browser, { inviteeContext });
+    const sender = new FilesPanel(inviter);
+    const receiver = new FilesPanel(invitee);
+    await sender.attach([{ name: 'lost.txt', mimeType: 'text/plain', buffer: Buffer.from('first try') }]);
+    const problem = invitee.page.getByTestId('files-problem');
+    await expect(problem).toHaveAttribute('role', 'alert');
+    await expect(problem).toContainText('Files could not be loaded');
+    await inviter.send('still chatting');
+    await expect(invitee.page.getByRole('log', { name: 'Messages' })).toContainText('still chatting');
+
+    await inviteeContext.unroute(FILES_PART);
+    await sender.attach([{ name: 'again.txt', mimeType: 'text/plain', buffer: Buffer.from('second try') }]);
+    await receiver.expectReceived('again.txt');
+    await expect(problem).toHaveCount(0);
   });
 });

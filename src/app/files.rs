@@ -25,7 +25,9 @@ use web_sys::{Blob, BlobPropertyBag, File, Url};
 
 use super::attempt::{Attempt, AttemptId};
 use super::file_session::{FileSession, Job, Receiving, Sending};
+use super::files_part::FilesCall;
 use super::group::Groups;
+use super::lazy_part::LazyPart;
 use crate::core::transfer::{
     progress_text, safe_file_name, CancelReason, ChunkDigest, ChunkOutcome, Control, Finished,
     OfferRejection, Outgoing, RateMeter, Side, TransferError, TransferId, CHUNK_HEADER_BYTES,
@@ -186,6 +188,10 @@ pub struct FileTransfers {
     last_key: StoredValue<u64>,
     /// blob: URLs handed to the page, by row key; revoked when the row goes.
     urls: StoredValue<Vec<(u64, String)>, LocalStorage>,
+    /// Why files do not work now: their part of the wasm could not be fetched.
+    pub problem: RwSignal<Option<String>>,
+    /// The part of the wasm that runs transfers (`files_part.rs`).
+    pub(super) part: LazyPart<FilesCall>,
 }
 
 impl FileTransfers {
@@ -197,11 +203,27 @@ impl FileTransfers {
             groups,
             last_key: StoredValue::new(0),
             urls: StoredValue::new_local(Vec::new()),
+            problem: RwSignal::new(None),
+            part: LazyPart::new(),
+        }
+    }
+
+    /// What the part does with each call (`files_part.rs`).
+    pub(super) fn run_files_call(&self, call: FilesCall) {
+        match call {
+            FilesCall::Channel { attempt, event } => self.on_channel_event(attempt, event),
+            FilesCall::Send {
+                files,
+                targets,
+                unreachable,
+            } => self.queue_files(files, targets, &unreachable),
+            FilesCall::Cancel(key) => self.cancel_transfer(key),
+            FilesCall::Pump(attempt) => self.start_pump(attempt),
         }
     }
 
     /// The live chat's attempt, if there is one.
-    fn current(&self) -> Option<AttemptId> {
+    pub(super) fn current(&self) -> Option<AttemptId> {
         self.attempt
             .try_with_value(|attempt| attempt.as_ref().map(|attempt| attempt.id))
             .flatten()
@@ -262,8 +284,12 @@ impl FileTransfers {
             return;
         }
         self.detach_from(id);
+        self.prepare_files_part();
         let this = *self;
-        match FileChannel::open(&connection, move |event| this.on_channel_event(id, event)) {
+        let on_event = move |event| {
+            this.files_call(FilesCall::Channel { attempt: id, event });
+        };
+        match FileChannel::open(&connection, on_event) {
             Ok(channel) => {
                 let mut session = FileSession::new(channel);
                 session.peer = peer;
@@ -335,7 +361,7 @@ impl FileTransfers {
     pub fn release(&self) {
         self.session(|session| session.held = false);
         if let Some(id) = self.current() {
-            self.start_pump(id);
+            self.files_call(FilesCall::Pump(id));
         }
     }
 
@@ -356,28 +382,8 @@ impl FileTransfers {
         self.rows.set(Vec::new());
     }
 
-    /// Queues files to send to the live chat's peer, in order.
-    pub fn send_files(&self, files: Vec<File>) {
-        let targets = self
-            .current()
-            .map(|attempt| FileTarget {
-                attempt,
-                peer: None,
-            })
-            .into_iter()
-            .collect();
-        self.send_files_to(files, targets, &[]);
-    }
-
-    /// Queues files to send to each of `targets`, in order: one transfer per file and target,
-    /// each checked by its receiver. Each of `unreachable` (members a group reaches only
-    /// through others) gets a row that says why the file did not go to them.
-    pub fn send_files_to(
-        &self,
-        files: Vec<File>,
-        targets: Vec<FileTarget>,
-        unreachable: &[String],
-    ) {
+    /// See [`FileTransfers::send_files_to`].
+    fn queue_files(&self, files: Vec<File>, targets: Vec<FileTarget>, unreachable: &[String]) {
         let attempts: Vec<AttemptId> = targets.iter().map(|target| target.attempt).collect();
         for file in files {
             let size = file.size().max(0.0) as u64;
@@ -439,8 +445,8 @@ impl FileTransfers {
         });
     }
 
-    /// Stops a transfer on both sides.
-    pub fn cancel(&self, key: u64) {
+    /// See [`FileTransfers::cancel`].
+    fn cancel_transfer(&self, key: u64) {
         let Some(row) = self.row(key) else { return };
         if !row.state.get_untracked().is_active() {
             return;

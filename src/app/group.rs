@@ -21,7 +21,8 @@ use web_sys::RtcPeerConnectionState;
 
 use super::attempt::{Attempt, AttemptId};
 use super::files::FileTarget;
-use super::group_part::{GroupCall, GroupPart};
+use super::group_part::GroupCall;
+use super::lazy_part::LazyPart;
 use super::TinCan;
 use crate::core::chat::prepare_draft;
 use crate::core::group::{
@@ -134,7 +135,7 @@ pub struct Groups {
     /// Bumped when a group ends: its tick loop and pending acknowledgement see it and stop.
     generation: StoredValue<u64>,
     /// The group's part of the wasm (`group_part.rs`).
-    pub(super) part: StoredValue<GroupPart, LocalStorage>,
+    pub(super) part: LazyPart<GroupCall>,
 }
 
 impl Groups {
@@ -149,7 +150,7 @@ impl Groups {
             typing: RwSignal::new(Vec::new()),
             state: StoredValue::new_local(None),
             generation: StoredValue::new(0),
-            part: StoredValue::new_local(GroupPart::default()),
+            part: LazyPart::new(),
         }
     }
 
@@ -365,7 +366,7 @@ impl TinCan {
         let can_group = caps.iter().any(|c| c == GROUP_CAPABILITY);
         self.groups.peer_can_group.set(can_group);
         if can_group {
-            self.load_group_part();
+            self.prepare_group_part();
         }
     }
 

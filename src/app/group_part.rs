@@ -3,23 +3,17 @@
 //! the first screen, when the live chat's peer says it can be in a group, or at the latest when
 //! the first call into them comes.
 //!
-//! Every way into the group's code goes through [`TinCan::group`] with a [`GroupCall`]. While the
-//! part is loading, calls wait in arrival order (a group frame from the first peer, a stored
-//! group to restore) and run in that order once it is there. Once it is loaded a call runs at
-//! once, in the same turn, as a plain call would: a draft sent in a group is taken or refused
-//! before `send` returns. Calls that only make sense inside a group (`in_group()`, which only
-//! the part's code can make true) therefore always find it loaded.
-
-use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+//! Every way into the group's code goes through [`TinCan::group`] with a [`GroupCall`]
+//! (`lazy_part.rs`: calls wait in order while the part loads, and run in the same turn once it
+//! is there, so a draft sent in a group is taken or refused before `send` returns). Calls that
+//! only make sense inside a group (`in_group()`, which only the part's code can make true)
+//! always find it loaded.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 use super::attempt::AttemptId;
+use super::lazy_part::DoorCall;
 use super::TinCan;
 use crate::core::group::is_group_frame;
 use crate::core::signal::Signal;
@@ -28,7 +22,7 @@ use crate::core::signal::Signal;
 /// the part loads cannot grow this tab's memory. The group's syncs bring back what was lost.
 const MAX_WAITING: usize = 256;
 
-const NOT_LOADED: &str = "The group's part of Tin Can could not be loaded: this browser could not fetch it. Check the connection; the next group action tries again.";
+const NOT_LOADED: &str = "The group's part of Tin Can could not be loaded: this browser could not fetch it. Check the connection; the next group message or action tries again.";
 
 /// One call into the group's code.
 pub(super) enum GroupCall {
@@ -60,121 +54,47 @@ pub(super) enum GroupCall {
     Leave,
 }
 
-/// Where the part stands in this tab.
-#[derive(Default)]
-pub(super) struct GroupPart {
-    loaded: bool,
-    loading: bool,
-    waiting: VecDeque<GroupCall>,
-}
-
 /// The one door into the part. `fallible`: a failed fetch is an `Err`, not a panic.
 #[wasm_split(group, fallible, preload(load_group_part))]
 fn group_part_call(tin_can: TinCan, call: GroupCall) -> Result<bool, SplitLoaderError> {
+    if tin_can
+        .notices
+        .alert
+        .with_untracked(|alert| alert.as_deref() == Some(NOT_LOADED))
+    {
+        tin_can.notices.alert.set(None);
+    }
     Ok(tin_can.run_group_call(call))
 }
 
-/// Polls `future` once: a call into a loaded part completes in that poll (its loader is a
-/// `OnceCell` already set, and the call itself is synchronous).
-fn poll_now<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(Waker::noop()))
-}
-
 impl TinCan {
+    fn group_door(self) -> impl Fn(GroupCall) -> DoorCall + Copy + 'static {
+        move |call| Box::pin(group_part_call(self, call))
+    }
+
+    fn group_failed(self) -> impl Fn() + Copy + 'static {
+        move || self.notices.alert(NOT_LOADED)
+    }
+
     /// Makes the call: now when the part is loaded (returning its answer), otherwise once it is
     /// (returning `None`).
     pub(super) fn group(&self, call: GroupCall) -> Option<bool> {
-        let loaded = self
-            .groups
-            .part
-            .try_update_value(|part| {
-                if !part.loaded && part.waiting.len() < MAX_WAITING {
-                    part.waiting.push_back(call);
-                    return None;
-                }
-                Some(part.loaded.then_some(call))
-            })
-            .flatten();
-        match loaded {
-            Some(Some(call)) => self.group_now(call),
-            // Dropped: too many waiting.
-            Some(None) => None,
-            None => {
-                self.load_group_part();
-                None
-            }
-        }
+        self.groups.part.call(
+            call,
+            MAX_WAITING,
+            self.group_door(),
+            || Box::pin(load_group_part()),
+            self.group_failed(),
+        )
     }
 
-    fn group_now(&self, call: GroupCall) -> Option<bool> {
-        let mut future = Box::pin(group_part_call(*self, call));
-        match poll_now(future.as_mut()) {
-            Poll::Ready(result) => self.group_result(result),
-            // Not expected once loaded; if it happens the call still runs, a turn later.
-            Poll::Pending => {
-                let this = *self;
-                spawn_local(async move {
-                    let result = future.await;
-                    this.group_result(result);
-                });
-                None
-            }
-        }
-    }
-
-    fn group_result(&self, result: Result<bool, SplitLoaderError>) -> Option<bool> {
-        match result {
-            Ok(answer) => Some(answer),
-            Err(_) => {
-                self.notices.alert(NOT_LOADED);
-                None
-            }
-        }
-    }
-
-    /// Fetches the part, if no one has yet, and then runs the calls that waited for it.
-    pub(super) fn load_group_part(&self) {
-        let start = self
-            .groups
-            .part
-            .try_update_value(|part| {
-                let start = !part.loaded && !part.loading;
-                part.loading |= start;
-                start
-            })
-            .unwrap_or(false);
-        if !start {
-            return;
-        }
-        let this = *self;
-        spawn_local(async move {
-            let loaded = load_group_part().await.is_ok();
-            let waiting = this
-                .groups
-                .part
-                .try_update_value(|part| {
-                    part.loading = false;
-                    part.loaded = loaded;
-                    std::mem::take(&mut part.waiting)
-                })
-                .unwrap_or_default();
-            if !loaded {
-                if !waiting.is_empty() {
-                    this.notices.alert(NOT_LOADED);
-                }
-                return;
-            }
-            if this
-                .notices
-                .alert
-                .with_untracked(|alert| alert.as_deref() == Some(NOT_LOADED))
-            {
-                this.notices.alert.set(None);
-            }
-            for call in waiting {
-                this.group_now(call);
-            }
-        });
+    /// Fetches the part now, if no one has yet: it will be there when the chat becomes a group.
+    pub(super) fn prepare_group_part(&self) {
+        self.groups.part.load(
+            || Box::pin(load_group_part()),
+            self.group_door(),
+            self.group_failed(),
+        );
     }
 
     /// A frame the two-person gate did not take: a group's goes to the group's code.

@@ -13,9 +13,11 @@ mod call;
 mod conversation;
 mod file_session;
 pub mod files;
+mod files_part;
 mod group;
 mod group_part;
 mod identity;
+mod lazy_part;
 mod renegotiation;
 mod storage;
 

@@ -27,6 +27,9 @@ fn carries_files(data: &DataTransfer) -> bool {
 pub fn TransferList() -> impl IntoView {
     let files = expect_context::<TinCan>().files;
     view! {
+        {move || files.problem.get().map(|problem| view! {
+            <p class="alert" role="alert" data-testid="files-problem">{problem}</p>
+        })}
         <Show when=move || files.rows.with(|rows| !rows.is_empty())>
             <ul class="transfers" aria-label="File transfers">
                 <For
