@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { ORIGIN, SAFETY_CODE, TinCanPage, connectPair, reconnectPair } from './pages/tincan-page';
+import { ORIGIN, SAFETY_CODE, TinCanPage, codeOf, connectPair, reconnectPair } from './pages/tincan-page';
 
 test.describe('Connecting and chatting', () => {
   test('pasting the bare answer code connects; messages go both ways', async ({ browser }) => {
@@ -197,5 +197,55 @@ test.describe('Delivery states', () => {
     await debuggee.send('Debugger.disable');
     await expect(inviter.myMessages().last()).toHaveAttribute('data-delivery', 'delivered');
     await expect(invitee.peerMessages().last()).toContainText('held at the other end');
+  });
+
+  // The chat screen is a part of the wasm of its own (README, "Shipped size"), fetched once a
+  // chat is on its way. These hold or fail that fetch for the invitee, whose context has no
+  // service worker (it would serve the part from its cache).
+  const CHAT_PART = /\/tincan-split-chat-[^/]*\.wasm$/;
+
+  async function invitee(browser: import('@playwright/test').Browser, route: Parameters<import('@playwright/test').BrowserContext['route']>[1]) {
+    const context = await TinCanPage.newContext(browser, { contextOptions: { serviceWorkers: 'block' } });
+    await context.route(CHAT_PART, route);
+    return TinCanPage.openIn(context);
+  }
+
+  test('the chat screen part arrives late: the chat shows once it is there, with what arrived meanwhile', async ({ browser }) => {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    const inviter = await TinCanPage.launch(browser);
+    const bob = await invitee(browser, async (route) => {
+      asked += 1;
+      await released;
+      await route.continue();
+    });
+    expect(asked, 'the start screen does not fetch it').toBe(0);
+    const answer = await bob.openInvite(await inviter.createInvite());
+    await expect.poll(() => asked, 'opening an invite fetches it').toBe(1);
+    await inviter.acceptAnswer(codeOf(answer));
+    await inviter.expectConnected();
+    await bob.expectStatus('Connected');
+    await expect(bob.messageBox).toBeHidden();
+    await inviter.send('sent while the chat loads');
+
+    release();
+    await bob.expectConnected();
+    await expect(bob.peerMessages()).toHaveText([/sent while the chat loads/]);
+    await bob.send('here now');
+    await expect(inviter.peerMessages()).toHaveText([/here now/]);
+    expect(asked, 'one fetch').toBe(1);
+  });
+
+  test('the chat screen part cannot be fetched: a clear message, and Start over', async ({ browser }) => {
+    const inviter = await TinCanPage.launch(browser);
+    const bob = await invitee(browser, (route) => route.abort('internetdisconnected'));
+    const answer = await bob.openInvite(await inviter.createInvite());
+    await inviter.acceptAnswer(codeOf(answer));
+    await inviter.expectConnected();
+    await bob.expectStatus('Connected');
+    await bob.expectAlert('The chat could not be loaded');
+    await bob.page.getByRole('button', { name: 'Start over', exact: true }).click();
+    await expect(bob.createInviteButton).toBeVisible();
   });
 });

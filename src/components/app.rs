@@ -4,7 +4,7 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use crate::app::{StorageState, TinCan};
-use crate::components::chat::{ChatActions, ChatView, ConnectionPath, HeaderPanels, PeerTitle};
+use crate::components::chat::{prepare_chat_part, ChatPart, ChatPiece, HeaderPanels};
 use crate::components::icons::{Icon, IconSvg};
 use crate::components::link_share::{AnswerView, InviteView};
 use crate::components::notices::Notices;
@@ -105,6 +105,18 @@ pub fn App() -> impl IntoView {
             later,
         );
     });
+    // The chat screen's part is fetched once a chat is on its way (an invite made or opened),
+    // not with a first visit's start screen (`components::chat::ChatPart`). A returning browser
+    // fetches it at once: its first screen may be a stored conversation.
+    let chat_part_asked = StoredValue::new(false);
+    let returning = !tin_can.chat.first_visit;
+    Effect::new(move |_| {
+        let chat_ahead = returning || screen.with(|s| *s != Screen::Start);
+        if chat_ahead && !chat_part_asked.get_value() {
+            chat_part_asked.set_value(true);
+            prepare_chat_part();
+        }
+    });
     let displayed = Memo::new(move |_| on_display.get());
     // The chat screen takes the whole window: the header names the peer, the log fills the
     // rest and the composer stays at the bottom (issue #19).
@@ -119,13 +131,13 @@ pub fn App() -> impl IntoView {
                         <span class="logo" aria-hidden="true">"◎—◎"</span>
                         <h1>"Tin Can"</h1>
                     </div>
-                    {move || on_chat.get().then(|| view! { <PeerTitle/> })}
+                    {move || on_chat.get().then(|| view! { <ChatPart piece=ChatPiece::Title/> })}
                     <p class="status-line">
                         <StatusBadge/>
-                        {move || on_chat.get().then(|| view! { <ConnectionPath/> })}
+                        {move || on_chat.get().then(|| view! { <ChatPart piece=ChatPiece::Path/> })}
                     </p>
                 </div>
-                {move || on_chat.get().then(|| view! { <ChatActions/> })}
+                {move || on_chat.get().then(|| view! { <ChatPart piece=ChatPiece::Actions/> })}
                 <button type="button" class="ghost icon-button" on:click=move |_| settings_open.set(true)>
                     <IconSvg icon=Icon::Settings/>
                     <span class="label">"Settings"</span>
@@ -179,7 +191,7 @@ fn Screens(screen: Memo<Screen>) -> impl IntoView {
                 }.into_any(),
                 Screen::Invite(link) => view! { <InviteView link/> }.into_any(),
                 Screen::Answer(link) => view! { <AnswerView link/> }.into_any(),
-                Screen::Chat => view! { <ChatView/> }.into_any(),
+                Screen::Chat => view! { <ChatPart piece=ChatPiece::Screen/> }.into_any(),
                 Screen::Failed => view! { <StartOver/> }.into_any(),
             }}
     }

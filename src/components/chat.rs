@@ -1,6 +1,8 @@
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 use crate::app::TinCan;
 use crate::components::call::CallControls;
@@ -73,6 +75,66 @@ pub(crate) fn is_connected(tin_can: TinCan) -> bool {
     tin_can.connection.phase.with(|p| *p == Phase::Connected)
 }
 
+/// The pieces of the chat screen. They are built in a part of the wasm of their own (README,
+/// "Shipped size"), fetched as soon as a chat is on its way ([`prepare_chat_part`]): the start
+/// screen does not wait for them, and they are there when the chat shows.
+#[derive(Clone, Copy, PartialEq)]
+pub enum ChatPiece {
+    /// The header's first line: who the chat is with.
+    Title,
+    /// Beside the status: how the chat runs.
+    Path,
+    /// The header's buttons.
+    Actions,
+    /// The chat itself: notes, log, transfers, composer.
+    Screen,
+}
+
+#[wasm_split(chat, fallible, preload(load_chat_part))]
+fn chat_piece(piece: ChatPiece) -> Result<AnyView, SplitLoaderError> {
+    Ok(match piece {
+        ChatPiece::Title => view! { <PeerTitle/> }.into_any(),
+        ChatPiece::Path => view! { <ConnectionPath/> }.into_any(),
+        ChatPiece::Actions => view! { <ChatActions/> }.into_any(),
+        ChatPiece::Screen => view! { <ChatView/> }.into_any(),
+    })
+}
+
+/// Fetches the chat screen's part, unless it is there already.
+pub fn prepare_chat_part() {
+    spawn_local(async {
+        // A failure shows where the chat would be (`ChatPart`), which tries again.
+        let _ = load_chat_part().await;
+    });
+}
+
+/// One piece of the chat screen: nothing while its part is on its way (once it is there, the
+/// piece shows in the same turn), and in place of the chat, if the part cannot be fetched,
+/// what happened and the way out.
+#[component]
+pub fn ChatPart(piece: ChatPiece) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                chat_piece(piece).await.unwrap_or_else(|_| {
+                    if piece != ChatPiece::Screen {
+                        return ().into_any();
+                    }
+                    view! {
+                        <section class="chat" aria-label="Chat">
+                            <p class="alert" role="alert">
+                                "The chat could not be loaded: this browser could not fetch that part of Tin Can. Check the connection, then reload the page; your conversations are kept."
+                            </p>
+                            <StartOver/>
+                        </section>
+                    }
+                    .into_any()
+                })
+            })}
+        </Suspense>
+    }
+}
+
 /// The safety code is shown once connected and the code is known.
 fn has_safety_code(tin_can: TinCan) -> bool {
     tin_can.connection.safety_code.with(Option::is_some) && is_connected(tin_can)
@@ -81,7 +143,7 @@ fn has_safety_code(tin_can: TinCan) -> bool {
 /// The chat screen below the header: notes (identity warning, safety code, not connected,
 /// storage) above the log, which takes the rest of the height, and the composer at the bottom.
 #[component]
-pub fn ChatView() -> impl IntoView {
+fn ChatView() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let panel = expect_context::<HeaderPanels>().safety;
     let connected = move || is_connected(tin_can);
@@ -125,7 +187,7 @@ pub fn ChatView() -> impl IntoView {
 /// The header's first line in the chat: who it is with. The heading reads "Chat with <name>"
 /// (what screen readers and the tests find); the screen shows the name alone.
 #[component]
-pub fn PeerTitle() -> impl IntoView {
+fn PeerTitle() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let name = move || {
         tin_can
@@ -157,7 +219,7 @@ pub fn PeerTitle() -> impl IntoView {
 /// Beside the status in the chat's header: "Direct" or "Through a relay: …", with the round
 /// trip, once the browser has chosen a path.
 #[component]
-pub fn ConnectionPath() -> impl IntoView {
+fn ConnectionPath() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let path = move || {
         tin_can
@@ -176,7 +238,7 @@ pub fn ConnectionPath() -> impl IntoView {
 /// The chat header's buttons while connected: the calls, the safety code, and the way out of
 /// a live chat (the other side is told, the conversation stays stored).
 #[component]
-pub fn ChatActions() -> impl IntoView {
+fn ChatActions() -> impl IntoView {
     let tin_can = expect_context::<TinCan>();
     let panel = expect_context::<HeaderPanels>().safety;
     view! {
