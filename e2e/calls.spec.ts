@@ -33,7 +33,13 @@ const MiB = 1024 * 1024;
 /** Two connected Chromium tabs whose peer connections and media tracks are recorded. */
 async function callPair(
   browser: Browser,
-  options: { refuseAtInvitee?: 'video' | 'audio'; oldInvitee?: boolean; noServiceWorker?: boolean } = {},
+  options: {
+    refuseAtInvitee?: 'video' | 'audio';
+    oldInvitee?: boolean;
+    noServiceWorker?: boolean;
+    /** Runs on the invitee's context before the two connect. */
+    prepareInvitee?: (context: import('@playwright/test').BrowserContext) => Promise<void>;
+  } = {},
 ): Promise<{ inviter: TinCanPage; invitee: TinCanPage; caller: CallPanel; callee: CallPanel }> {
   const contextOptions = options.noServiceWorker ? { serviceWorkers: 'block' as const } : {};
   const inviterContext = await TinCanPage.newContext(browser, { contextOptions });
@@ -41,6 +47,7 @@ async function callPair(
   await recordMedia(inviterContext);
   await recordMedia(inviteeContext, { refuse: options.refuseAtInvitee });
   if (options.oldInvitee) await actAsOlderApp(inviteeContext);
+  await options.prepareInvitee?.(inviteeContext);
   const { inviter, invitee } = await connectPair(browser, { inviterContext, inviteeContext });
   return { inviter, invitee, caller: new CallPanel(inviter), callee: new CallPanel(invitee) };
 }
@@ -210,6 +217,35 @@ test.describe('Calls (issue #20)', () => {
     await caller.expectState('idle');
     await callee.expectState('idle');
     await expect.poll(() => caller.trackStates()).not.toContain('live');
+  });
+
+  test("the call signals' part arrives late at the callee: the ring waits for it, then rings, and the call runs", async ({
+    browser,
+  }) => {
+    // What carries out a call is a part of the wasm of its own (README, "Shipped size"), fetched
+    // when the other side's hello says it can call. No worker: it would serve it from its cache.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    const { caller, callee } = await callPair(browser, {
+      noServiceWorker: true,
+      prepareInvitee: (context) =>
+        context.route(/\/tincan-split-call_signals-[^/]*\.wasm$/, async (route) => {
+          asked += 1;
+          await released;
+          await route.continue();
+        }),
+    });
+    await expect.poll(() => asked, "the callee asks for it once the caller's hello says it can call").toBe(1);
+    await caller.button('Call').click();
+    await caller.expectState('outgoing');
+    await callee.expectState('idle');
+    release();
+    await callee.expectState('incoming');
+    await callee.button('Accept').click();
+    await caller.expectState('active');
+    await callee.expectState('active');
+    await callee.rises(audioPackets, 10);
   });
 
   test('a call while a 24 MiB file transfers: the file is still verified', async ({ browser }, testInfo) => {

@@ -8,9 +8,11 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 use web_sys::MediaStream;
 
 use super::attempt::AttemptId;
+use super::lazy_part::{DoorCall, LazyPart};
 use super::TinCan;
 use crate::core::call::{
     CallEffect, CallEnding, CallKind, CallSignal, CallState, RemoteMedia, RING_TIMEOUT_MS,
@@ -22,6 +24,12 @@ use crate::web::timers::sleep_ms;
 
 /// The ring repeats this often while a call comes in.
 const RING_EVERY_MS: i32 = 3_000;
+
+/// Call frames waiting for the call's part beyond this many are dropped (a peer flooding them
+/// cannot grow this tab's memory); a call needs a handful.
+const MAX_WAITING: usize = 32;
+
+const NOT_LOADED: &str = "The call could not go on: this browser could not fetch that part of Tin Can. Check the connection.";
 
 /// What this side's microphone, camera and screen do in the call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,6 +59,21 @@ pub struct Calls {
     /// How the last call ended.
     pub ended: RwSignal<Option<&'static str>>,
     ring: StoredValue<Option<Ring>, LocalStorage>,
+    /// The call's part of the wasm, and the peer's call frames waiting for it (attempt, signal).
+    part: LazyPart<(AttemptId, CallSignal)>,
+}
+
+/// The door for the peer's call frames into the call's part of the wasm (README, "Shipped
+/// size"): what carries out a call (this file's effects, `core::call`'s machine, `web::media`)
+/// is not needed before someone calls. Fetched when the peer's hello says it can take calls;
+/// frames that come before it is there wait, in order.
+#[wasm_split(call_signals, fallible, preload(load_call_part))]
+fn call_frame_door(
+    tin_can: TinCan,
+    frame: (AttemptId, CallSignal),
+) -> Result<bool, SplitLoaderError> {
+    tin_can.on_call_signal(frame.0, frame.1);
+    Ok(false)
 }
 
 impl Calls {
@@ -66,6 +89,7 @@ impl Calls {
             problem: RwSignal::new(None),
             ended: RwSignal::new(None),
             ring: StoredValue::new_local(None),
+            part: LazyPart::new(),
         }
     }
 }
@@ -148,20 +172,57 @@ impl TinCan {
         self.tell_local_media();
     }
 
-    /// The peer's hello listed its capabilities.
+    /// The peer's hello listed its capabilities. One that can take calls may ring at any
+    /// moment: the call's part is fetched now.
     pub(super) fn on_peer_capabilities(&self, caps: &[String]) {
         self.with_attempt_mut(|attempt| attempt.call.peer_hello(caps));
-        self.call.peer_can_call.set(
-            self.with_attempt(|attempt| attempt.call.peer_can_call())
-                .flatten(),
-        );
+        let can_call = self
+            .with_attempt(|attempt| attempt.call.peer_can_call())
+            .flatten();
+        self.call.peer_can_call.set(can_call);
+        if can_call == Some(true) {
+            self.call.part.load(
+                || Box::pin(load_call_part()),
+                self.call_door(),
+                self.call_failed(),
+            );
+        }
     }
 
-    /// A call frame from the peer (past the gate).
-    pub(super) fn on_call_frame(&self, frame: &Frame) {
+    fn call_door(self) -> impl Fn((AttemptId, CallSignal)) -> DoorCall + Copy + 'static {
+        move |call| Box::pin(call_frame_door(self, call))
+    }
+
+    fn call_failed(self) -> impl Fn() + Copy + 'static {
+        move || self.call.problem.set(Some(NOT_LOADED.to_owned()))
+    }
+
+    /// A call frame from the peer (past the gate), on attempt `attempt`'s connection.
+    pub(super) fn on_call_frame(&self, attempt: AttemptId, frame: &Frame) {
         let Some(signal) = frame.call_signal() else {
             return;
         };
+        self.call.part.call(
+            (attempt, signal),
+            MAX_WAITING,
+            self.call_door(),
+            || Box::pin(load_call_part()),
+            self.call_failed(),
+        );
+    }
+
+    /// A call frame, in the call's part: applied if its attempt is still the current one.
+    fn on_call_signal(&self, attempt: AttemptId, signal: CallSignal) {
+        if self.with_attempt(|current| current.id) != Some(attempt) {
+            return;
+        }
+        if self
+            .call
+            .problem
+            .with_untracked(|p| p.as_deref() == Some(NOT_LOADED))
+        {
+            self.call.problem.set(None);
+        }
         if let CallSignal::Ring { .. } = signal {
             self.call.ended.set(None);
         }

@@ -167,7 +167,7 @@ impl TinCan {
             Some(Frame::Renegotiate { offer, sdp }) => self.on_renegotiate(offer, sdp),
             Some(Frame::Bye) => self.on_peer_gone("The other person closed the chat."),
             Some(Frame::NextIdentity { fp }) => self.on_next_identity(&fp),
-            Some(frame) if frame.call_signal().is_some() => self.on_call_frame(&frame),
+            Some(frame) if frame.call_signal().is_some() => self.on_call_frame(attempt, &frame),
             Some(_) | None => {}
         }
     }
