@@ -13,6 +13,10 @@
 //! wasm: chunks are framed in JS memory and hashed by WebCrypto (`web::webcrypto`); only a
 //! frame's first bytes (header, and the file's start for image sniffing) are copied in.
 //!
+//! The running code (the send loop, the channel's handlers) is a part of the wasm of its own,
+//! entered through a [`FilesCall`] (`files_part.rs`); rows, sessions and their channels stay in
+//! the main module, which the rest of the app touches.
+//!
 //! Why WebCrypto (measured with `scripts/bench.sh`, 64 MiB, headless Chromium, 2 cores): hashing
 //! the stream with the `sha2` crate in wasm on both sides held the app to 0.65x the plain-JS rate;
 //! per-chunk WebCrypto digests bring it to the figure in the README.

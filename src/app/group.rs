@@ -14,6 +14,10 @@
 //! the member said hello, and a file attached in a group is sent on each of them (`files.rs`).
 //! A member reached only through others gets no file: relaying bytes through a member is
 //! what a group of phones should not ask of one of them, and the row says so.
+//!
+//! This code is a part of the wasm of its own: the rest of the app reaches it only through a
+//! [`GroupCall`] (`group_part.rs`), and what it keeps in [`Groups`] for the main module (is there
+//! a group, its id, the member connections' attempts) are plain reads.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
