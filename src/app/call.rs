@@ -12,7 +12,7 @@ use wasm_split_helpers::{wasm_split, SplitLoaderError};
 use web_sys::MediaStream;
 
 use super::attempt::AttemptId;
-use super::lazy_part::{DoorCall, LazyPart};
+use super::lazy_part::{Door, DoorCall, DoorLoad, LazyPart};
 use super::TinCan;
 use crate::core::call::{
     CallEffect, CallEnding, CallKind, CallSignal, CallState, RemoteMedia, RING_TIMEOUT_MS,
@@ -91,6 +91,24 @@ impl Calls {
             ring: StoredValue::new_local(None),
             part: LazyPart::new(),
         }
+    }
+}
+
+impl Door<(AttemptId, CallSignal)> for TinCan {
+    fn max_waiting(self) -> usize {
+        MAX_WAITING
+    }
+
+    fn enter(self, frame: (AttemptId, CallSignal)) -> DoorCall {
+        Box::pin(call_frame_door(self, frame))
+    }
+
+    fn load(self) -> DoorLoad {
+        Box::pin(load_call_part())
+    }
+
+    fn failed(self) {
+        self.call.problem.set(Some(NOT_LOADED.to_owned()));
     }
 }
 
@@ -181,20 +199,8 @@ impl TinCan {
             .flatten();
         self.call.peer_can_call.set(can_call);
         if can_call == Some(true) {
-            self.call.part.load(
-                || Box::pin(load_call_part()),
-                self.call_door(),
-                self.call_failed(),
-            );
+            self.call.part.load(*self);
         }
-    }
-
-    fn call_door(self) -> impl Fn((AttemptId, CallSignal)) -> DoorCall + Copy + 'static {
-        move |call| Box::pin(call_frame_door(self, call))
-    }
-
-    fn call_failed(self) -> impl Fn() + Copy + 'static {
-        move || self.call.problem.set(Some(NOT_LOADED.to_owned()))
     }
 
     /// A call frame from the peer (past the gate), on attempt `attempt`'s connection.
@@ -202,13 +208,7 @@ impl TinCan {
         let Some(signal) = frame.call_signal() else {
             return;
         };
-        self.call.part.call(
-            (attempt, signal),
-            MAX_WAITING,
-            self.call_door(),
-            || Box::pin(load_call_part()),
-            self.call_failed(),
-        );
+        self.call.part.call(*self, (attempt, signal));
     }
 
     /// A call frame, in the call's part: applied if its attempt is still the current one.

@@ -14,7 +14,7 @@ use web_sys::File;
 
 use super::attempt::AttemptId;
 use super::files::{FileTarget, FileTransfers};
-use super::lazy_part::DoorCall;
+use super::lazy_part::{Door, DoorCall, DoorLoad};
 use crate::web::file_channel::FileChannelEvent;
 
 /// Every event of a files channel counts (a chunk left out breaks the file), so none is dropped
@@ -52,33 +52,33 @@ fn files_part_call(files: FileTransfers, call: FilesCall) -> Result<bool, SplitL
     Ok(false)
 }
 
+impl Door<FilesCall> for FileTransfers {
+    fn max_waiting(self) -> usize {
+        MAX_WAITING
+    }
+
+    fn enter(self, call: FilesCall) -> DoorCall {
+        Box::pin(files_part_call(self, call))
+    }
+
+    fn load(self) -> DoorLoad {
+        Box::pin(load_files_part())
+    }
+
+    fn failed(self) {
+        self.problem.set(Some(NOT_LOADED.to_owned()));
+    }
+}
+
 impl FileTransfers {
-    fn files_door(self) -> impl Fn(FilesCall) -> DoorCall + Copy + 'static {
-        move |call| Box::pin(files_part_call(self, call))
-    }
-
-    fn files_failed(self) -> impl Fn() + Copy + 'static {
-        move || self.problem.set(Some(NOT_LOADED.to_owned()))
-    }
-
     /// Makes the call: now when the part is loaded, otherwise once it is.
     pub(super) fn files_call(&self, call: FilesCall) {
-        self.part.call(
-            call,
-            MAX_WAITING,
-            self.files_door(),
-            || Box::pin(load_files_part()),
-            self.files_failed(),
-        );
+        self.part.call(*self, call);
     }
 
     /// Fetches the part now, if no one has yet: a files channel is opening.
     pub(super) fn prepare_files_part(&self) {
-        self.part.load(
-            || Box::pin(load_files_part()),
-            self.files_door(),
-            self.files_failed(),
-        );
+        self.part.load(*self);
     }
 
     /// Queues files to send to the live chat's peer, in order.

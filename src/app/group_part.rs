@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 use super::attempt::AttemptId;
-use super::lazy_part::DoorCall;
+use super::lazy_part::{Door, DoorCall, DoorLoad};
 use super::TinCan;
 use crate::core::group::is_group_frame;
 use crate::core::signal::Signal;
@@ -67,34 +67,34 @@ fn group_part_call(tin_can: TinCan, call: GroupCall) -> Result<bool, SplitLoader
     Ok(tin_can.run_group_call(call))
 }
 
+impl Door<GroupCall> for TinCan {
+    fn max_waiting(self) -> usize {
+        MAX_WAITING
+    }
+
+    fn enter(self, call: GroupCall) -> DoorCall {
+        Box::pin(group_part_call(self, call))
+    }
+
+    fn load(self) -> DoorLoad {
+        Box::pin(load_group_part())
+    }
+
+    fn failed(self) {
+        self.notices.alert(NOT_LOADED);
+    }
+}
+
 impl TinCan {
-    fn group_door(self) -> impl Fn(GroupCall) -> DoorCall + Copy + 'static {
-        move |call| Box::pin(group_part_call(self, call))
-    }
-
-    fn group_failed(self) -> impl Fn() + Copy + 'static {
-        move || self.notices.alert(NOT_LOADED)
-    }
-
     /// Makes the call: now when the part is loaded (returning its answer), otherwise once it is
     /// (returning `None`).
     pub(super) fn group(&self, call: GroupCall) -> Option<bool> {
-        self.groups.part.call(
-            call,
-            MAX_WAITING,
-            self.group_door(),
-            || Box::pin(load_group_part()),
-            self.group_failed(),
-        )
+        self.groups.part.call(*self, call)
     }
 
     /// Fetches the part now, if no one has yet: it will be there when the chat becomes a group.
     pub(super) fn prepare_group_part(&self) {
-        self.groups.part.load(
-            || Box::pin(load_group_part()),
-            self.group_door(),
-            self.group_failed(),
-        );
+        self.groups.part.load(*self);
     }
 
     /// A frame the two-person gate did not take: a group's goes to the group's code.
